@@ -1,0 +1,1 @@
+"""The ``slokit`` command: thin wrappers over the library, no arithmetic here."""

@@ -1,0 +1,94 @@
+"""The ``slokit`` command group.
+
+Subcommands live in their own modules and are imported only when used, so ``slokit --help``
+and quick commands stay fast even when a heavy command imports numpy or DuckDB.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+from slokit import __version__
+from slokit.errors import SlokitError
+
+#: command name -> (module, attribute, one-line help shown by ``slokit --help``)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": ("slokit.cli.validate", "validate", "Check SLO specs; every problem with file:line:column."),
+    "list": ("slokit.cli.listing", "list_command", "Table of the SLOs in a spec."),
+    "fmt": ("slokit.cli.fmt", "fmt", "Rewrite specs as canonical YAML (idempotent)."),
+    "budget": ("slokit.cli.budget", "budget", "Error budget a target allows, as time and events."),
+    "convert": ("slokit.cli.convert", "convert", "Convert Sloth specs to OpenSLO."),
+    "import": ("slokit.cli.importdoc", "import_group", "Import SLOs from Markdown SLO documents."),
+    "lint": ("slokit.cli.importdoc", "lint_group", "Find contradictions and gaps in SLO documents."),
+}
+
+
+class LazyGroup(click.Group):
+    """Loads a subcommand's module on first use and turns SlokitError into a clean message."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if self._available(name)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attr, _ = entry
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None
+            raise
+        command = getattr(module, attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SlokitError as exc:
+            click.secho(f"slokit: {exc}", fg="red", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("slokit: interrupted", err=True)
+            ctx.exit(130)
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        return importlib.util.find_spec(COMMANDS[name][0]) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="slokit")
+def cli() -> None:
+    """slokit turns written SLOs into measured ones.
+
+    \b
+    Start here:
+      slokit validate examples/          check specs, every problem with its location
+      slokit list examples/              the SLOs, their targets and windows
+      slokit budget --target 99.9 --window 1M
+                                         how much downtime 99.9 % allows in a month
+
+    Exit codes: 0 success, 1 invalid input or a failed check, 2 wrong usage.
+    """
+
+
+def main() -> None:
+    cli(prog_name="slokit")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Rendering command results as a table for people or JSON/YAML for scripts.
+
+Every command that prints results goes through :func:`emit`, so ``--output`` behaves the same
+everywhere and JSON field names are the documented, stable ones.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = ("table", "json", "yaml")
+
+
+def output_option(*formats: str) -> Callable[[F], F]:
+    """The ``--output`` flag; ``formats`` adds choices such as ``markdown``."""
+    choices = list(FORMATS) + [f for f in formats if f not in FORMATS]
+    return click.option(
+        "--output",
+        "output",
+        type=click.Choice(choices),
+        default="table",
+        show_default=True,
+        help="table for people; json or yaml for scripts (stable field names).",
+    )
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def emit(
+    data: Any,
+    fmt: str,
+    columns: Sequence[tuple[str, str]] = (),
+    title: str | None = None,
+    rows: Sequence[dict[str, Any]] | None = None,
+) -> None:
+    """Print ``data`` as JSON/YAML, or ``rows`` (default: ``data``) as a table of ``columns``.
+
+    ``columns`` is a list of (key, header). Values are shown with ``str``; None shows as "-".
+    """
+    if fmt == "json":
+        sys.stdout.write(dump_json(data) + "\n")
+        return
+    if fmt == "yaml":
+        sys.stdout.write(dump_yaml(data))
+        return
+    table_rows = rows if rows is not None else data
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for _, header in columns:
+        table.add_column(header, overflow="fold")
+    for row in table_rows:
+        table.add_row(*("-" if row.get(key) is None else str(row.get(key)) for key, _ in columns))
+    console().print(table)

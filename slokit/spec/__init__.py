@@ -1,0 +1,1 @@
+"""The SLO model, loading and validation. Knows nothing of storage or telemetry."""
