@@ -10,8 +10,11 @@ Definitions (docs/concepts.md explains them for users):
   d, w) are exact seconds: a rolling ``1d`` is always 86,400 s even across a DST change. A rolling
   calendar unit (``1M``) ends at t and starts where the wall clock of the window's zone read
   "the same time, n months earlier" (day clamped to the month's length).
-* **Calendar** windows tile time: window k is [b(k), b(k+1)), and the window containing t is the
-  one with b(k) ≤ t < b(k+1). The boundaries are anchored at the calendar ``startTime`` (a wall
+* **Calendar** windows tile time: window k is (b(k), b(k+1)], and the window containing t is the
+  one with b(k) < t ≤ b(k+1). Both kinds are open at the start and closed at the end, like the
+  per-minute rows and Prometheus range selectors, so an evaluation at 00:00 on 1 March sees all
+  of February (elapsed fraction 1), and an event stamped exactly 00:00 on 1 March counts in
+  February. The boundaries are anchored at the calendar ``startTime`` (a wall
   time in the window's zone): for days and weeks b(k) is the anchor's wall time k·n days (k·n·7)
   later on the calendar, for months, quarters and years it is the anchor's day and time k·n
   months later (day clamped to the month's last day: an anchor on the 31st gives Feb 28/29). So
@@ -111,7 +114,7 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class WindowBounds:
-    """One concrete window. Rolling windows are (start, end]; calendar windows [start, end).
+    """One concrete window, the interval (start, end] (rolling and calendar alike).
 
     ``start`` and ``end`` are in the window's zone for display. Compare instants through
     ``start_utc``/``end_utc``: Python never finds an ambiguous (fall-back) local time equal to a
@@ -144,11 +147,7 @@ class WindowBounds:
         return self.end.timestamp()
 
     def contains(self, t: Instant) -> bool:
-        u = to_utc(t)
-        start, end = self.start_utc, self.end_utc
-        if self.rolling:
-            return start < u <= end
-        return start <= u < end
+        return self.start_utc < to_utc(t) <= self.end_utc
 
 
 def to_utc(t: Instant) -> datetime:
@@ -205,7 +204,7 @@ def window_length_seconds(window: Window, t: Instant) -> float:
 
 
 def elapsed_fraction(window: Window, t: Instant) -> float:
-    """How much of the calendar window containing ``t`` has passed, in [0, 1).
+    """How much of the calendar window containing ``t`` has passed, in (0, 1].
 
     A rolling window is always complete (1.0): it ends at ``t`` by definition. Used to tell
     "budget so far" from "budget of the whole period" in calendar windows.
@@ -217,12 +216,14 @@ def elapsed_fraction(window: Window, t: Instant) -> float:
 
 
 def iter_windows(window: Window, start: Instant, end: Instant) -> Iterator[WindowBounds]:
-    """The calendar windows that overlap [start, end), in order (for reports and history)."""
+    """The calendar windows that overlap (start, end], in order (for reports and history)."""
     if window.rolling:
         raise ValueError("rolling windows do not tile time; iterate calendar windows only")
     zone = window.zone
     u_start, u_end = to_utc(start), to_utc(end)
     k = _calendar_index(window, u_start, zone)
+    if _boundary(window, k + 1, zone) == u_start:  # window k ends exactly at start: no overlap
+        k += 1
     lo = _boundary(window, k, zone)
     while lo < u_end:
         hi = _boundary(window, k + 1, zone)
@@ -237,9 +238,9 @@ def window_bounds_many(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Vectorized :func:`window_at` for whole-second epoch instants: (starts, ends) in epoch seconds.
 
-    Calendar boundaries with a sub-second part are rounded up, which is exact for whole-second
-    instants: an integer t satisfies t ≥ b exactly when t ≥ ceil(b). Rolling windows return
-    (t − W, t]; calendar windows [start, end).
+    Calendar boundaries with a sub-second part are rounded down, which is exact for whole-second
+    instants: an integer t satisfies t > b exactly when t > floor(b), and t ≤ b when t ≤ floor(b).
+    Windows are (start, end] as in :func:`window_at`.
     """
     t = np.asarray(epochs, dtype=np.int64)
     if t.size == 0:
@@ -250,20 +251,20 @@ def window_bounds_many(
         if not window.duration.is_calendar:
             return t - np.int64(window.duration.seconds), t.copy()
         starts = np.fromiter(
-            (_ceil_epoch(_rolling_start(window, to_utc(int(x)), zone)) for x in t.ravel()),
+            (_floor_epoch(_rolling_start(window, to_utc(int(x)), zone)) for x in t.ravel()),
             dtype=np.int64,
             count=t.size,
         ).reshape(t.shape)
         return starts, t.copy()
     if unit in _SUBDAY_UNITS:
-        anchor = _ceil_epoch(wall_to_instant(window.anchor_wall, zone))
+        anchor = _floor_epoch(wall_to_instant(window.anchor_wall, zone))
         step = np.int64(window.duration.seconds)
-        starts = anchor + ((t - anchor) // step) * step
+        starts = anchor + ((t - anchor - 1) // step) * step
         return starts, starts + step
     k_lo = _calendar_index(window, to_utc(int(t.min())), zone)
     k_hi = _calendar_index(window, to_utc(int(t.max())), zone)
-    bounds = np.array([_ceil_epoch(_boundary(window, k, zone)) for k in range(k_lo, k_hi + 2)], np.int64)
-    idx = np.searchsorted(bounds, t, side="right") - 1
+    bounds = np.array([_floor_epoch(_boundary(window, k, zone)) for k in range(k_lo, k_hi + 2)], np.int64)
+    idx = np.searchsorted(bounds, t, side="left") - 1
     return bounds[idx], bounds[idx + 1]
 
 
@@ -278,9 +279,9 @@ def _epoch_seconds(u: datetime) -> float:
     return (u - _EPOCH).total_seconds()
 
 
-def _ceil_epoch(u: datetime) -> int:
+def _floor_epoch(u: datetime) -> int:
     delta = u.astimezone(UTC) - _EPOCH
-    return delta.days * 86400 + delta.seconds + (1 if delta.microseconds else 0)
+    return delta.days * 86400 + delta.seconds
 
 
 def _utc_delta_seconds(a: datetime, b: datetime) -> float:
@@ -317,7 +318,7 @@ def _boundary(window: Window, k: int, zone: ZoneInfo) -> datetime:
 
 
 def _calendar_index(window: Window, u: datetime, zone: ZoneInfo) -> int:
-    """The k with b(k) ≤ u < b(k+1): estimate from wall-clock arithmetic, then correct."""
+    """The k with b(k) < u ≤ b(k+1): estimate from wall-clock arithmetic, then correct."""
     duration = window.duration
     anchor = window.anchor_wall
     if duration.unit in _SUBDAY_UNITS:
@@ -329,9 +330,9 @@ def _calendar_index(window: Window, u: datetime, zone: ZoneInfo) -> int:
         wall = _wall(u, zone)
         k = ((wall.year - anchor.year) * 12 + wall.month - anchor.month) // duration.months
     for _ in range(_MAX_ADJUST):
-        if _boundary(window, k, zone) > u:
+        if _boundary(window, k, zone) >= u:
             k -= 1
-        elif _boundary(window, k + 1, zone) <= u:
+        elif _boundary(window, k + 1, zone) < u:
             k += 1
         else:
             return k
