@@ -272,6 +272,7 @@ class Correction:
     until: datetime | None = None
     time_zone: str = "UTC"
     location: Location | None = None
+    description: str = ""
 
     @property
     def name(self) -> str:
@@ -295,6 +296,7 @@ class ErrorBudgetPolicy:
     #: Ordered from most to least remaining budget.
     states: tuple[BudgetState, ...]
     location: Location | None = None
+    description: str = ""
 
     @property
     def name(self) -> str:
