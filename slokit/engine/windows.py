@@ -107,8 +107,9 @@ class Window:
     @property
     def anchor_wall(self) -> datetime:
         """The anchor as a naive wall time in the window's zone."""
-        if self.anchor.tzinfo is None:
-            return self.anchor
+        tz = self.anchor.tzinfo
+        if tz is None or (isinstance(tz, ZoneInfo) and tz.key == self.time_zone):
+            return self.anchor.replace(tzinfo=None)  # already a wall time there (even one in a gap)
         return self.anchor.astimezone(self.zone).replace(tzinfo=None)
 
 

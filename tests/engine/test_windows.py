@@ -259,6 +259,12 @@ def test_of_reads_a_spec_time_window() -> None:
     tw = TimeWindow(parse_duration("1M"), False, Calendar(datetime(2024, 1, 1), "Europe/Copenhagen"))
     w = Window.of(tw)
     assert (w.rolling, w.time_zone, w.anchor) == (False, "Europe/Copenhagen", datetime(2024, 1, 1))
+    # The loader attaches the zone to the wall time; a startTime inside a DST gap stays that wall time.
+    ny = ZoneInfo("America/New_York")
+    gap = TimeWindow(parse_duration("1d"), False, Calendar(datetime(2024, 3, 10, 2, 30, tzinfo=ny), ny.key))
+    assert Window.of(gap).anchor_wall == datetime(2024, 3, 10, 2, 30)
+    other = Window(parse_duration("1d"), False, datetime(2024, 1, 1, 12, tzinfo=UTC), "Europe/Copenhagen")
+    assert other.anchor_wall == datetime(2024, 1, 1, 13)
 
 
 # --- properties against the oracle ---
