@@ -10,6 +10,7 @@ minute scans are exact.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -376,3 +377,23 @@ def test_daily_windows_anchored_in_gap_or_fold_match_oracle(
             t = datetime.combine(first, datetime.min.time(), tzinfo=UTC) + timedelta(hours=offset_hours)
             b = window_at(w, t)
             assert (b.start_utc, b.end_utc) == oracle_window(w, t)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    unit=UNITS,
+    zone=st.sampled_from(ZONES),
+    anchor=anchors,
+    t=instants,
+    span_days=st.integers(min_value=0, max_value=120),
+)
+def test_iter_windows_covers_the_span_in_order(
+    unit: str, zone: str, anchor: datetime, t: datetime, span_days: int
+) -> None:
+    w = cal(unit, anchor=anchor, zone=zone)
+    end = t + timedelta(days=span_days, hours=1)
+    got = list(iter_windows(w, t, end))
+    assert got[0] == window_at(w, t + timedelta(microseconds=1))
+    assert got[-1] == window_at(w, end)
+    for a, b in pairwise(got):
+        assert a.end_utc == b.start_utc
