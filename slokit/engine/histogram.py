@@ -166,17 +166,21 @@ class LogHistogram:
         total = np.zeros(high - low + 1, dtype=np.int64)
         inv = 1.0 / lay.log_gamma
         buf = np.empty(min(_CHUNK, arr.size), dtype=np.float64)
+        ibuf = np.empty(buf.size, dtype=np.intp)
         with np.errstate(divide="ignore", invalid="ignore"):
             for start in range(0, arr.size, _CHUNK):
                 chunk = arr[start : start + _CHUNK]
                 work = buf[: chunk.size]
+                index = ibuf[: chunk.size]
                 np.log(chunk, out=work)  # NaN for NaN and negative input, -inf for 0
                 work *= inv
                 np.ceil(work, out=work)
                 np.clip(work, lay.zero_index, high, out=work)  # NaN stays NaN
-                np.nan_to_num(work, copy=False, nan=low)
-                work -= low
-                total += np.bincount(work.astype(np.intp), minlength=total.size)
+                nans = np.isnan(work)
+                if nans.any():
+                    work[nans] = low
+                np.subtract(work, low, out=index, casting="unsafe")
+                total += np.bincount(index, minlength=total.size)
         rejected = int(total[0])
         if rejected:
             nan = int(np.count_nonzero(np.isnan(arr)))
