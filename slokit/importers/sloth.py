@@ -465,6 +465,14 @@ class _Converter:
         objective = self.objective(f)
         labels = {**group_labels, **self.labels(f.get("labels"), f.p("labels"), "label")}
         plugins = self.slo_plugins(group_plugins, self.plugin_chain(f.get("plugins"), f.p("plugins")))
+        if plugins is not None and plugins["overridePrevious"] and not plugins["chain"]:
+            # Sloth checks the chain each SLO ends up with, not each block on its own.
+            ctx.error(
+                f.get("plugins") or node,
+                f.p("plugins"),
+                "overridePrevious is set but no SLO plugins are declared for this SLO",
+                "an empty chain would generate no rules; add plugins or drop overridePrevious",
+            )
         indicator = self.sli(f, dialect)
         alerting = self.alerting(f, dialect)
         if ctx.error_count > errors_before or name is None or service is None or service_name is None:
@@ -819,8 +827,6 @@ class _Converter:
             if priority:
                 entry["priority"] = int(priority)
             chain.append(entry)
-        if override and not chain:
-            self.ctx.error(node, f.p("chain"), "overridePrevious is set but no plugins are declared")
         return {"overridePrevious": override, "chain": chain}
 
     @staticmethod

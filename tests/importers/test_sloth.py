@@ -667,3 +667,15 @@ def test_cli_plugin_error_exit_1() -> None:
     result = run(["convert", "--from", "sloth", str(ERRORS / "plugin-sli.yml")])
     assert result.exit_code == 1
     assert "plugin-sli.yml:15:7" in result.stderr and "Traceback" not in result.output
+
+
+def test_override_with_an_empty_chain() -> None:
+    # Sloth checks the chain each SLO ends up with: a spec-level override with no plugins is
+    # fine when the SLO brings its own, and an error when nothing is left.
+    group_override = 'service: "svc"\nslo_plugins:\n  overridePrevious: true\n  chain: []\n'
+    own = '    objective: 99.9\n    plugins:\n      chain:\n        - id: "slo/own"\n'
+    ok = spec_text().replace('service: "svc"\n', group_override).replace("    objective: 99.9\n", own)
+    chain = json.loads(parse_sloth(ok)[1]["metadata"]["annotations"]["sloth.slok.dev/slo-plugins"])
+    assert chain == {"overridePrevious": True, "chain": [{"id": "slo/own"}]}
+    d = only_error(spec_text().replace('service: "svc"\n', group_override))
+    assert d.path == "slos[0].plugins" and "overridePrevious" in d.message
