@@ -297,6 +297,8 @@ class Builder:
         return self.sli_from(meta, f.mapping("spec", required=True), f.p("spec"), node.loc)
 
     def sli_from(self, meta: Metadata | None, spec_node: Node | None, path: str, loc: Location) -> SLI | None:
+        if spec_node is None:
+            return None  # a missing spec is reported by the caller
         before = self.ctx.error_count
         f = Fields(
             self.ctx, spec_node, path, ("description", "thresholdMetric", "ratioMetric"), "an SLI spec"
@@ -459,6 +461,8 @@ class Builder:
     def condition_from(
         self, meta: Metadata | None, node: Node | None, path: str, loc: Location
     ) -> AlertCondition | None:
+        if node is None:
+            return None  # a missing spec is reported by the caller
         before = self.ctx.error_count
         f = Fields(self.ctx, node, path, ("description", "severity", "condition"), "an AlertCondition spec")
         description = f.description()
@@ -489,8 +493,15 @@ class Builder:
                 alert_after = cond.duration("alertAfter")
         if self.ctx.error_count > before or meta is None:
             return None
-        assert severity is not None and op is not None and threshold is not None
-        assert lookback is not None and alert_after is not None and kind == "burnrate"
+        if (
+            kind is None
+            or severity is None
+            or op is None
+            or threshold is None
+            or lookback is None
+            or alert_after is None
+        ):
+            return None  # only when the enclosing spec itself was missing, which is reported there
         return AlertCondition(
             metadata=meta,
             kind="burnrate",
@@ -511,6 +522,8 @@ class Builder:
     def target_from(
         self, meta: Metadata | None, node: Node | None, path: str, loc: Location
     ) -> AlertNotificationTarget | None:
+        if node is None:
+            return None  # a missing spec is reported by the caller
         before = self.ctx.error_count
         f = Fields(self.ctx, node, path, ("target", "description"), "an AlertNotificationTarget spec")
         target = f.string("target", required=True, hint="where notifications go, e.g. slack or email")
@@ -527,6 +540,8 @@ class Builder:
     def policy_from(
         self, meta: Metadata | None, node: Node | None, path: str, loc: Location
     ) -> AlertPolicy | None:
+        if node is None:
+            return None  # a missing spec is reported by the caller
         before = self.ctx.error_count
         f = Fields(
             self.ctx,
@@ -681,7 +696,8 @@ class Builder:
                 policies.append(policy)
         if meta is None or self.ctx.error_count > before:
             return None
-        assert service is not None and window is not None and method is not None
+        if service is None or window is None or method is None:
+            return None
         return SLO(
             metadata=meta,
             service=service,

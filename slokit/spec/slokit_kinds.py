@@ -154,7 +154,8 @@ class _Kinds:
         selector = self.selector(f)
         if meta is None or self.ctx.error_count > before:
             return None
-        assert start is not None and seconds is not None and reason is not None and selector is not None
+        if start is None or seconds is None or reason is None or selector is None:
+            return None
         return Correction(
             metadata=meta,
             start=start,

@@ -198,7 +198,7 @@ class _Converter:
 
 
 class _Limit(Exception):
-    def __init__(self, ynode: yaml.Node) -> None:
+    def __init__(self, ynode: yaml.Node | yaml.Event) -> None:
         super().__init__()
         self.mark = ynode.start_mark
 
@@ -213,6 +213,40 @@ class _TooDeep(_Limit):
 
 class _Recursive(_Limit):
     pass
+
+
+def _check_depth(text: str) -> None:
+    """Refuse absurd nesting before composing: PyYAML's C composer recurses without a limit."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _TooDeep(event)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _expanded_size(ynode: yaml.Node, memo: dict[int, int], active: set[int]) -> int:
+    """Values after alias expansion, computed on the shared graph (linear time, no expansion)."""
+    key = id(ynode)
+    if key in memo:
+        return memo[key]
+    if key in active:
+        raise _Recursive(ynode)
+    size = 1
+    if isinstance(ynode, yaml.MappingNode | yaml.SequenceNode):
+        active.add(key)
+        children = (
+            [n for pair in ynode.value for n in pair] if isinstance(ynode, yaml.MappingNode) else ynode.value
+        )
+        for child in children:
+            size += _expanded_size(child, memo, active)
+            if size > MAX_NODES:
+                break
+        active.discard(key)
+    memo[key] = size
+    return size
 
 
 def read_text(path: Path, display: str | None = None) -> str:
@@ -291,11 +325,15 @@ def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnost
     documents: list[Document] = []
     converter = _Converter(file, diagnostics)
     try:
+        _check_depth(text)
         for index, ynode in enumerate(yaml.compose_all(text, Loader=_Loader)):
             if ynode is None:
                 continue
             if isinstance(ynode, yaml.ScalarNode) and ynode.tag == _TAG + "null":
                 continue
+            expanded = _expanded_size(ynode, {}, set())
+            if expanded > MAX_NODES:
+                raise _TooBig(ynode)
             documents.append(Document(converter.convert(ynode), file, index))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
