@@ -18,6 +18,7 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from slokit.errors import Location
+from slokit.spec.bindings import parse_binding
 from slokit.spec.durations import Duration
 from slokit.spec.model import (
     SLI,
@@ -108,18 +109,6 @@ def zone_hint(name: str) -> str:
     return prefix + "use an IANA time zone name such as UTC, Europe/Berlin or America/New_York"
 
 
-def _binding_parser() -> Callable[..., Any] | None:
-    """The binding parser (``slokit.spec.bindings``), looked up lazily so this module stays importable."""
-    import importlib
-
-    try:
-        module = importlib.import_module("slokit.spec.bindings")
-    except ModuleNotFoundError:
-        return None
-    parser: Callable[..., Any] = module.parse_binding
-    return parser
-
-
 class Builder:
     """Builds model objects from registered entries; each entry is built once, on first use."""
 
@@ -127,7 +116,6 @@ class Builder:
         self.ctx = ctx
         self.entries = entries
         self.cache: dict[tuple[str, str], Any] = {}
-        self.parse_binding = _binding_parser()
 
     # --- references ---
 
@@ -439,9 +427,9 @@ class Builder:
         )
 
     def binding(self, source_type: str | None, spec: Node | None, path: str, role: Role) -> Binding | None:
-        if spec is None or not spec.value or self.parse_binding is None:
+        if spec is None or not spec.value:
             return None
-        result, problems = self.parse_binding(source_type, spec.to_python(), role)
+        result, problems = parse_binding(source_type, spec.to_python(), role)
         for problem in problems:
             node, loc = _locate(spec, problem.path)
             if node is not None and problem.offset is not None:
@@ -449,7 +437,7 @@ class Builder:
             self.ctx.error(
                 loc, join(path, problem.path) if problem.path else path, problem.message, problem.hint
             )
-        return cast(Binding | None, result)
+        return result
 
     # --- alerting ---
 
