@@ -23,7 +23,9 @@ from slokit.engine.budget import (
     status,
     timeslices_budget,
 )
+from slokit.engine.burn import burn_rate
 from slokit.engine.series import MinuteCounts, minute_of
+from slokit.engine.sli import SliceSeries, composite, occurrences
 from slokit.spec.durations import AVERAGE_MONTH_SECONDS
 
 DAY = 86400
@@ -115,3 +117,56 @@ def test_occurrences_budget_against_raw_events(
     exact = Fraction(bad) / ((1 - Fraction(str(target))) * len(inside))
     assert b.consumed[0] == pytest.approx(float(exact), rel=1e-12)
     assert b.remaining[0] == pytest.approx(float(1 - exact), rel=1e-12, abs=1e-12)
+
+
+# --- the worked examples of docs/arithmetic.md, recomputed from their numbers ---
+
+DOC_MINUTES_VALID = [100, 100, 0, 50, 20, 100, 10, 200, 100, 40]
+DOC_MINUTES_GOOD = [99, 94, 0, 48, 18, 100, 9, 190, 96, 40]
+
+
+def test_doc_example_occurrences() -> None:
+    first = 12 * 60  # rows ending at 12:01 … 12:05 are rows 12:00 … 12:04
+    counts = MinuteCounts(first, np.array([200, 180, 220, 0, 400]), np.array([199, 180, 216, 0, 397]))
+    valid, good = counts.cumulative().rolling(np.array([12 * 60 + 5]), 5)
+    assert (int(valid[0]), int(good[0])) == (1000, 992)
+    assert occurrences(good, valid)[0] == pytest.approx(0.992)
+    b = occurrences_budget(valid, good, 0.99, 300)
+    assert b.allowed_events[0] == pytest.approx(10.0)
+    assert b.consumed[0] == pytest.approx(0.8)
+    assert b.remaining[0] == pytest.approx(0.2)
+    assert b.remaining_events[0] == pytest.approx(2.0)
+    assert b.allowed_seconds[0] == pytest.approx(3.0)
+    assert b.consumed_seconds[0] == pytest.approx(2.4)
+    assert burn_rate(valid - good, valid, 0.99)[0] == pytest.approx(0.8)
+
+
+def test_doc_example_timeslices() -> None:
+    counts = MinuteCounts(0, np.array(DOC_MINUTES_VALID), np.array(DOC_MINUTES_GOOD))
+    series = SliceSeries.from_minutes(counts, 1, slice_target=0.95)
+    got = series.between(np.array([0]), np.array([10]))
+    assert (got.good[0], got.bad[0], got.with_data[0], got.without_data[0]) == (6, 3, 9, 1)
+    assert got.timeslices()[0] == pytest.approx(6 / 9)
+    b = timeslices_budget(got.bad, got.with_data, 60, 0.6, 600)
+    assert b.allowed_seconds[0] == pytest.approx(240.0)
+    assert b.consumed_seconds[0] == pytest.approx(180.0)
+    assert b.consumed[0] == pytest.approx(0.75)
+    assert b.remaining_seconds[0] == pytest.approx(60.0)
+    assert occurrences(sum(DOC_MINUTES_GOOD), sum(DOC_MINUTES_VALID)) == pytest.approx(694 / 720)
+
+
+def test_doc_example_ratio_timeslices() -> None:
+    counts = MinuteCounts(0, np.array(DOC_MINUTES_VALID), np.array(DOC_MINUTES_GOOD))
+    got = SliceSeries.from_minutes(counts, 1).between(np.array([0]), np.array([10]))
+    assert got.ratio_sum[0] == pytest.approx(8.60)
+    sli = got.ratio_timeslices()
+    assert sli[0] == pytest.approx(8.60 / 9)
+    b = sli_budget(sli, 0.95, 600)
+    assert b.consumed[0] == pytest.approx((1 - 8.60 / 9) / 0.05)
+    assert round(b.consumed[0], 3) == 0.889
+
+
+def test_doc_example_composite_and_forecast() -> None:
+    assert composite(np.array([[0.4], [0.9]]), [2.0, 1.0])[0] == pytest.approx(1.7 / 3)
+    days = forecast(0.0, 0.6, 2.5, 30 * DAY)
+    assert days is not None and days / DAY == pytest.approx(7.2)

@@ -156,3 +156,35 @@ def test_held_for_equals_loop(cond: list[bool], step: int, for_seconds: int) -> 
         steps_back = math.ceil(for_seconds / step)
         expect = i - steps_back >= 0 and all(cond[i - steps_back : i + 1])
         assert bool(got[i]) == expect
+
+
+def test_doc_example_burn_rate_tiers() -> None:
+    """docs/arithmetic.md: 99.9 % over 30 d at 14:00, rows built to give the example's window sums."""
+    rows = [(1000, 1)] * 300 + [(1000, 20)] * 30 + [(1000, 18)] * 25 + [(1000, 30)] * 5
+    counts = counts_from([v for v, _ in rows], [b for _, b in rows], first=14 * 60 - 360)
+    cum = counts.cumulative()
+    now = np.array([14 * 60])
+    sums = {w: cum.rolling(now, w) for w in (60, 5, 360, 30)}
+    assert {w: (int(v[0]), int(v[0] - g[0])) for w, (v, g) in sums.items()} == {
+        60: (60_000, 1200),
+        5: (5000, 150),
+        360: (360_000, 1500),
+        30: (30_000, 600),
+    }
+    burns = {w: burn_rate(v - g, v, 0.999)[0] for w, (v, g) in sums.items()}
+    assert burns[60] == pytest.approx(20.0)
+    assert burns[5] == pytest.approx(30.0)
+    assert burns[360] == pytest.approx(1500 / 360_000 / 0.001)
+    assert round(burns[360], 2) == 4.17
+    assert burns[30] == pytest.approx(20.0)
+    page, slow_page, *_ = default_tiers(30 * DAY)
+    assert evaluate_tier(cum, now, page, 0.999).firing.tolist() == [True]
+    assert evaluate_tier(cum, now, slow_page, 0.999).firing.tolist() == [False]
+    # budget share spent in that hour: 1,200 of 0.001 · 60,000 · 720 = 43,200 allowed bad events
+    assert pytest.approx(0.0278, abs=1e-4) == 1200 / (0.001 * 60_000 * 720)
+    # the quiet service: 60 requests in the hour, 5 in the last 5 minutes, one failed
+    quiet = counts_from([1] * 60, [0] * 59 + [1], first=14 * 60 - 60).cumulative()
+    q = evaluate_tier(quiet, now, page, 0.999)
+    assert q.long_burn[0] == pytest.approx(1 / 60 / 0.001)
+    assert q.short_burn[0] == pytest.approx(200.0)
+    assert q.firing.tolist() == [False]

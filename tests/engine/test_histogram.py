@@ -182,3 +182,14 @@ def test_quantiles_of_rows_matches_single_histograms(groups: list[list[float]]) 
     got = quantiles_of_rows(rows, [0.5, 0.95])
     for h, row in zip(hists, got, strict=True):
         np.testing.assert_array_equal(row, h.quantiles([0.5, 0.95]))
+
+
+def test_doc_example_bucket_of_400ms() -> None:
+    lay = DEFAULT_LAYOUT
+    assert math.log(400) / math.log(1.01 / 0.99) == pytest.approx(299.56, abs=0.01)
+    assert lay.index_of(400.0) == 300
+    pos = 300 - lay.min_index
+    assert lay.upper_bounds()[pos] / lay.gamma == pytest.approx(395.52, abs=0.01)
+    assert lay.upper_bounds()[pos] == pytest.approx(403.51, abs=0.01)
+    assert lay.representatives()[pos] == pytest.approx(399.47, abs=0.01)
+    assert LogHistogram.from_values([400.0]).quantile(0.5) == pytest.approx(399.47, abs=0.01)
