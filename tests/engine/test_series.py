@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from slokit.engine.histogram import LogHistogram, quantiles_of_rows
 from slokit.engine.series import (
     MinuteCounts,
     correction_mask,
@@ -140,3 +141,31 @@ def test_range_sums_work_on_histogram_matrices() -> None:
     np.testing.assert_array_equal(sums[0], rows[0:3].sum(axis=0))
     np.testing.assert_array_equal(sums[1], rows[2:6].sum(axis=0))
     np.testing.assert_array_equal(sums[2], rows[0:1].sum(axis=0))  # rows before 100 count zero
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 1799), st.floats(0.01, 5000)), min_size=1, max_size=150),
+    st.lists(st.tuples(st.integers(0, 32), st.integers(1, 30)), min_size=1, max_size=4),
+)
+def test_window_percentiles_from_minute_histograms(
+    evts: list[tuple[int, float]], windows: list[tuple[int, int]]
+) -> None:
+    """p50/p95 over (t − W, t] from summed per-minute histograms, against sorting the raw values."""
+    rows = minute_of(np.array([ts for ts, _ in evts], dtype=np.int64))
+    per_minute: list[list[float]] = [[] for _ in range(31)]  # rows -1 .. 29
+    for (_, v), r in zip(evts, rows, strict=True):
+        per_minute[int(r) + 1].append(v)
+    matrix = np.stack([LogHistogram.from_values(vals).counts for vals in per_minute])
+    prefix = prefix_sums(matrix)
+    ends = np.array([w[0] for w in windows])
+    widths = np.array([w[1] for w in windows])
+    got = quantiles_of_rows(range_sums(prefix, -1, ends - widths, ends), [0.5, 0.95])
+    for i, (end, width) in enumerate(windows):
+        inside = sorted(v for ts, v in evts if 60 * (end - width) < ts <= 60 * end)
+        if not inside:
+            assert np.isnan(got[i]).all()
+            continue
+        for j, q in enumerate((0.5, 0.95)):
+            exact = inside[max(1, -(-len(inside) * int(q * 100) // 100)) - 1]
+            assert abs(got[i, j] / exact - 1) <= 0.01 * (1 + 1e-9)
