@@ -67,6 +67,8 @@ class BudgetClaim:
     line: int
     text: str
     amount_seconds: float
+    #: Seconds per unit the amount was written in (60 for "43.8 minutes").
+    unit_seconds: float
     #: Decimal places the author wrote, for comparing with a rounded computation.
     decimals: int
     approximate: bool

@@ -458,6 +458,7 @@ class Reader:
                 line,
                 text.strip(),
                 value * factor,
+                factor,
                 decimals,
                 bool(_APPROX.search(text)),
                 per,
