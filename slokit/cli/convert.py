@@ -15,7 +15,13 @@ from pathlib import Path
 import click
 
 from slokit.errors import SlokitError, UsageError
-from slokit.importers.sloth import DEFAULT_PERIOD, PERIOD_UNITS, convert_sloth
+from slokit.importers.sloth import (
+    DEFAULT_PERIOD,
+    PERIOD_UNITS,
+    convert_sloth,
+    convert_sloth_files,
+    expand_paths,
+)
 from slokit.spec.dump import dump_documents
 from slokit.spec.durations import parse_duration
 
@@ -27,16 +33,19 @@ from slokit.spec.durations import parse_duration
 Examples:
   slokit convert --from sloth --to openslo sloth/api.yaml
   slokit convert --from sloth sloth/api.yaml -o slos/api.yaml --period 28d
+  slokit convert --from sloth sloth/ -o slos/all.yaml
   cat api.yaml | slokit convert --from sloth -
 
 \b
 Reads Sloth 'version: prometheus/v1' specs and 'sloth.slok.dev/v1'
 PrometheusServiceLevel resources, one or several documents per file.
+Folders are searched for .yml/.yaml files. Convert the files of one
+service together: each output defines the services it uses.
 Sloth's alerting settings are kept as sloth.slok.dev/... annotations
 (see docs/sloth.md). Exit codes: 0 converted, 1 the input is not a valid
 Sloth spec (every problem is listed with file:line:column), 2 wrong usage.""",
 )
-@click.argument("file", metavar="FILE")
+@click.argument("files", metavar="FILE...", nargs=-1, required=True)
 @click.option(
     "--from",
     "source_format",
@@ -66,24 +75,31 @@ Sloth spec (every problem is listed with file:line:column), 2 wrong usage.""",
     show_default=True,
     help="SLO period (rolling window) for every SLO; Sloth takes it from a flag, not the spec.",
 )
-def convert(file: str, source_format: str, target_format: str, out: str | None, period: str) -> None:
+def convert(
+    files: tuple[str, ...], source_format: str, target_format: str, out: str | None, period: str
+) -> None:
     """Convert SLOs from another format (Sloth) to OpenSLO v1 YAML.
 
-    FILE is a Sloth spec file, or '-' for standard input.
+    FILE is a Sloth spec file, a folder of them, or '-' for standard input; all FILEs are
+    converted into one OpenSLO spec.
     """
     del source_format, target_format  # one choice each for now; the flags keep scripts explicit
     try:
         parse_duration(period, PERIOD_UNITS)
     except ValueError as exc:
         raise UsageError(f"--period {period!r}: {exc}") from None
-    if file == "-":
+    if "-" in files:
+        if len(files) > 1:
+            raise UsageError("'-' (standard input) cannot be combined with other FILEs")
         conversion = convert_sloth(sys.stdin.read(), period=period, source_name="<stdin>")
     else:
-        path = Path(file)
-        if not path.is_file():
-            what = "is a directory" if path.is_dir() else "does not exist"
-            raise UsageError(f"FILE {file!r} {what}; give one Sloth spec file (or '-' for standard input)")
-        conversion = convert_sloth(path, period=period, source_name=file)
+        for file in files:
+            path = Path(file)
+            if not path.exists():
+                raise UsageError(f"FILE {file!r} does not exist")
+            if path.is_dir() and not expand_paths([path]):
+                raise UsageError(f"folder {file!r} holds no .yml or .yaml files")
+        conversion = convert_sloth_files(files, period=period)
     for warning in conversion.warnings:
         click.secho(warning.format(), fg="yellow", err=True)
     text = dump_documents(conversion.documents)

@@ -25,13 +25,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from slokit.errors import Diagnostic, DiagnosticSink, Location, SlokitError
+from slokit.errors import Diagnostic, DiagnosticSink, Location, SlokitError, SpecError
 from slokit.spec.bindings import promql_shape_problem
 from slokit.spec.durations import parse_duration
 from slokit.spec.openslo import LABEL_KEY_RE
@@ -42,6 +42,8 @@ SLOTH_VERSION = "prometheus/v1"
 K8S_API_VERSION = "sloth.slok.dev/v1"
 K8S_KIND = "PrometheusServiceLevel"
 DEFAULT_PERIOD = "30d"
+#: What ``sloth generate -i DIR`` picks up from a folder.
+SPEC_SUFFIXES = (".yml", ".yaml")
 #: Sloth's period is a rolling window of fixed length; calendar units have no meaning there.
 PERIOD_UNITS = "mhdw"
 
@@ -186,18 +188,62 @@ def convert_sloth(
     source: str | Path, *, period: str = DEFAULT_PERIOD, source_name: str | None = None
 ) -> SlothConversion:
     """Like :func:`parse_sloth`, also returning warnings (valid input that converts with a caveat)."""
+    window = _window(period)
+    text, name = _read(source, source_name)
+    return _convert([(text, name)], window)
+
+
+def convert_sloth_files(paths: Sequence[str | Path], *, period: str = DEFAULT_PERIOD) -> SlothConversion:
+    """Several Sloth files, and folders searched recursively for ``.yml``/``.yaml``, as one spec.
+
+    Converted together, a service that several files share becomes one ``Service`` (converted
+    one by one, each output would define it again, and loading the outputs together fails on
+    the duplicate), and an SLO defined in two files is reported.
+    """
+    window = _window(period)
+    inputs: list[tuple[str, str]] = []
+    problems: list[Diagnostic] = []
+    for path in expand_paths(paths):
+        try:
+            inputs.append((read_text(path, str(path)), str(path)))
+        except SpecError as exc:
+            problems.extend(exc.diagnostics)
+    return _convert(inputs, window, problems)
+
+
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Files as given, and the ``.yml``/``.yaml`` files under each folder in name order."""
+    out: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found = (p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SPEC_SUFFIXES)
+            out.extend(sorted(found))
+        else:
+            out.append(path)
+    return out
+
+
+def _window(period: str) -> str:
     try:
-        window = str(parse_duration(period, PERIOD_UNITS))
+        return str(parse_duration(period, PERIOD_UNITS))
     except ValueError as exc:
         raise SlokitError(f"invalid SLO period {period!r}: {exc}") from None
-    text, name = _read(source, source_name)
-    documents, problems = parse_documents(text, name)
-    if not documents:
-        problems = [_empty_file(name) if p.message.startswith("the file is empty") else p for p in problems]
-    ctx = Context(DiagnosticSink(list(problems)))
-    converter = _Converter(ctx, window, text.splitlines())
-    for doc in documents:
-        converter.document(doc.node)
+
+
+def _convert(
+    inputs: list[tuple[str, str]], window: str, problems: list[Diagnostic] | None = None
+) -> SlothConversion:
+    ctx = Context(DiagnosticSink(list(problems or [])))
+    converter = _Converter(ctx, window)
+    for text, name in inputs:
+        documents, found = parse_documents(text, name)
+        if not documents:
+            found = [_empty_file(name) if p.message.startswith("the file is empty") else p for p in found]
+        ctx.sink.diagnostics.extend(found)
+        converter.lines = text.splitlines()
+        for doc in documents:
+            converter.document(doc.node)
     ctx.sink.raise_if_errors("the Sloth spec cannot be converted")
     warnings = [d for d in ctx.sink.diagnostics if d.severity == "warning"]
     return SlothConversion(converter.services + converter.slos, warnings)
@@ -306,9 +352,11 @@ class _Alert:
 class _Converter:
     """Walks Sloth documents, reporting problems to ``ctx`` and collecting OpenSLO documents."""
 
-    def __init__(self, ctx: Context, window: str, lines: list[str]) -> None:
+    def __init__(self, ctx: Context, window: str) -> None:
         self.ctx = ctx
-        self.lines = lines
+        #: Source lines of the file being converted, to place errors inside literal blocks.
+        self.lines: list[str] = []
+        self.openslo_files: set[str] = set()
         self.window = window
         self.services: list[dict[str, Any]] = []
         self.slos: list[dict[str, Any]] = []
@@ -355,10 +403,13 @@ class _Converter:
         if api_version is None or kind is None:
             return
         if api_version.startswith("openslo/"):
+            if node.loc.file in self.openslo_files:
+                return  # said once per file
+            self.openslo_files.add(node.loc.file)
             ctx.error(
                 top.get("apiVersion"),
                 "apiVersion",
-                f"this is an OpenSLO document ({api_version}), not a Sloth spec",
+                f"this file holds OpenSLO ({api_version}), not a Sloth spec",
                 "it needs no conversion: check it with 'slokit validate'",
             )
             return

@@ -24,7 +24,13 @@ from hypothesis import strategies as st
 import slokit
 from slokit.cli.main import cli
 from slokit.errors import Diagnostic, SlokitError, SpecError
-from slokit.importers.sloth import convert_sloth, openslo_name, parse_sloth, sloth_info
+from slokit.importers.sloth import (
+    convert_sloth,
+    convert_sloth_files,
+    openslo_name,
+    parse_sloth,
+    sloth_info,
+)
 from slokit.spec.dump import dump_documents
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "sloth"
@@ -480,7 +486,7 @@ def test_both_sli_types_and_missing_sli() -> None:
         (
             "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: x}\nspec: {}\n",
             "apiVersion",
-            "OpenSLO document",
+            "holds OpenSLO",
         ),
         ("apiVersion: sloth.slok.dev/v1\nkind: ServiceLevel\nspec: {}\n", "kind", "unsupported resource"),
         ("service: a\nslos: []\n", "", "no 'version' field"),
@@ -509,6 +515,53 @@ def test_duplicate_and_colliding_slos() -> None:
     collide = spec_text(name="a_b") + "---\n" + spec_text(name="a-b")
     d = only_error(collide)
     assert "both become OpenSLO SLO 'svc-a-b'" in d.message
+
+
+# --- several files converted together ---
+
+
+def test_files_sharing_a_service_become_one_service(tmp_path: Path) -> None:
+    one = tmp_path / "a.yaml"
+    two = tmp_path / "sub" / "b.yml"
+    two.parent.mkdir()
+    one.write_text(spec_text(name="reads"))
+    two.write_text(spec_text(name="writes"))
+    (tmp_path / "notes.txt").write_text("not a spec")
+    conv = convert_sloth_files([tmp_path])
+    assert [(d["kind"], d["metadata"]["name"]) for d in conv.documents] == [
+        ("Service", "svc"),
+        ("SLO", "svc-reads"),
+        ("SLO", "svc-writes"),
+    ]
+    assert len(slokit.load(dump_documents(conv.documents)).slos) == 2
+    # One by one, each output defines the service: loading both together fails on the duplicate.
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    (outputs / "1.yaml").write_text(dump_documents(parse_sloth(one)))
+    (outputs / "2.yaml").write_text(dump_documents(parse_sloth(two)))
+    with pytest.raises(SpecError, match="defined twice"):
+        slokit.load(outputs)
+
+
+def test_files_errors_name_their_file(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(spec_text())
+    (tmp_path / "b.yaml").write_text(spec_text())
+    (tmp_path / "c.yaml").write_text(spec_text(objective="101"))
+    with pytest.raises(SpecError) as exc:
+        convert_sloth_files([tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"])
+    found = sorted(
+        (Path(d.location.file).name, d.location.line, d.path) for d in diagnostics(exc) if d.location
+    )
+    assert found == [("b.yaml", 4, "slos[0].name"), ("c.yaml", 5, "slos[0].objective")]
+    twice = [d for d in diagnostics(exc) if "defined twice" in d.message]
+    assert len(twice) == 1 and "a.yaml:4:11" in twice[0].message
+
+
+def test_openslo_file_is_reported_once() -> None:
+    text = "apiVersion: openslo/v1\nkind: Service\nmetadata: {name: a}\nspec: {}\n---\n" * 3
+    with pytest.raises(SpecError) as exc:
+        parse_sloth(text)
+    assert len(diagnostics(exc)) == 1
 
 
 # --- warnings: valid Sloth that converts with a caveat ---
@@ -620,6 +673,22 @@ def test_cli_writes_output_file_atomically(tmp_path: Path) -> None:
     assert "wrote 3 SLOs" in result.stderr
     assert len(slokit.load(out).slos) == 3
     assert os.listdir(tmp_path) == ["slos.yaml"]
+
+
+def test_cli_several_files_and_folders(tmp_path: Path) -> None:
+    folder = tmp_path / "sloth"
+    folder.mkdir()
+    (folder / "reads.yaml").write_text(spec_text(name="reads"))
+    out = tmp_path / "all.yaml"
+    result = run(["convert", "--from", "sloth", str(folder), str(DATA / "k8s.yml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    spec = slokit.load(out)
+    assert sorted(spec.slos) == ["inventory-reservations", "inventory-sync-lag", "svc-reads"]
+    assert sorted(spec.services) == ["inventory", "svc"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run(["convert", "--from", "sloth", str(empty)]).exit_code == 2
+    assert run(["convert", "--from", "sloth", "-", str(DATA / "k8s.yml")], stdin="").exit_code == 2
 
 
 def test_cli_invalid_input_keeps_the_old_output(tmp_path: Path) -> None:
