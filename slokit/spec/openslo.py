@@ -476,7 +476,7 @@ class Builder:
                 and isinstance(after_node.value, str)
                 and ZERO_DURATION_RE.match(after_node.value)
             ):
-                alert_after = Duration(0, after_node.value[-1])
+                alert_after = Duration(0, "m")  # every zero length is the same; written as 0m
             else:
                 alert_after = cond.duration("alertAfter")
         if self.ctx.error_count > before or meta is None:
