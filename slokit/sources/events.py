@@ -1,0 +1,250 @@
+"""Turning a batch of events (dicts or an Arrow table) into columns with a minute index.
+
+An event is a timestamp plus fields. The timestamp is the first of ``ts``, ``timestamp`` or
+``time`` present in the batch and may be
+
+* an Arrow timestamp (a zone-less one is taken as UTC),
+* an RFC 3339 string with a zone offset (``2024-05-01T12:00:00.250Z``, ``...+02:00``),
+* a number of seconds since the Unix epoch, or of **milliseconds** when its magnitude is at
+  least 1e11: 1e11 seconds is the year 5138 while 1e11 milliseconds is March 1973, so no real
+  event is ambiguous.
+
+Everything here is columnar (pyarrow compute and numpy): a batch costs a few passes over its
+arrays, never a Python loop per event, except on the error path of a malformed column.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from slokit.engine.series import minute_of
+
+#: Candidate timestamp field names, in order of preference.
+TIMESTAMP_FIELDS = ("ts", "timestamp", "time")
+
+#: Epoch numbers at or above this magnitude are milliseconds (see the module docstring).
+EPOCH_MS_THRESHOLD = 1e11
+
+#: Field metadata key listing the rows of a mixed-type column that held no number.
+NOT_NUMBERS_KEY = b"slokit.not_numbers"
+
+#: Rejection reasons, stable names used in summaries and JSON output.
+MISSING_TIMESTAMP = "missing_timestamp"
+BAD_TIMESTAMP = "bad_timestamp"
+TOO_LATE = "too_late"
+IN_FUTURE = "in_future"
+REASONS = (MISSING_TIMESTAMP, BAD_TIMESTAMP, TOO_LATE, IN_FUTURE)
+REASON_CODE = {name: code for code, name in enumerate(REASONS, start=1)}
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class Timestamps:
+    """Event times of one batch: seconds since the epoch (NaN where unusable) and a reason code.
+
+    ``reason`` is 0 for a usable timestamp, otherwise ``REASON_CODE[MISSING_TIMESTAMP]`` or
+    ``REASON_CODE[BAD_TIMESTAMP]``.
+    """
+
+    field: str | None
+    seconds: FloatArray
+    reason: npt.NDArray[np.int8]
+
+
+def to_table(batch: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]) -> pa.Table:
+    """An Arrow table with nested records flattened to dotted names (``http.status``).
+
+    A column whose values have mixed types (``12`` and ``"slow"``) cannot be one Arrow type;
+    it becomes a string column so the bad values can be reported instead of failing the batch.
+    """
+    if isinstance(batch, pa.RecordBatch):
+        table = pa.Table.from_batches([batch])
+    elif isinstance(batch, pa.Table):
+        table = batch
+    else:
+        table = _table_from_dicts(batch)
+    return flatten(table)
+
+
+def flatten(table: pa.Table) -> pa.Table:
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    return table
+
+
+def _table_from_dicts(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    keys: dict[str, None] = {}
+    for row in rows:
+        if not isinstance(row, Mapping):
+            raise TypeError(f"an event must be a mapping of field names to values, got {type(row).__name__}")
+        keys.update(dict.fromkeys(row))
+    fields: list[pa.Field] = []
+    arrays: list[pa.Array] = []
+    for key in keys:
+        values = [row.get(key) for row in rows]
+        try:
+            array = pa.array(values)
+            metadata = None
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            array, metadata = _mixed_column(values, as_text=key in TIMESTAMP_FIELDS)
+        arrays.append(array)
+        fields.append(pa.field(str(key), array.type, metadata=metadata))
+    if not arrays:
+        return pa.table({"_": pa.nulls(len(rows))}).drop_columns(["_"])
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _mixed_column(values: list[Any], as_text: bool) -> tuple[pa.Array, dict[bytes, bytes] | None]:
+    """A column whose values have several types (``12`` and ``"slow"``).
+
+    When some values are numbers, the column is numeric (so ``status < 500`` still applies to
+    the other events): numeric text is converted, and the rows whose value is not a number
+    become null and are listed in the field's metadata under :data:`NOT_NUMBERS_KEY`, so an
+    indicator reading the field reports them as not numbers rather than as missing. Otherwise
+    every value becomes text, as timestamp fields always do (each value is then parsed on
+    its own: RFC 3339 text or an epoch number).
+    """
+    if not as_text and any(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        numbers: list[float | None] = []
+        bad: list[int] = []
+        for i, v in enumerate(values):
+            if v is None:
+                numbers.append(None)
+            elif isinstance(v, int | float) and not isinstance(v, bool):
+                numbers.append(float(v))
+            else:
+                number = _number_or_none(v)
+                numbers.append(number)
+                if number is None:
+                    bad.append(i)
+        return pa.array(numbers, pa.float64()), {NOT_NUMBERS_KEY: json.dumps(bad).encode()}
+    return pa.array([None if v is None else _as_text(v) for v in values], pa.string()), None
+
+
+def _number_or_none(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def not_numbers(table: pa.Table, name: str) -> list[int]:
+    """Rows of a mixed-type column whose value was not a number (see :func:`_mixed_column`)."""
+    metadata = table.schema.field(name).metadata or {}
+    raw = metadata.get(NOT_NUMBERS_KEY)
+    return [] if raw is None else [int(i) for i in json.loads(raw)]
+
+
+def _as_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def timestamp_field(table: pa.Table) -> str | None:
+    names = set(table.column_names)
+    return next((name for name in TIMESTAMP_FIELDS if name in names), None)
+
+
+def timestamps(table: pa.Table) -> Timestamps:
+    """Seconds since the epoch for every row, with a reason code for the unusable ones."""
+    n = table.num_rows
+    name = timestamp_field(table)
+    if name is None:
+        return Timestamps(None, np.full(n, np.nan), np.full(n, REASON_CODE[MISSING_TIMESTAMP], np.int8))
+    column = table.column(name)
+    seconds = _seconds(column)
+    reason = np.zeros(n, np.int8)
+    missing = _null_mask(column)
+    reason[~np.isfinite(seconds)] = REASON_CODE[BAD_TIMESTAMP]
+    reason[missing] = REASON_CODE[MISSING_TIMESTAMP]
+    return Timestamps(name, seconds, reason)
+
+
+def _null_mask(column: pa.ChunkedArray) -> BoolArray:
+    if column.null_count == 0:
+        return np.zeros(len(column), np.bool_)
+    return np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+def _seconds(column: pa.ChunkedArray) -> FloatArray:
+    kind = column.type
+    if pa.types.is_timestamp(kind):
+        per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[kind.unit]
+        raw = column.cast(pa.int64()).to_numpy(zero_copy_only=False)
+        return np.asarray(raw, dtype=np.float64) / per_second
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        values = np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        return epoch_seconds(values)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return _text_seconds(column)
+    if pa.types.is_date(kind):
+        days = column.cast(pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
+        return np.asarray(days, dtype=np.float64) * 86400.0
+    return np.full(len(column), np.nan)
+
+
+def epoch_seconds(values: FloatArray) -> FloatArray:
+    """Epoch seconds, or milliseconds when ``|value| >= 1e11``; NaN/inf stay NaN."""
+    with np.errstate(invalid="ignore"):
+        scaled = np.where(np.abs(values) >= EPOCH_MS_THRESHOLD, values / 1000.0, values)
+    scaled[~np.isfinite(scaled)] = np.nan
+    return scaled
+
+
+def _text_seconds(column: pa.ChunkedArray) -> FloatArray:
+    """RFC 3339 strings; numeric strings as epoch values; anything else NaN.
+
+    The whole column is parsed by Arrow in one cast. Only when that fails (some value is not a
+    timestamp) is the column parsed value by value, so a clean batch never pays for the bad path.
+    """
+    try:
+        parsed = column.cast(pa.timestamp("us", tz="UTC"))
+        raw = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)
+        values = np.asarray(raw, dtype=np.float64) / 1e6
+        values[_null_mask(column)] = np.nan
+        return values
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    out = np.full(len(column), np.nan)
+    for i, text in enumerate(column.to_pylist()):
+        if text is not None:
+            out[i] = parse_timestamp_text(text)
+    return out
+
+
+def parse_timestamp_text(text: str) -> float:
+    """One timestamp string to epoch seconds; NaN when it is neither RFC 3339 nor a number."""
+    stripped = text.strip()
+    try:
+        number = float(stripped)
+    except ValueError:
+        number = math.nan
+    if not math.isnan(number):
+        return float(epoch_seconds(np.array([number]))[0])
+    try:
+        scalar = pa.scalar(stripped).cast(pa.timestamp("us", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return math.nan
+    value = scalar.value
+    return math.nan if value is None else value / 1e6
+
+
+def minutes(seconds: FloatArray) -> IntArray:
+    """Minute row of each timestamp (:func:`slokit.engine.series.minute_of`: ``(60·m, 60·m + 60]``).
+
+    Rows with NaN seconds get row 0; callers have already rejected them.
+    """
+    return minute_of(np.where(np.isfinite(seconds), seconds, 0.0))
