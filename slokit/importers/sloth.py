@@ -150,6 +150,9 @@ class SlothInfo:
     slo_plugins: Mapping[str, Any] | None = None
     extra_labels: Mapping[str, str] = field(default_factory=dict)
     source: str = SLOTH_VERSION
+    #: The SLO's labels as Sloth puts them on every rule (spec and SLO labels merged), when the
+    #: SLO's ``metadata.labels`` were given to :func:`sloth_info`; includes ``extra_labels``.
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sloth_id(self) -> str:
@@ -249,10 +252,15 @@ def _convert(
     return SlothConversion(converter.services + converter.slos, warnings)
 
 
-def sloth_info(annotations: Mapping[str, str]) -> SlothInfo | None:
+def sloth_info(
+    annotations: Mapping[str, str], labels: Mapping[str, str | Sequence[str]] | None = None
+) -> SlothInfo | None:
     """The Sloth origin of a converted SLO from its annotations; None if it was not converted.
 
-    Raises :class:`SlokitError` naming the annotation when one was edited into invalid JSON.
+    ``labels`` are the SLO's ``metadata.labels`` (the model keeps each as a tuple of values);
+    with them, :attr:`SlothInfo.labels` holds the labels Sloth would put on the SLO's rules.
+    Raises :class:`SlokitError` naming the annotation when one was edited into invalid JSON,
+    or a label that has several values (a Prometheus label has one).
     """
     if SLO_ANNOTATION not in annotations or SERVICE_ANNOTATION not in annotations:
         return None
@@ -276,13 +284,24 @@ def sloth_info(annotations: Mapping[str, str]) -> SlothInfo | None:
 
     def alert(key: str) -> SlothAlert:
         data = obj(key)
+        disable = data.get("disable", False)
+        if not isinstance(disable, bool):
+            raise SlokitError(f"annotation {key}: 'disable' must be true or false")
         return SlothAlert(
-            disable=bool(data.get("disable", False)),
+            disable=disable,
             labels=strings(data.get("labels", {}), key),
             annotations=strings(data.get("annotations", {}), key),
         )
 
     plugins = obj(SLO_PLUGINS_ANNOTATION) if SLO_PLUGINS_ANNOTATION in annotations else None
+    extra = strings(obj(EXTRA_LABELS_ANNOTATION), EXTRA_LABELS_ANNOTATION)
+    rule_labels: dict[str, str] = {}
+    for key, value in (labels or {}).items():
+        values = [value] if isinstance(value, str) else list(value)
+        if len(values) != 1:
+            raise SlokitError(f"label {key} has {len(values)} values; a Sloth (Prometheus) label has one")
+        rule_labels[key] = values[0]
+    rule_labels.update(extra)
     return SlothInfo(
         service=annotations[SERVICE_ANNOTATION],
         slo=annotations[SLO_ANNOTATION],
@@ -293,8 +312,9 @@ def sloth_info(annotations: Mapping[str, str]) -> SlothInfo | None:
         page_alert=alert(PAGE_ALERT_ANNOTATION),
         ticket_alert=alert(TICKET_ALERT_ANNOTATION),
         slo_plugins=plugins,
-        extra_labels=strings(obj(EXTRA_LABELS_ANNOTATION), EXTRA_LABELS_ANNOTATION),
+        extra_labels=extra,
         source=annotations.get(SOURCE_ANNOTATION, SLOTH_VERSION),
+        labels=rule_labels if labels is not None else {},
     )
 
 

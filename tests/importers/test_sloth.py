@@ -315,14 +315,20 @@ def test_sloth_info_round_trip_through_the_loader() -> None:
         "runbook": "https://runbooks.example.org/checkout/orders",
     }
     assert info.alert_annotations_for(info.ticket_alert)["summary"] == "Checkout orders are failing"
-    latency = sloth_info(spec.slo("checkout-api-pay-latency-p99").metadata.annotations)
+    assert info.labels == {}  # not asked for
+    latency_meta = spec.slo("checkout-api-pay-latency-p99").metadata
+    latency = sloth_info(latency_meta.annotations, latency_meta.labels)
     assert latency is not None and latency.sloth_id == "checkout-api-pay_latency.p99"
+    assert latency.labels == {"team": "payments", "tier": "1"}
     assert latency.page_alert.disable and not latency.ticket_alert.disable
     assert sloth_info({}) is None
+    base = {"sloth.slok.dev/service": "s", "sloth.slok.dev/slo": "x"}
     with pytest.raises(SlokitError, match="page-alert"):
-        sloth_info(
-            {"sloth.slok.dev/service": "s", "sloth.slok.dev/slo": "x", "sloth.slok.dev/page-alert": "{"}
-        )
+        sloth_info({**base, "sloth.slok.dev/page-alert": "{"})
+    with pytest.raises(SlokitError, match="true or false"):
+        sloth_info({**base, "sloth.slok.dev/page-alert": '{"disable": "false"}'})
+    with pytest.raises(SlokitError, match="2 values"):
+        sloth_info(base, {"team": ("a", "b")})
 
 
 # --- errors in files, with positions ---
@@ -575,6 +581,8 @@ def test_warnings() -> None:
     slo = conv.documents[1]
     assert slo["metadata"]["labels"] == {"team": "a"}
     assert json.loads(slo["metadata"]["annotations"]["sloth.slok.dev/extra-labels"]) == {"_private": "1"}
+    info = sloth_info(slo["metadata"]["annotations"], slo["metadata"]["labels"])
+    assert info is not None and info.labels == {"team": "a", "_private": "1"}
     assert slo["spec"]["objectives"] == [{"target": 0.00999}]
 
 
