@@ -377,6 +377,7 @@ class _Converter:
         #: Source lines of the file being converted, to place errors inside literal blocks.
         self.lines: list[str] = []
         self.openslo_files: set[str] = set()
+        self.reported: set[tuple[str, str]] = set()
         self.window = window
         self.services: list[dict[str, Any]] = []
         self.slos: list[dict[str, Any]] = []
@@ -460,7 +461,9 @@ class _Converter:
     def service_level(self, top: Fields, dialect: _Dialect, k8s_meta: dict[str, Any] | None) -> None:
         ctx = self.ctx
         service = self.sloth_name(top, "service", "service name")
-        group_labels = self.labels(top.get("labels"), top.p("labels"), "label")
+        # Sloth checks label values after merging: an empty spec-level value an SLO overrides is fine.
+        group_labels = self.labels(top.get("labels"), top.p("labels"), "label", check_values=False)
+        group_labels_at = (top.get("labels"), top.p("labels"))
         group_plugins = self.plugin_chain(top.get(dialect.slo_plugins), top.p(dialect.slo_plugins))
         slo_nodes = top.seq("slos", required=True, hint="a Sloth spec needs at least one SLO")
         if slo_nodes is not None and not slo_nodes:
@@ -473,7 +476,7 @@ class _Converter:
                 dialect,
                 service,
                 service_name,
-                group_labels,
+                (group_labels, *group_labels_at),
                 group_plugins,
                 k8s_meta,
             )
@@ -517,7 +520,7 @@ class _Converter:
         dialect: _Dialect,
         service: str | None,
         service_name: str | None,
-        group_labels: dict[str, str],
+        group_labels: tuple[dict[str, str], Node | None, str],
         group_plugins: dict[str, Any] | None,
         k8s_meta: dict[str, Any] | None,
     ) -> None:
@@ -534,7 +537,15 @@ class _Converter:
             )
         description = f.text("description") or ""
         objective = self.objective(f)
-        labels = {**group_labels, **self.labels(f.get("labels"), f.p("labels"), "label")}
+        own_labels = self.labels(f.get("labels"), f.p("labels"), "label", check_values=False)
+        labels = {**group_labels[0], **own_labels}
+        for key, value in labels.items():
+            if not value:
+                where, where_path = (
+                    (f.get("labels"), f.p("labels")) if key in own_labels else group_labels[1:]
+                )
+                value_node = where.value.get(key) if where is not None and where.is_map else None
+                self.error_once(value_node or where, join(where_path, key), "label values must not be empty")
         plugins = self.slo_plugins(group_plugins, self.plugin_chain(f.get("plugins"), f.p("plugins")))
         if plugins is not None and plugins["overridePrevious"] and not plugins["chain"]:
             # Sloth checks the chain each SLO ends up with, not each block on its own.
@@ -618,6 +629,13 @@ class _Converter:
         spec["budgetingMethod"] = "Occurrences"
         spec["objectives"] = [{"target": float(objective / 100)}]
         self.slos.append({"apiVersion": "openslo/v1", "kind": "SLO", "metadata": metadata, "spec": spec})
+
+    def error_once(self, where: Node | None, path: str, message: str) -> None:
+        """Report a problem of the spec-level block once, not once for every SLO that inherits it."""
+        key = (path, str(where.loc) if where is not None else "")
+        if key not in self.reported:
+            self.reported.add(key)
+            self.ctx.error(where, path, message)
 
     def sloth_name(self, f: Fields, key: str, what: str) -> str | None:
         value = f.text(key, required=True)

@@ -457,6 +457,18 @@ def test_inline_errors(change: dict[str, str], path: str, line: int, column: int
     assert words in d.message + " " + d.hint
 
 
+def test_empty_label_values_are_checked_after_merging() -> None:
+    group = 'service: "svc"\nlabels:\n  tier: ""\n'
+    # The SLO overrides the empty spec-level value: fine for Sloth.
+    docs = parse_sloth(spec_text(labels='{tier: "1"}').replace('service: "svc"\n', group))
+    assert docs[1]["metadata"]["labels"] == {"tier": "1"}
+    # Not overridden: one error at the spec-level value (line 4, column 9), although two SLOs inherit it.
+    two = spec_text().replace('service: "svc"\n', group) + spec_text(name="other").split("slos:\n", 1)[1]
+    d = only_error(two)
+    assert d.path == "labels.tier" and d.location is not None
+    assert (d.location.line, d.location.column) == (4, 9)
+
+
 def test_disabled_alerts_need_no_name_and_may_have_empty_values() -> None:
     # Sloth only checks the alert metadata of enabled alerts.
     docs = parse_sloth(
