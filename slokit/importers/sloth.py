@@ -366,7 +366,7 @@ class _Alert:
     disable: bool
     labels: dict[str, str]
     annotations: dict[str, str]
-    node: Node | None
+    fields: Fields
 
 
 class _Converter:
@@ -856,10 +856,26 @@ class _Converter:
         ticket = self.alert(a, dialect.ticket_alert)
         any_enabled = not page.disable or not ticket.disable
         name = a.text("name") or ""
-        labels = self.labels(a.get("labels"), a.p("labels"), "label", check_values=any_enabled)
-        annotations = self.labels(
-            a.get("annotations"), a.p("annotations"), "annotation", check_values=any_enabled
-        )
+        labels = self.labels(a.get("labels"), a.p("labels"), "label", check_values=False)
+        annotations = self.labels(a.get("annotations"), a.p("annotations"), "annotation", check_values=False)
+        # Sloth checks each enabled alert's merged labels and annotations for empty values.
+        for alert in (page, ticket):
+            if alert.disable:
+                continue
+            for what, common, own in (
+                ("label", labels, alert.labels),
+                ("annotation", annotations, alert.annotations),
+            ):
+                block = what + "s"
+                for key, value in {**common, **own}.items():
+                    if value:
+                        continue
+                    holder = alert.fields.get(block) if key in own else a.get(block)
+                    holder_path = alert.fields.p(block) if key in own else a.p(block)
+                    value_node = holder.value.get(key) if holder is not None and holder.is_map else None
+                    self.error_once(
+                        value_node or holder, join(holder_path, key), f"{what} values must not be empty"
+                    )
         if any_enabled and not name:
             ctx.error(
                 node if node is not None else f.node,
@@ -885,11 +901,9 @@ class _Converter:
         node = a.get(key)
         f = Fields(self.ctx, node, a.p(key), ["disable", "labels", "annotations"], f"the {key} block")
         disable = bool(f.boolean("disable"))
-        labels = self.labels(f.get("labels"), f.p("labels"), "label", check_values=not disable)
-        annotations = self.labels(
-            f.get("annotations"), f.p("annotations"), "annotation", check_values=not disable
-        )
-        return _Alert(disable, labels, annotations, node)
+        labels = self.labels(f.get("labels"), f.p("labels"), "label", check_values=False)
+        annotations = self.labels(f.get("annotations"), f.p("annotations"), "annotation", check_values=False)
+        return _Alert(disable, labels, annotations, f)
 
     # -- SLO plugins (kept, not run) --
 

@@ -469,6 +469,19 @@ def test_empty_label_values_are_checked_after_merging() -> None:
     assert (d.location.line, d.location.column) == (4, 9)
 
 
+def test_empty_alert_values_are_checked_per_enabled_alert_after_merging() -> None:
+    # alerting.labels.team is empty, but both enabled alerts override it: valid for Sloth.
+    ok = "{name: A, labels: {team: ''}, page_alert: {labels: {team: a}}, ticket_alert: {labels: {team: b}}}"
+    ann = parse_sloth(spec_text(alerting=ok))[1]["metadata"]["annotations"]
+    assert json.loads(ann["sloth.slok.dev/alert-labels"]) == {"team": ""}
+    # The ticket alert does not override it: one error, at the common value.
+    bad = "{name: A, labels: {team: ''}, page_alert: {labels: {team: a}}}"
+    d = only_error(spec_text(alerting=bad))
+    assert d.path == "slos[0].alerting.labels.team" and "must not be empty" in d.message
+    line = spec_text(alerting=bad).splitlines()[10]
+    assert d.location is not None and d.location.column == line.index("''") + 1
+
+
 def test_disabled_alerts_need_no_name_and_may_have_empty_values() -> None:
     # Sloth only checks the alert metadata of enabled alerts.
     docs = parse_sloth(
