@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from slokit.errors import Diagnostic, DiagnosticSink, Location, SlokitError, SpecError
-from slokit.spec.bindings import promql_shape_problem
+from slokit.spec.bindings import WINDOW_PLACEHOLDER, promql_shape_problem
 from slokit.spec.durations import parse_duration
 from slokit.spec.openslo import LABEL_KEY_RE
 from slokit.spec.reader import DESCRIPTION_MAX, Context, Fields, index, join
@@ -78,7 +78,6 @@ K8S_METADATA_ANNOTATION = ANNOTATION_PREFIX + "k8s-metadata"
 SLOTH_NAME_RE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$")
 #: Sloth's ``conventions.TplSLIQueryWindowVarRegex``: the placeholder every query must contain.
 SLOTH_WINDOW_RE = re.compile(r"\{\{ *\.window *\}\}")
-SLOKIT_WINDOW = "{{window}}"
 #: Sloth's CRD limits SLO names to 128 characters.
 K8S_SLO_NAME_MAX = 128
 
@@ -90,7 +89,6 @@ class _Dialect:
     """Key names of one Sloth format; the two formats differ only in spelling and nesting."""
 
     source: str
-    root: str  # path prefix of the service-level fields ("" or "spec")
     slo_plugins: str
     error_query: str
     total_query: str
@@ -101,7 +99,6 @@ class _Dialect:
 
 _PROMETHEUS_V1 = _Dialect(
     SLOTH_VERSION,
-    "",
     "slo_plugins",
     "error_query",
     "total_query",
@@ -111,7 +108,6 @@ _PROMETHEUS_V1 = _Dialect(
 )
 _K8S_V1 = _Dialect(
     K8S_API_VERSION,
-    "spec",
     "sloPlugins",
     "errorQuery",
     "totalQuery",
@@ -813,7 +809,7 @@ class _Converter:
             message, offset = shape
             self.ctx.error(self.offset_location(node, offset), f.p(key), f"PromQL: {message}")
             return None
-        return SLOTH_WINDOW_RE.sub(SLOKIT_WINDOW, text)
+        return SLOTH_WINDOW_RE.sub(WINDOW_PLACEHOLDER, text)
 
     def offset_location(self, node: Node, offset: int) -> Location:
         """Where character ``offset`` of a string value is in the file, as closely as known.
