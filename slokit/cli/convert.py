@@ -24,6 +24,7 @@ from slokit.importers.sloth import (
 )
 from slokit.spec.dump import dump_documents
 from slokit.spec.durations import parse_duration
+from slokit.spec.yamlnodes import decode
 
 
 @click.command(
@@ -39,8 +40,9 @@ Examples:
 \b
 Reads Sloth 'version: prometheus/v1' specs and 'sloth.slok.dev/v1'
 PrometheusServiceLevel resources, one or several documents per file.
-Folders are searched for .yml/.yaml files. Convert the files of one
-service together: each output defines the services it uses.
+Folders are searched for .yml/.yaml files. Convert all files of a
+service in one run: each output defines its services, so outputs
+converted separately clash when loaded together.
 Sloth's alerting settings are kept as sloth.slok.dev/... annotations
 (see docs/sloth.md). Exit codes: 0 converted, 1 the input is not a valid
 Sloth spec (every problem is listed with file:line:column), 2 wrong usage.""",
@@ -91,7 +93,8 @@ def convert(
     if "-" in files:
         if len(files) > 1:
             raise UsageError("'-' (standard input) cannot be combined with other FILEs")
-        conversion = convert_sloth(sys.stdin.read(), period=period, source_name="<stdin>")
+        text = decode(sys.stdin.buffer.read(), "<stdin>")
+        conversion = convert_sloth(text, period=period, source_name="<stdin>")
     else:
         for file in files:
             path = Path(file)

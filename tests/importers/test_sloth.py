@@ -697,6 +697,8 @@ def test_cli_period_and_stdin() -> None:
     assert result.exit_code == 0, result.output
     slo = list(yaml.safe_load_all(result.stdout))[1]
     assert slo["spec"]["timeWindow"] == [{"duration": "28d", "isRolling": True}]
+    binary = CliRunner().invoke(cli, ["convert", "--from", "sloth", "-"], input=b"\x00\x01\xff")
+    assert binary.exit_code == 1 and "binary" in binary.stderr
 
 
 def test_cli_writes_output_file_atomically(tmp_path: Path) -> None:
