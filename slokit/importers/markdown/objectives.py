@@ -23,6 +23,14 @@ from slokit.importers.markdown.windows import Window, find_windows
 _OP_WORDS: tuple[tuple[Op, str], ...] = (
     (
         "lte",
+        r"must not exceed|must not be (?:above|more than|over)|should not exceed|may not exceed|not exceed|"
+        r"never (?:exceed|above)|no debe(?:n)? (?:superar|exceder)|no puede superar|"
+        r"ne doi(?:t|vent) pas dépasser|"
+        r"må ikke (?:overstige|overskride|være over)|darf (?:nicht|höchstens)(?: über)?|"
+        r"soll(?:en)? nicht (?:überschreiten|über)",
+    ),
+    (
+        "lte",
         r"<=|=<|≤|⩽|&lt;=|within|at most|no more than|not more than|no longer than|max\.?|maximum|up to|"
         r"inden for|indenfor|højst|maks\.?|maksimalt|maksimum|op til|innerhalb von|innerhalb|höchstens|"
         r"maximal|bis zu|nicht mehr als|como máximo|dentro de|hasta|a lo sumo|no más de|au plus|"
@@ -54,15 +62,16 @@ _APPROX = (
 )
 _OP_BEFORE_RE = re.compile(
     r"(?:(?<![\w])|(?<=[<>=≤≥]))(?:"
-    + "|".join(f"(?P<{op}>{pattern})" for op, pattern in _OP_WORDS)
-    + r")\s*:?\s*"
+    + "|".join(f"(?P<o{i}>{pattern})" for i, (_, pattern) in enumerate(_OP_WORDS))
+    + r")\s*:?\s*(?:(?:el|la|los|las|le|les|den|die|der|das|the|de)\s+)?"
     + _APPROX
     + r"$",
     re.IGNORECASE,
 )
 _OP_AFTER_RE = re.compile(
     r"\s*(?:(?P<lte>or less|or lower|or fewer|or faster|or under|or below|eller mindre|eller derunder|"
-    r"eller hurtigere|eller lavere|oder weniger|oder schneller|oder darunter|o menos|ou moins)|"
+    r"eller hurtigere|eller lavere|oder weniger|oder schneller|oder darunter|o menos|ou moins|"
+    r"nicht überschreiten|nicht übersteigen|ikke overstige|ikke overskride|ne pas dépasser)|"
     r"(?P<gte>or more|or higher|or better|or above|eller mere|eller højere|eller bedre|oder mehr|"
     r"oder höher|oder besser|o más|ou plus|ou mieux))(?![\w])",
     re.IGNORECASE,
@@ -136,8 +145,7 @@ def _op_before(text: str, pos: int) -> Op | None:
     m = _OP_BEFORE_RE.search(text[max(0, pos - 40) : pos])
     if not m:
         return None
-    ops: tuple[Op, ...] = ("lte", "gte", "lt", "gt")
-    return next((op for op in ops if m.group(op)), None)
+    return next((op for i, (op, _) in enumerate(_OP_WORDS) if m.group(f"o{i}")), None)
 
 
 def scan(text: str, ctx: Context) -> list[Atom]:
@@ -312,6 +320,7 @@ def assemble(text: str, ctx: Context) -> tuple[list[Partial], list[str]]:
             flush_pct()
             pending_pct = atom
     flush_pct()
+    objs = _drop_restatements(text, objs)
     if pending_pctl is not None:
         if objs or (ctx.percentile is None and not ctx.target_cell):
             problems.append(f"percentile '{pending_pctl.raw}' has no threshold")
@@ -323,6 +332,25 @@ def assemble(text: str, ctx: Context) -> tuple[list[Partial], list[str]]:
         seg_end = objs[i + 1].start if i + 1 < len(objs) else len(text)
         _finish(obj, text, seg_start, seg_end, windows, ctx)
     return objs, problems
+
+
+def _drop_restatements(text: str, objs: list[Partial]) -> list[Partial]:
+    """'< 0.1 % (equals 99.9 % success)': the parenthesis restates the objective before it."""
+    kept: list[Partial] = []
+    for obj in objs:
+        last = kept[-1] if kept else None
+        if (
+            last is not None
+            and obj.threshold is None
+            and last.threshold is None
+            and obj.target == last.target
+            and obj.negative_percent != last.negative_percent
+            and "(" in text[last.end : obj.start]
+        ):
+            last.notes.append(f"'{text[obj.start : obj.end]}' restates it")
+            continue
+        kept.append(obj)
+    return kept
 
 
 def _ratio(atom: Atom) -> Partial:

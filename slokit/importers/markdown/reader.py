@@ -31,7 +31,7 @@ from slokit.importers.markdown.vocabulary import (
     NonObjectiveReason,
     words,
 )
-from slokit.importers.markdown.windows import Window, find_windows
+from slokit.importers.markdown.windows import Window, WindowMatch, find_windows
 
 _LANGUAGE_WORDS = {
     "en": words("the", "and", "of", "for", "with", "is", "are", "must", "within", "requests", "per"),
@@ -118,12 +118,7 @@ _RETENTION = words(
     r"conserv\w*",
     r"retenci\w*",
     r"intervals?",
-    r"every",
     r"frequency",
-    r"hver",
-    r"alle \d+",
-    r"cada",
-    r"chaque",
 )
 _DOC_SERVICE = re.compile(
     r"\bfor\s+(?:the\s+|our\s+|den\s+|det\s+|die\s+|das\s+|el\s+|la\s+|le\s+)?"
@@ -203,7 +198,7 @@ def non_objective_reason(text: str) -> NonObjectiveReason | None:
         return "improvement target"
     if re.search(
         r"(?<![\w])(?:current(?:ly)?|actual|observed|achieved|baseline|measured at|nuværende|"
-        r"faktisk|opnået|aktuell|gemessen|erreicht|actualmente|medido|actuel(?:le)?|mesuré)(?![\w])",
+        r"faktisk|opnået|aktuell|erreicht|actualmente|actuel(?:le)?)(?![\w])",
         text,
         re.IGNORECASE,
     ):
@@ -288,7 +283,7 @@ class Reader:
         stack: list[Heading] = []
         heading_of: list[list[Heading]] = []
         declared: dict[int, tuple[Window, str]] = {}
-        for block in self.blocks:
+        for index, block in enumerate(self.blocks):
             if isinstance(block, Heading):
                 while stack and stack[-1].level >= block.level:
                     stack.pop()
@@ -297,8 +292,13 @@ class Reader:
                 if found and not scan_has_anchor(block.text, self.comma_decimal):
                     declared[id(block)] = (found[0].window, f"the heading '{block.text}' (line {block.line})")
             heading_of.append(list(stack))
-            if isinstance(block, Paragraph) and len(block.text) < 400 and not _RETENTION.search(block.text):
-                found = find_windows(block.text)
+            if (
+                isinstance(block, Paragraph)
+                and len(block.text) < 400
+                and not _RETENTION.search(block.text)
+                and not self._is_label(index)
+            ):
+                found = labelled_window(block.text) or find_windows(block.text)
                 if found and not scan_has_anchor(block.text, self.comma_decimal):
                     owner = stack[-1] if stack and stack[-1].level > 1 else None
                     key = id(owner) if owner is not None else 0
@@ -532,6 +532,12 @@ class Reader:
         header_windows: list[Window | None] = []
         for cell in table.header:
             found = find_windows(cell)
+            if not found:
+                for part in re.finditer(r"\(([^)]*)\)", cell):
+                    inner = find_windows(part.group(1), in_window_cell=True)
+                    if inner:
+                        found = [WindowMatch(part.start(), part.end(), inner[0].window)]
+                        break
             header_windows.append(found[0].window if found else None)
             stripped = cell
             for w in reversed(found):
@@ -620,6 +626,8 @@ class Reader:
                 target_cell=True,
             )
             ctx.percentile = _percentile_of(heading_name, self.comma_decimal)
+            for hint in kind_texts[: len(kind_texts) - len(scope.headings)]:
+                ctx.percentile = _percentile_of(hint, self.comma_decimal) or ctx.percentile
             for role, reason in (("measured", "measured value"), ("alert", "alert threshold")):
                 for _, cell in col(role):  # type: ignore[arg-type]
                     if re.search(r"\d", cell):
@@ -669,11 +677,24 @@ class Reader:
             if found:
                 ctx.window, ctx.window_source = found[0].window, f"'{text}' (line {para.line})"
             ctx.lines = (para.line,)
+        if ctx.percentile is None:
+            for heading in reversed(scope.headings):
+                ctx.percentile = _percentile_of(heading.text, self.comma_decimal)
+                if ctx.percentile is not None:
+                    break
         return ctx
 
     def _items(self, items: list[Item], scope: _Scope, parent: _ListContext) -> None:
         for item in items:
+            found = labelled_window(item.text)
+            if found:
+                parent = replace(
+                    parent, window=found[0].window, window_source=f"'{item.text[:60]}' (line {item.line})"
+                )
+        for item in items:
             text = item.text
+            if labelled_window(text):
+                continue
             m = _LABEL_SPLIT.match(text)
             label = m.group(1).strip() if m and not re.search(r"[<>≤≥%]", m.group(1)) else ""
             is_percentile_label = (
@@ -768,6 +789,17 @@ class Reader:
             obj = self.result.objectives[i]
             if obj.source_line >= para.line and not obj.name.strip():
                 self.result.objectives[i] = replace(obj, name=obj.sli_kind)
+
+
+_WINDOW_LABEL = dict(COLUMN_ROLES)["window"]
+
+
+def labelled_window(text: str) -> list[WindowMatch]:
+    """The window of a "Measurement window: 30 days" statement (label names a window), else []."""
+    m = _LABEL_SPLIT.match(text)
+    if not m or not _WINDOW_LABEL.search(m.group(1)) or re.search(r"%|[<>≤≥]", m.group(2)):
+        return []
+    return find_windows(m.group(2), in_window_cell=True)
 
 
 def _percentile_of(text: str, comma_decimal: bool) -> float | None:

@@ -51,19 +51,24 @@ _ROLLING = (
     r"rollende[nrs]?|móvil(?:es)?|deslizantes?|glissante?s?|mobile|last|past|seneste|sidste|letzten|"
     r"vergangenen|últimos|últimas|derniers|dernières"
 )
+_WINDOW_NOUNS = (
+    r"window|period|periode|vindue|tidsvindue|zeitraum|zeitfenster|fenster|messzeitraum|ventana|período|"
+    r"periodo|fenêtre|période"
+)
 _WINDOW_PREP = (
-    r"over|across|during|in|within the last|over the (?:last|past)|in the (?:last|past)|per|every|each|"
+    rf"(?:(?:{_ROLLING})\s+)?(?:{_WINDOW_NOUNS})\s+(?:(?:{_ROLLING})\s+)?(?:of|på|af|von|de|sur|über)|"
+    r"over|across|during|in|within the last|over the (?:last|past)|in the (?:last|past)|per|"
     r"i løbet af|over de|inden for de|målt over|i|über|während|in den|innerhalb der|durante|en|en los|"
-    r"en las|sobre|sur|pendant|sur les|au cours des|measured over|evaluated over|window of|vindue på"
+    r"en las|sobre|sur|pendant|sur les|au cours des|measured over|evaluated over"
 )
 _WINDOW_AFTER = (
-    r"rolling|window|windows|period|vindue|periode|glidende|rullende|fenster|zeitraum|ventana|"
+    r"móviles|glissants|glissantes|gleitenden|rollierenden|rolling|window|windows|period|vindue|periode|glidende|rullende|fenster|zeitraum|ventana|"
     r"período|periodo|fenêtre|période|glissante?s?|móvil|gleitend|rollierend"
 )
 
 #: "30-day rolling", "rolling 28 days", "over 24 h", "28d", "4 uger", "(30 days)"
 NUMERIC_WINDOW_RE = re.compile(
-    rf"(?:(?P<pre_roll>{_ROLLING})\s+|(?P<prep>{_WINDOW_PREP})\s+(?:(?:a|the|de|der|die|den|los|las|les|"
+    rf"(?<![\w])(?:(?P<pre_roll>{_ROLLING})\s+|(?P<prep>{_WINDOW_PREP})\s+(?:(?:a|the|de|der|die|den|los|las|les|"
     rf"un|une|et|en)\s+)?(?P<pre_roll2>{_ROLLING})?\s*)?"
     rf"(?P<n>\d{{1,3}})\s*(?P<hyphen>-)?\s*(?:{_UNIT_RE})(?![\w/])(?P<post>\s*[-‐]?\s*(?:{_WINDOW_AFTER})\b)?",
     re.IGNORECASE,
@@ -174,12 +179,12 @@ def find_windows(text: str, *, in_window_cell: bool = False) -> list[WindowMatch
             continue
         if (
             re.search(
-                r"(?:under|below|within|less than|at most|above|than|inden for|innerhalb|unter|"
+                r"(?<![\w])(?:under|below|within|less than|at most|above|than|inden for|innerhalb|unter|"
                 r"menos de|moins de|en|op til|up to|bis zu|hasta|jusqu'à)\s*$",
                 before,
                 re.IGNORECASE,
             )
-            and not (m.group("pre_roll") or m.group("post"))
+            and not (m.group("pre_roll") or m.group("post") or m.group("prep"))
             and not in_window_cell
         ):
             continue
