@@ -575,8 +575,69 @@ class Reader:
                     break
         return roles, header_windows
 
+    def _metric_columns(self, table: Table, roles: list[ColumnRole | None]) -> list[int]:
+        """Columns of a wide table: each header names a metric ("p95 latency", "Availability")."""
+        columns = [
+            i
+            for i, header in enumerate(table.header)
+            if roles[i] in (None, "target", "threshold", "percentile")
+            and (kind_in(header) or _percentile_of(header, self.comma_decimal) is not None)
+            and any(i < len(row) and re.search(r"\d", row[i]) for row in table.rows)
+        ]
+        names = [i for i, r in enumerate(roles) if r == "name" and i not in columns]
+        if len(columns) < 2 or not names:
+            return []
+        if any(kind_in(row[names[0]]) for row in table.rows if names[0] < len(row)):
+            return []
+        return columns
+
+    def _wide_table(
+        self, table: Table, scope: _Scope, roles: list[ColumnRole | None], columns: list[int]
+    ) -> None:
+        name_col = next(i for i, r in enumerate(roles) if r == "name" and i not in columns)
+        window_cols = [i for i, r in enumerate(roles) if r == "window"]
+        for row, line in zip(table.rows, table.row_lines, strict=False):
+            cells = [row[i] if i < len(row) else "" for i in range(len(table.header))]
+            row_name = cells[name_col].strip()
+            window, source = scope.window, scope.window_source
+            for i in window_cols:
+                found = find_windows(cells[i], in_window_cell=True)
+                if found:
+                    window, source = found[0].window, f"the window column ('{cells[i]}')"
+            for i in columns:
+                cell = cells[i].strip()
+                if not cell:
+                    continue
+                header = table.header[i]
+                unit = re.search(r"\(([^)]*)\)", header)
+                if unit and re.fullmatch(r"[<>≤≥=~]*\s*[\d.,]+", cell):
+                    cell = f"{cell} {unit.group(1)}"
+                ctx = Context(
+                    name=header,
+                    kind_texts=tuple(h.text for h in reversed(scope.headings)),
+                    window=window,
+                    window_source=source,
+                    comma_decimal=self.comma_decimal,
+                    target_cell=True,
+                    percentile=_percentile_of(header, self.comma_decimal),
+                )
+                self._statement(
+                    f"{header} : {cell}",
+                    ctx,
+                    scope,
+                    line=line,
+                    lines=(line,),
+                    name=f"{row_name} {header}",
+                    service_label=row_name,
+                    explicit_service=row_name if roles[name_col] == "service" else "",
+                )
+
     def _table(self, table: Table, scope: _Scope) -> None:
         roles, header_windows = self._roles(table)
+        columns = self._metric_columns(table, roles)
+        if columns:
+            self._wide_table(table, scope, roles, columns)
+            return
         budget_only = "budget" in roles and "name" not in roles
         heading_name = scope.headings[-1].text if scope.headings else ""
         for row, line in zip(table.rows, table.row_lines, strict=False):
