@@ -261,16 +261,43 @@ class Builder:
         spec = self.object_fields(entry, ("description", "type", "connectionDetails"))
         description = spec.description()
         type_ = spec.text("type", required=True, hint="the kind of source, e.g. prometheus or slokit")
-        details = spec.mapping("connectionDetails", required=True, hint="write {} when none are needed")
+        details = self.connection_details(spec)
         if meta is None or type_ is None or self.ctx.error_count > before:
             return None
         return DataSource(
             metadata=meta,
             type=type_,
-            connection_details=details.to_python() if details is not None else {},
+            connection_details=details,
             description=description,
             location=entry.node.loc,
         )
+
+    def connection_details(self, spec: Fields) -> dict[str, Any]:
+        """A mapping; a list of one-key mappings (as the Go SDK's examples write it) is merged."""
+        node = spec.get("connectionDetails")
+        if node is None:
+            spec.missing("connectionDetails", "write {} when none are needed")
+            return {}
+        if node.is_map:
+            details: dict[str, Any] = node.to_python()
+            return details
+        merged: dict[str, Any] = {}
+        if node.is_seq and all(item.is_map for item in node.value):
+            for item in node.value:
+                for key, value in item.value.items():
+                    if key in merged:
+                        self.ctx.error(
+                            item.key_locs.get(key), spec.p(f"connectionDetails.{key}"), "given twice"
+                        )
+                    merged[key] = value.to_python()
+            return merged
+        self.ctx.error(
+            node,
+            spec.p("connectionDetails"),
+            f"must be a mapping (or a list of mappings), got {node.type_name()}",
+            "e.g. connectionDetails: {url: http://prometheus:9090}",
+        )
+        return {}
 
     # --- SLI ---
 
@@ -771,13 +798,6 @@ class Builder:
                 "add calendar: {startTime: '2024-01-01 00:00:00', timeZone: UTC}",
             )
         calendar = self.calendar(cal_node, w.p("calendar")) if cal_node is not None and not rolling else None
-        if duration is not None and rolling and duration.is_calendar:
-            self.ctx.strict_error(
-                w.get("duration"),
-                w.p("duration"),
-                f"a rolling window of {duration} has no fixed length ({duration.describe()})",
-                "use a fixed unit for rolling windows (e.g. 30d, 4w), or a calendar window for months",
-            )
         if duration is None or (not rolling and calendar is None):
             return None
         return TimeWindow(duration=duration, is_rolling=rolling, calendar=calendar)

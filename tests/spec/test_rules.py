@@ -423,13 +423,6 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "did you mean 'America/New_York'",
     ),
     (
-        "rolling-window-fixed-length",
-        RATIO,
-        sub(RATIO, "duration: 30d", "duration: 1M"),
-        "spec.timeWindow[0].duration",
-        "has no fixed length",
-    ),
-    (
         "duration-format",
         sub(RATIO, "duration: 30d", "duration: 4w"),
         sub(RATIO, "duration: 30d", "duration: 30 days"),
@@ -822,6 +815,12 @@ def test_error_position_is_the_offending_value() -> None:
     line = RATIO.splitlines().index("      target: 0.999") + 1
     assert found[0].location is not None
     assert (found[0].location.line, found[0].location.column) == (line, len("      target: ") + 1)
+
+
+def test_rolling_calendar_units_stay_calendar_units() -> None:
+    # a rolling 1M is "the same wall time one month earlier" (engine/windows.py), never 30 days
+    window = slokit.load(sub(RATIO, "duration: 30d", "duration: 1M")).slo("api-availability").time_window
+    assert window.is_rolling and window.duration.is_calendar and window.duration.months == 1
 
 
 def test_service_name_is_free_when_no_services_are_defined() -> None:
