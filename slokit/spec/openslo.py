@@ -739,10 +739,14 @@ class Builder:
             )
             return None, None
         if required and f.ok and not f.has("indicator") and not f.has("indicatorRef"):
+            if f.path.startswith("spec.objectives"):
+                message = "in a composite SLO every objective needs 'indicator' or 'indicatorRef'"
+            else:
+                message = "an SLO needs 'indicator' or 'indicatorRef'"
             self.ctx.error(
                 f.node,
                 f.path,
-                "an SLO needs 'indicator' or 'indicatorRef'",
+                message,
                 "inline the SLI, name a defined SLI with indicatorRef, or give each objective its own",
             )
             return None, None

@@ -45,12 +45,12 @@ def _sources() -> list[tuple[str, str]]:
     import importlib.util
 
     out: list[tuple[str, str]] = []
-    for name in ("test_loader_valid", "test_rules", "test_slokit_kinds", "test_bad_input"):
+    for name in ("test_loader_valid", "test_rules", "test_slokit_kinds", "test_bad_input", "test_v1alpha"):
         spec = importlib.util.spec_from_file_location(f"_fmt_src_{name}", HERE / f"{name}.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        for attr in ("FULL", "RATIO", "THRESHOLD", "COMPOSITE", "CALENDAR", "RAW", "VALID"):
+        for attr in ("FULL", "RATIO", "THRESHOLD", "COMPOSITE", "CALENDAR", "RAW", "VALID", "SERVICE"):
             if hasattr(module, attr):
                 out.append((f"{name}.{attr}", getattr(module, attr)))
         if hasattr(module, "SLOS") and hasattr(module, "CORRECTION"):

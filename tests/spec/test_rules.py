@@ -641,6 +641,22 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "did you mean 'browse-ok'",
     ),
     (
+        "composite-every-objective-has-an-indicator",
+        COMPOSITE,
+        sub(COMPOSITE, "      indicatorRef: browse-ok\n", ""),
+        "spec.objectives[0]",
+        "every objective needs 'indicator' or 'indicatorRef'",
+    ),
+    (
+        "connectionDetails-shape",
+        "apiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: ev}\n"
+        "spec: {type: x, connectionDetails: [{url: 'http://p:9090'}, {token: t}]}\n",
+        "apiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: ev}\n"
+        "spec: {type: x, connectionDetails: http://p:9090}\n",
+        "spec.connectionDetails",
+        "must be a mapping (or a list of mappings)",
+    ),
+    (
         "composite-excludes-spec-indicator",
         RATIO,
         sub(RATIO, "      target: 0.999", "      target: 0.999\n      indicatorRef: api-ok"),
@@ -821,6 +837,15 @@ def test_rolling_calendar_units_stay_calendar_units() -> None:
     # a rolling 1M is "the same wall time one month earlier" (engine/windows.py), never 30 days
     window = slokit.load(sub(RATIO, "duration: 30d", "duration: 1M")).slo("api-availability").time_window
     assert window.is_rolling and window.duration.is_calendar and window.duration.months == 1
+
+
+def test_connection_details_list_is_merged() -> None:
+    text = (
+        "apiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: ev}\n"
+        "spec: {type: x, connectionDetails: [{url: 'http://p:9090'}, {token: t}]}\n"
+    )
+    details = slokit.load(text).data_sources["ev"].connection_details
+    assert dict(details) == {"url": "http://p:9090", "token": "t"}
 
 
 def test_service_name_is_free_when_no_services_are_defined() -> None:
