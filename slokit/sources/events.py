@@ -52,14 +52,17 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True, slots=True)
 class Timestamps:
-    """Event times of one batch: seconds since the epoch (NaN where unusable) and a reason code.
+    """Event times of one batch: seconds since the epoch, minute rows and a reason code.
 
-    ``reason`` is 0 for a usable timestamp, otherwise ``REASON_CODE[MISSING_TIMESTAMP]`` or
-    ``REASON_CODE[BAD_TIMESTAMP]``.
+    ``minute`` is the row of :func:`slokit.engine.series.minute_of` (``(60·m, 60·m + 60]``),
+    computed in exact integer arithmetic for integer and Arrow timestamp columns. ``reason``
+    is 0 for a usable timestamp, otherwise ``REASON_CODE[MISSING_TIMESTAMP]`` or
+    ``REASON_CODE[BAD_TIMESTAMP]``; unusable rows have NaN seconds and minute row 0.
     """
 
     field: str | None
     seconds: FloatArray
+    minute: IntArray
     reason: npt.NDArray[np.int8]
 
 
@@ -159,18 +162,48 @@ def timestamp_field(table: pa.Table) -> str | None:
 
 
 def timestamps(table: pa.Table) -> Timestamps:
-    """Seconds since the epoch for every row, with a reason code for the unusable ones."""
+    """Seconds since the epoch and minute rows for every row, with a reason for unusable ones."""
     n = table.num_rows
     name = timestamp_field(table)
     if name is None:
-        return Timestamps(None, np.full(n, np.nan), np.full(n, REASON_CODE[MISSING_TIMESTAMP], np.int8))
+        missing = np.full(n, REASON_CODE[MISSING_TIMESTAMP], np.int8)
+        return Timestamps(None, np.full(n, np.nan), np.zeros(n, np.int64), missing)
     column = table.column(name)
-    seconds = _seconds(column)
+    exact = _integer_minutes(column)
+    if exact is not None:
+        seconds, minute = exact
+    else:
+        seconds = _seconds(column)
+        minute = minutes(seconds)
     reason = np.zeros(n, np.int8)
-    missing = _null_mask(column)
-    reason[~np.isfinite(seconds)] = REASON_CODE[BAD_TIMESTAMP]
-    reason[missing] = REASON_CODE[MISSING_TIMESTAMP]
-    return Timestamps(name, seconds, reason)
+    if column.null_count:
+        reason[~np.isfinite(seconds)] = REASON_CODE[BAD_TIMESTAMP]
+        reason[_null_mask(column)] = REASON_CODE[MISSING_TIMESTAMP]
+    elif exact is None:
+        reason[~np.isfinite(seconds)] = REASON_CODE[BAD_TIMESTAMP]
+    return Timestamps(name, seconds, minute, reason)
+
+
+def _integer_minutes(column: pa.ChunkedArray) -> tuple[FloatArray, IntArray] | None:
+    """Seconds and exact minute rows of a null-free integer or timestamp column (else None)."""
+    if column.null_count or len(column) == 0:
+        return None
+    kind = column.type
+    if pa.types.is_timestamp(kind):
+        per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[kind.unit]
+        raw = np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
+        return raw / per_second, (raw - 1) // (60 * per_second)
+    if not pa.types.is_integer(kind):
+        return None
+    raw = np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
+    is_ms = (raw >= EPOCH_MS_THRESHOLD) | (raw <= -EPOCH_MS_THRESHOLD)
+    if not is_ms.any():
+        minute = np.subtract(raw, 1)
+        np.floor_divide(minute, 60, out=minute)
+        return raw.astype(np.float64), minute
+    seconds = np.where(is_ms, raw / 1000.0, raw.astype(np.float64))
+    minute = np.where(is_ms, (raw - 1) // 60_000, (raw - 1) // 60)
+    return seconds, minute
 
 
 def _null_mask(column: pa.ChunkedArray) -> BoolArray:
