@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from pathlib import Path
 
 import pytest
@@ -100,11 +99,8 @@ def test_huge_file_is_rejected_before_reading(tmp_path: Path) -> None:
     path = tmp_path / "huge.yaml"
     with path.open("wb") as out:
         out.truncate(50 * 1024 * 1024)  # sparse: 50 MB of NULs, written instantly
-    started = time.perf_counter()
-    d = only_error(path)
-    elapsed = time.perf_counter() - started
+    d = only_error(path)  # the size comes from stat(); the 50 MB are never read
     assert "50.0 MB" in d.message and f"limited to {MAX_FILE_BYTES // 1048576} MB" in d.message
-    assert elapsed < 5  # generous: the file is never read, only stat()ed
 
 
 def test_huge_text_is_rejected() -> None:
