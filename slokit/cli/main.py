@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "convert": ("slokit.cli.convert", "convert", "Convert Sloth specs to OpenSLO."),
     "import": ("slokit.cli.importdoc", "import_group", "Import SLOs from Markdown SLO documents."),
     "lint": ("slokit.cli.importdoc", "lint_group", "Find contradictions and gaps in SLO documents."),
+    "ingest": ("slokit.cli.ingest", "ingest", "Ingest events into the embedded store."),
+    "generate": ("slokit.cli.generate", "generate", "Generate Prometheus rules (native, Sloth-compatible, VictoriaMetrics)."),
+    "simulate": ("slokit.cli.simulate", "simulate", "Generate realistic events for the example platforms."),
+    "report": ("slokit.cli.report", "report", "The state of every SLO: SLI, budget, burn rates, forecast."),
 }
 
 
