@@ -274,7 +274,7 @@ def read_duration(ctx: Context, node: Node, path: str, units: str = OPENSLO_UNIT
     try:
         return parse_duration(node.value, units)
     except ValueError as exc:
-        ctx.error(node, path, str(exc), f"allowed units: {', '.join(units)}")
+        ctx.error(node, path, str(exc))
         return None
 
 
