@@ -59,11 +59,18 @@ def load_paths(paths: Iterable[str | Path], *, strict: bool = True) -> tuple[Spe
     """Several files or folders loaded together, so references may cross between them."""
     sources: list[Source] = []
     problems: list[Diagnostic] = []
+    seen: set[Path] = set()
     for path in paths:
         try:
-            sources.extend(collect_sources(Path(path)))
+            found = collect_sources(Path(path))
         except SpecError as exc:
             problems.extend(exc.diagnostics)
+            continue
+        for source in found:  # a file named twice (directly and in its folder) is read once
+            real = Path(source.name).resolve()
+            if real not in seen:
+                seen.add(real)
+                sources.append(source)
     if problems:
         raise SpecError("the specification is not valid", problems)
     return load_sources(sources, strict=strict)

@@ -87,3 +87,19 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 def test_no_path_is_a_usage_error() -> None:
     code, _, _ = run("validate")
     assert code == 2
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(GOOD)
+    code, out, _ = run("validate", str(path), str(tmp_path), str(path))
+    assert code == 0 and "1 slos in 1 file" in out
+
+
+def test_syntax_error_in_one_file_does_not_hide_errors_in_another(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("apiVersion: [openslo/v1\n")
+    (tmp_path / "b.yaml").write_text(GOOD.replace("target: 0.999", "target: 7"))
+    code, out, _ = run("validate", "--output", "json", str(tmp_path))
+    assert code == 1
+    found = [(Path(d["file"]).name, d["path"]) for d in json.loads(out)["diagnostics"]]
+    assert found == [("a.yaml", ""), ("b.yaml", "spec.objectives[0].target")]
