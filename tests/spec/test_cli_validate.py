@@ -103,3 +103,12 @@ def test_syntax_error_in_one_file_does_not_hide_errors_in_another(tmp_path: Path
     assert code == 1
     found = [(Path(d["file"]).name, d["path"]) for d in json.loads(out)["diagnostics"]]
     assert found == [("a.yaml", ""), ("b.yaml", "spec.objectives[0].target")]
+
+
+def test_lenient_reports_unknown_fields_as_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "extra.yaml"
+    path.write_text(GOOD.replace("  service: api\n", "  service: api\n  owner: payments\n"))
+    code, _, err = run("validate", str(path))
+    assert code == 1 and "spec.owner: unknown field 'owner'" in err
+    code, out, err = run("validate", "--lenient", str(path))
+    assert code == 0 and "warning: spec.owner: unknown field 'owner'" in err and "1 slos" in out
