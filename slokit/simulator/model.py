@@ -181,7 +181,8 @@ class Source:
     arrival: Arrival
     #: Baseline probability that an event is bad (what incidents raise).
     error_rate: float
-    #: Predicate (slokit syntax) that is true exactly on this source's bad events.
+    #: Predicate (slokit syntax) that is true exactly on this source's bad events; empty for
+    #: sources that only measure (a lag, an acknowledgement time) and have no failures.
     bad_where: str
     latency: Lognormal | None = None
     #: The field holding ``latency`` draws (kept for every kind, read by tests and docs).

@@ -248,7 +248,7 @@ _MTOGO_SOURCES: tuple[Source, ...] = (
         kind="events",
         arrival=Poisson(250, FOOD),
         error_rate=0.0,
-        bad_where="lag_ms >= 800",
+        bad_where="",
         latency=Lognormal(45, 160),
         latency_field="lag_ms",
         fields=(
