@@ -129,9 +129,8 @@ class Builder:
             known = list(self.entries.get(kind, {}))
             guess = suggest(name, known)
             hint = f"did you mean '{guess}'? " if guess else ""
-            hint += (
-                f"defined {kind} objects: {', '.join(known)}" if known else f"no {kind} objects are defined"
-            )
+            listing = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+            hint += f"defined {kind} objects: {listing}" if known else f"no {kind} objects are defined"
             self.ctx.error(where, path, f"{kind} '{name}' is not defined", hint)
             return None
         self.cache[key] = None  # guards against reference cycles
