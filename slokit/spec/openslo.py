@@ -701,6 +701,18 @@ class Builder:
             obj = self.objective(item, index(f.p("objectives"), i), method, composite, indicator)
             if obj is not None:
                 objectives.append(obj)
+                slice_ = obj.time_slice_window
+                if (
+                    slice_ is not None
+                    and window is not None
+                    and slice_.seconds > window.duration.nominal_seconds
+                ):
+                    self.ctx.error(
+                        item.value.get("timeSliceWindow"),
+                        join(index(f.p("objectives"), i), "timeSliceWindow"),
+                        f"a time slice of {slice_} is longer than the SLO window of {window.duration}",
+                        "a slice must fit into the window, e.g. 1m or 5m",
+                    )
         policies: list[AlertPolicy] = []
         for i, item in enumerate(f.seq("alertPolicies") or []):
             policy = self.embedded(

@@ -363,6 +363,17 @@ CASES: list[tuple[str, str, str, str, str]] = [
         "'timeSliceWindow' is required",
     ),
     (
+        "time-slice-fits-the-window",
+        sub(RATIO, "Occurrences", "RatioTimeslices").replace(
+            "target: 0.999", "target: 0.999\n      timeSliceWindow: 30d"
+        ),
+        sub(RATIO, "Occurrences", "RatioTimeslices").replace(
+            "target: 0.999", "target: 0.999\n      timeSliceWindow: 31d"
+        ),
+        "spec.objectives[0].timeSliceWindow",
+        "longer than the SLO window of 30d",
+    ),
+    (
         "occurrences-forbids-slices",
         RATIO,
         sub(RATIO, "target: 0.999", "target: 0.999\n      timeSliceWindow: 1m"),
