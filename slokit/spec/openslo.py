@@ -1035,5 +1035,11 @@ def _offset_location(node: Node, offset: int) -> Location:
     """The column of character ``offset`` inside a one-line plain or quoted scalar."""
     if not node.is_scalar or "\n" in node.raw or node.style not in (None, "", "'", '"'):
         return node.loc
-    shift = 1 if node.style in ("'", '"') else 0
+    text = str(node.value)[:offset]
+    if node.style == "'":  # '' stands for one quote
+        shift = 1 + text.count("'")
+    elif node.style == '"':  # \" and \\ stand for one character
+        shift = 1 + text.count('"') + text.count("\\")
+    else:
+        shift = 0
     return Location(node.loc.file, node.loc.line, node.loc.column + shift + offset)

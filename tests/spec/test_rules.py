@@ -903,3 +903,21 @@ def test_lenient_mode_turns_unknown_fields_into_warnings() -> None:
     spec, found = load_with_diagnostics(text, strict=False)
     assert len(spec) == 1
     assert [(d.severity, d.path) for d in found] == [("warning", "spec.owner")]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "where: route = '/x' AND status << 500",
+        "where: \"route = '/x' AND status << 500\"",
+        "where: 'route = ''/x'' AND status << 500'",
+    ],
+)
+def test_predicate_error_column_counts_quotes_and_escapes(written: str) -> None:
+    found = diagnostics(sub(RATIO, 'where: "status < 500"', written))
+    assert len(found) == 1 and found[0].location is not None
+    line = next(i for i, text in enumerate(RATIO.splitlines(), 1) if "where:" in text)
+    assert found[0].location.line == line
+    # the predicate parser reports the second '<' of '<<'; the column lands on it however it is quoted
+    source_line = "              " + written
+    assert found[0].location.column == source_line.index("<<") + 2
