@@ -1,0 +1,1 @@
+"""Exporters: what slokit writes for other tools (Prometheus rules, dashboards, reports)."""

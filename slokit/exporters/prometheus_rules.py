@@ -1,0 +1,432 @@
+"""slokit's native Prometheus recording and alerting rules for SLIs bound to ``type: prometheus``.
+
+Per SLO objective, two groups:
+
+``slokit-period-<id>`` (evaluated every :data:`TILE` = 5 minutes)
+    The bad and total event counts of the last 5 minutes as two series ("tiles"). Because the
+    group runs exactly every 5 minutes, consecutive tiles cover adjacent, non-overlapping
+    5-minute spans, so summing them over any range counts every event once. The SLO-period
+    error ratio is ``sum_over_time(bad[P]) / sum_over_time(total[P])``: event-weighted (never an
+    average of ratios) and cheap (8640 samples of one series for 30 days instead of a
+    ``increase(...[30d])`` over every raw series). Metadata: objective, period, budget remaining.
+``slokit-<id>`` (the global evaluation interval)
+    The error ratio over each alert window, as a ratio of increases over that window. Windows
+    up to :data:`RAW_MAX_SECONDS` come from the raw query (fresh enough to page within a
+    minute); longer ones sum the tiles (a few minutes of lag does not matter over 6 hours, and
+    it avoids ``rate(...[3d])`` over raw series). Bad-event counts of the short windows, for
+    the low-traffic guard. Then, in the same group so that they see this evaluation's ratios,
+    one alert per multiwindow tier of :func:`slokit.engine.burn.default_tiers` (page/ticket):
+    long and short window ratios at or above ``factor · (1 − target)`` and at least
+    ``min_bad_events`` bad events in the short window; plus an alert when the SLI has no data.
+
+The layout of PromQL and the exactness argument are in ``docs/prometheus.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from slokit.engine.allowance import allowed_bad_fraction
+from slokit.engine.burn import DEFAULT_MIN_BAD_EVENTS, Tier, default_tiers
+from slokit.errors import SlokitError
+from slokit.exporters.promql import (
+    fill_window,
+    go_float,
+    is_label_name,
+    label_name,
+    le_pattern,
+    matchers,
+    prom_duration,
+    shape_problem,
+)
+from slokit.spec.bindings import WINDOW_PLACEHOLDER
+from slokit.spec.model import SLI, SLO, MetricSource, Objective, PrometheusQuery, Spec
+
+Dialect = Literal["prometheus", "victoriametrics"]
+
+#: Length of a tile: the short window whose counts are recorded for the period sums.
+TILE = 300
+#: Windows up to this length are computed from the raw query; longer ones from the tiles.
+RAW_MAX_SECONDS = 3600
+#: How long the SLI must have had no data before the no-data alert fires.
+NO_DATA_AFTER = 900
+
+SLO_LABEL = "slokit_slo"
+SERVICE_LABEL = "slokit_service"
+OBJECTIVE_LABEL = "slokit_objective"
+
+BURN_ALERT = "SLOErrorBudgetBurn"
+NO_DATA_ALERT = "SLONoData"
+
+_RATE_RE = re.compile(r"\b(?:i?rate)\s*\(")
+_INCREASE_RE = re.compile(r"\bincrease\s*\(")
+
+
+@dataclass(frozen=True, slots=True)
+class NativeOptions:
+    dialect: Dialect = "prometheus"
+    min_bad_events: int = DEFAULT_MIN_BAD_EVENTS
+    extra_labels: Mapping[str, str] = field(default_factory=dict)
+    no_data_alert: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NativeOutput:
+    groups: list[dict[str, Any]]
+    #: SLOs left out and why (not bound to Prometheus, Timeslices budgeting, ...).
+    skipped: list[str]
+    #: Caveats about SLOs that were generated (calendar windows read as rolling, ...).
+    notes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Events:
+    """How to count an SLI over a window: PromQL text builders for one objective."""
+
+    kind: Literal["counts", "ratio"]
+    #: window text -> expression (counts: bad and total event counts; ratio: error ratio only)
+    bad: Any = None
+    total: Any = None
+    ratio: Any = None
+
+
+def native_groups(spec: Spec, options: NativeOptions | None = None) -> NativeOutput:
+    """All rule groups for the SLOs of ``spec`` whose SLIs are PromQL (``type: prometheus``)."""
+    options = options or NativeOptions()
+    groups: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    notes: list[str] = []
+    for slo in spec:
+        reason = _unsupported(slo)
+        if reason is not None:
+            skipped.append(f"SLO {slo.name!r}: {reason}")
+            continue
+        if not slo.time_window.is_rolling:
+            notes.append(
+                f"SLO {slo.name!r}: calendar window {slo.time_window.describe()} is computed as a rolling "
+                f"window of its average length ({prom_duration(_period_seconds(slo))}); PromQL ranges "
+                "cannot start at a calendar boundary"
+            )
+        several = len(slo.objectives) > 1
+        for index, objective in enumerate(slo.objectives):
+            groups.extend(_objective_groups(slo, index, objective, several, options))
+    if not groups:
+        detail = "; ".join(skipped) if skipped else "the spec holds no SLO"
+        raise SlokitError(f"no SLO in the spec can be generated as Prometheus rules: {detail}")
+    return NativeOutput(groups, skipped, notes)
+
+
+def _unsupported(slo: SLO) -> str | None:
+    for objective in slo.objectives:
+        sli = slo.indicator_for(objective)
+        sources = _sources(sli)
+        if not sources or not all(isinstance(s.binding, PrometheusQuery) for s in sources):
+            return "its SLI is not bound to type: prometheus (nothing to generate)"
+    if slo.budgeting_method != "Occurrences":
+        return (
+            f"budgetingMethod {slo.budgeting_method} is not generated: the rules count events "
+            "(Occurrences); time slices need per-slice evaluation (use slokit's own evaluator)"
+        )
+    return None
+
+
+def _sources(sli: SLI) -> list[MetricSource]:
+    if sli.ratio_metric is not None:
+        r = sli.ratio_metric
+        return [s for s in (r.good, r.bad, r.total, r.raw) if s is not None]
+    assert sli.threshold_metric is not None
+    return [sli.threshold_metric.source]
+
+
+def _period_seconds(slo: SLO) -> int:
+    duration = slo.time_window.duration
+    return duration.seconds if not duration.is_calendar else round(duration.nominal_seconds)
+
+
+def _objective_groups(
+    slo: SLO, index: int, objective: Objective, several: bool, options: NativeOptions
+) -> list[dict[str, Any]]:
+    sli = slo.indicator_for(objective)
+    ident = {SLO_LABEL: slo.name, SERVICE_LABEL: slo.service}
+    slug = slo.name
+    if several:
+        name = objective.display_name or str(index)
+        ident[OBJECTIVE_LABEL] = name
+        slug = f"{slo.name}-{re.sub(r'[^a-zA-Z0-9_.-]+', '-', name)}"
+    ident.update(options.extra_labels)
+    sel = "{" + matchers(ident) + "}"
+    events = _events(slo, sli, objective, options.dialect)
+    period = _period_seconds(slo)
+    period_text = prom_duration(period)
+    target = objective.target
+    budget = allowed_bad_fraction(target)
+    tiers = default_tiers(period)
+    windows = sorted({w for t in tiers for w in (t.long_seconds, t.short_seconds)})
+    guards = sorted({t.short_seconds for t in tiers})
+    labels = dict(sorted(ident.items()))
+
+    def rule(record: str, expr: str, extra: Mapping[str, str] | None = None) -> dict[str, Any]:
+        _check(slo, record, expr)
+        return {"record": record, "expr": expr, "labels": dict(sorted({**labels, **(extra or {})}.items()))}
+
+    tile = prom_duration(TILE)
+    period_rules: list[dict[str, Any]] = []
+    sli_rules: list[dict[str, Any]] = []
+    if events.kind == "counts":
+        bad_tile, total_tile = (
+            f"slokit:tile_bad_events:increase{tile}",
+            f"slokit:tile_total_events:increase{tile}",
+        )
+        period_rules += [rule(bad_tile, events.bad(tile, TILE)), rule(total_tile, events.total(tile, TILE))]
+        period_ratio = (
+            f"sum_over_time({bad_tile}{sel}[{period_text}])\n/\n"
+            f"sum_over_time({total_tile}{sel}[{period_text}])\n"
+        )
+        for w in windows:
+            text = prom_duration(w)
+            if w <= RAW_MAX_SECONDS or w % TILE:
+                expr = events.ratio(text)
+            else:
+                expr = (
+                    f"sum_over_time({bad_tile}{sel}[{text}])\n/\nsum_over_time({total_tile}{sel}[{text}])\n"
+                )
+            sli_rules.append(rule(f"slokit:error_ratio:rate{text}", expr))
+        for w in guards:
+            text = prom_duration(w)
+            if w <= RAW_MAX_SECONDS or w % TILE:
+                expr = events.bad(text, w)
+            else:
+                expr = f"sum_over_time({bad_tile}{sel}[{text}])"
+            sli_rules.append(rule(f"slokit:bad_events:increase{text}", expr))
+        presence = f"{total_tile}{sel}"
+    else:
+        for w in windows:
+            text = prom_duration(w)
+            sli_rules.append(rule(f"slokit:error_ratio:rate{text}", events.ratio(text)))
+        period_ratio = f"avg_over_time(slokit:error_ratio:rate{tile}{sel}[{period_text}])"
+        presence = f"slokit:error_ratio:rate{tile}{sel}"
+    period_rules += [
+        rule("slokit:error_ratio:period", period_ratio, {"slokit_period": period_text}),
+        rule("slokit:objective:ratio", f"vector({go_float(target)})"),
+        rule("slokit:period:seconds", f"vector({period})"),
+        rule(
+            "slokit:error_budget_remaining:ratio",
+            f"1 - slokit:error_ratio:period{sel} / {go_float(budget)}",
+            {"slokit_period": period_text},
+        ),
+    ]
+    # The label slokit_period sits on the period ratio and the budget; matching the recorded ratio
+    # therefore keeps it, and the division keeps every label of the left side.
+
+    alerts = [_burn_alert(slo, t, sel, budget, events.kind == "counts", options) for t in tiers]
+    if options.no_data_alert:
+        alerts.append(
+            {
+                "alert": NO_DATA_ALERT,
+                "expr": f"absent_over_time({presence}[{prom_duration(NO_DATA_AFTER)}])",
+                "labels": _alert_labels(slo, {"severity": "ticket"}, options),
+                "annotations": {
+                    "summary": f"SLO {slo.name} has no data",
+                    "description": (
+                        f"The SLI of SLO {slo.name} (service {slo.service}) returned no data for "
+                        f"{prom_duration(NO_DATA_AFTER)}: its burn-rate alerts cannot fire. Check the "
+                        "metric names and the scrape targets."
+                    ),
+                },
+            }
+        )
+        _check(slo, NO_DATA_ALERT, alerts[-1]["expr"])
+    # Alerts follow the window ratios in one group: rules of a group run in order, so every
+    # alert evaluation sees the ratios of the same instant (across groups it would see the
+    # previous evaluation's, one interval late).
+    return [
+        {"name": f"slokit-period-{slug}", "interval": tile, "rules": period_rules},
+        {"name": f"slokit-{slug}", "rules": sli_rules + alerts},
+    ]
+
+
+def _burn_alert(
+    slo: SLO, tier: Tier, sel: str, budget: float, counts: bool, options: NativeOptions
+) -> dict[str, Any]:
+    long_text, short_text = prom_duration(tier.long_seconds), prom_duration(tier.short_seconds)
+    threshold = f"({go_float(tier.factor)} * {go_float(budget)})"
+    expr = (
+        f"slokit:error_ratio:rate{long_text}{sel} >= {threshold}\n"
+        f"and\nslokit:error_ratio:rate{short_text}{sel} >= {threshold}\n"
+    )
+    if counts and options.min_bad_events > 0:
+        expr += f"and\nslokit:bad_events:increase{short_text}{sel} >= {options.min_bad_events}\n"
+    _check(slo, BURN_ALERT, expr)
+    rule: dict[str, Any] = {"alert": BURN_ALERT, "expr": expr}
+    if tier.for_seconds:
+        rule["for"] = prom_duration(tier.for_seconds)
+    rule["labels"] = _alert_labels(
+        slo,
+        {
+            "severity": tier.severity,
+            "slokit_long_window": long_text,
+            "slokit_short_window": short_text,
+        },
+        options,
+    )
+    share = f"{tier.share * 100:g} %"
+    rule["annotations"] = {
+        "summary": f"SLO {slo.name} is burning its error budget {go_float(tier.factor)}× too fast",
+        "description": (
+            f"Over the last {long_text} and {short_text}, SLO {slo.name} (service {slo.service}) failed "
+            f"more than {go_float(tier.factor)} times its error budget rate: at this pace {share} of the "
+            f"{prom_duration(_period_seconds(slo))} budget is gone in {long_text}."
+        ),
+    }
+    return rule
+
+
+def _alert_labels(slo: SLO, own: Mapping[str, str], options: NativeOptions) -> dict[str, str]:
+    """The SLO's labels (names made valid for Prometheus, several values joined by ','), then ours."""
+    labels: dict[str, str] = {}
+    for key, values in slo.metadata.labels.items():
+        labels[key if is_label_name(key) else label_name(key)] = ",".join(values)
+    labels.update(options.extra_labels)
+    labels.update(own)
+    return dict(sorted(labels.items()))
+
+
+def _check(slo: SLO, what: str, expr: str) -> None:
+    problem = shape_problem(expr)
+    if problem is not None:
+        raise SlokitError(f"SLO {slo.name!r}: the generated {what} expression is not valid PromQL: {problem}")
+
+
+# --- reading the binding ---
+
+
+def _counts(query: str, seconds: int) -> str:
+    """An event count over the window from a user query: ``rate()`` queries are scaled by the window."""
+    if _RATE_RE.search(query) and not _INCREASE_RE.search(query):
+        return f"({query}) * {seconds}"
+    return query
+
+
+def _window_query(slo: SLO, source: MetricSource, where: str) -> str:
+    binding = source.binding
+    assert isinstance(binding, PrometheusQuery)
+    if binding.query is None:
+        raise SlokitError(f"SLO {slo.name!r}: {where} needs a PromQL 'query'")
+    if WINDOW_PLACEHOLDER not in binding.query:
+        raise SlokitError(
+            f"SLO {slo.name!r}: {where}.metricSource.spec.query has no {WINDOW_PLACEHOLDER} placeholder",
+            [],
+        )
+    problem = shape_problem(binding.query.replace(WINDOW_PLACEHOLDER, "5m"))
+    if problem is not None:
+        raise SlokitError(f"SLO {slo.name!r}: {where}.metricSource.spec.query: {problem}")
+    return binding.query
+
+
+def _events(slo: SLO, sli: SLI, objective: Objective, dialect: Dialect) -> _Events:
+    path = f"SLI {sli.name}: spec"
+    if sli.ratio_metric is not None:
+        r = sli.ratio_metric
+        if r.raw is not None:
+            raw = _window_query(slo, r.raw, f"{path}.ratioMetric.raw")
+            success = r.raw_type == "success"
+
+            def raw_ratio(text: str) -> str:
+                q = fill_window(raw, text)
+                return f"1 - ({q})" if success else f"({q})"
+
+            return _Events("ratio", ratio=raw_ratio)
+        assert r.total is not None
+        total_q = _window_query(slo, r.total, f"{path}.ratioMetric.total")
+        if r.bad is not None:
+            bad_q = _window_query(slo, r.bad, f"{path}.ratioMetric.bad")
+            return _Events(
+                "counts",
+                bad=lambda t, s: _counts(fill_window(bad_q, t), s),
+                total=lambda t, s: _counts(fill_window(total_q, t), s),
+                ratio=lambda t: f"(\n  {fill_window(bad_q, t)}\n)\n/\n(\n  {fill_window(total_q, t)}\n)\n",
+            )
+        assert r.good is not None
+        good_q = _window_query(slo, r.good, f"{path}.ratioMetric.good")
+
+        def bad_of(total: str, good: str) -> str:
+            # A group (route, ...) with no good series at all is all bad: "or total * 0" keeps it.
+            return f"({total})\n  -\n  (({good}) or ({total}) * 0)"
+
+        return _Events(
+            "counts",
+            bad=lambda t, s: bad_of(_counts(fill_window(total_q, t), s), _counts(fill_window(good_q, t), s)),
+            total=lambda t, s: _counts(fill_window(total_q, t), s),
+            ratio=lambda t: (
+                f"(\n  {bad_of(fill_window(total_q, t), fill_window(good_q, t))}\n)\n/\n"
+                f"(\n  {fill_window(total_q, t)}\n)\n"
+            ),
+        )
+    assert sli.threshold_metric is not None
+    binding = sli.threshold_metric.source.binding
+    assert isinstance(binding, PrometheusQuery)
+    if binding.histogram is None:
+        raise SlokitError(
+            f"SLO {slo.name!r}: {path}.thresholdMetric: a threshold on a PromQL 'query' compares values, "
+            "not events; bind a latency 'histogram' instead (classic or native: true)"
+        )
+    if objective.value is None or objective.op is None:
+        raise SlokitError(f"SLO {slo.name!r}: a histogram threshold needs the objective's op and value")
+    good_below = objective.op in ("lt", "lte")
+    selector = binding.selector.strip()
+    inner = selector[1:-1].strip() if selector else ""
+    if binding.native:
+        if dialect == "victoriametrics":
+            raise SlokitError(
+                f"SLO {slo.name!r}: native histograms (histogram_fraction) are not available in "
+                "VictoriaMetrics; use a classic histogram (native: false)"
+            )
+        sel = "{" + inner + "}" if inner else ""
+        value = go_float(objective.value)
+
+        def hist(t: str) -> str:
+            return f"sum(increase({binding.histogram}{sel}[{t}]))"
+
+        def below(t: str) -> str:
+            return f"histogram_fraction(0, {value}, {hist(t)})"
+
+        return _Events(
+            "counts",
+            bad=lambda t, s: (
+                f"histogram_count({hist(t)})\n  *\n  " + (f"(1 - {below(t)})" if good_below else below(t))
+            ),
+            total=lambda t, s: f"histogram_count({hist(t)})",
+            ratio=lambda t: f"1 - {below(t)}" if good_below else below(t),
+        )
+    le = f'le=~"{le_pattern(objective.value)}"'
+    bucket_sel = "{" + (inner + ", " if inner else "") + le + "}"
+    count_sel = "{" + inner + "}" if inner else ""
+
+    def bucket(t: str) -> str:
+        return f"sum(increase({binding.histogram}_bucket{bucket_sel}[{t}]))"
+
+    def count(t: str) -> str:
+        return f"sum(increase({binding.histogram}_count{count_sel}[{t}]))"
+
+    def bad(t: str) -> str:
+        return f"{count(t)}\n  -\n  {bucket(t)}" if good_below else bucket(t)
+
+    return _Events(
+        "counts",
+        bad=lambda t, s: bad(t),
+        total=lambda t, s: count(t),
+        ratio=lambda t: f"(\n  {bad(t)}\n)\n/\n(\n  {count(t)}\n)\n",
+    )
+
+
+def check_names(groups: Sequence[Mapping[str, Any]]) -> None:
+    """Group names must be unique in a rule file (Prometheus refuses duplicates)."""
+    seen: set[str] = set()
+    for group in groups:
+        name = str(group["name"])
+        if name in seen:
+            raise SlokitError(f"two SLOs produce the rule group {name!r}; SLO names must differ")
+        seen.add(name)

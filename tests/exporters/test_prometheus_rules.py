@@ -1,0 +1,314 @@
+"""slokit's native Prometheus rules: structure, thresholds, bindings and bad input.
+
+Thresholds are checked against the SRE Workbook numbers of DESIGN.md (30 d: 14.4, 6, 3, 1) and
+against ``share · period / long`` worked out here for 28 d; the le pattern against the spellings
+Prometheus 2 and 3 store. promtool itself runs in tests/integration/test_promtool.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from slokit import load
+from slokit.cli.main import cli
+from slokit.errors import SlokitError
+from slokit.exporters.prometheus_rules import NativeOptions, native_groups
+from slokit.exporters.promql import le_pattern, shape_problem
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "promtool"
+CHECKOUT = DATA / "checkout.yaml"
+
+
+def _slo(name: str, indicator: str, window: str = "30d", target: str = "0.999", extra: str = "") -> str:
+    return f"""\
+apiVersion: openslo/v1
+kind: Service
+metadata: {{name: shop}}
+spec: {{}}
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: {name}
+{extra}spec:
+  service: shop
+  budgetingMethod: Occurrences
+  timeWindow: [{{duration: {window}, isRolling: true}}]
+  objectives: [{{target: {target}}}]
+  indicator:
+    metadata: {{name: {name}-sli}}
+    spec:
+{indicator}"""
+
+
+EVENTS = """\
+      ratioMetric:
+        counter: true
+        bad:
+          metricSource: {type: prometheus, spec: {query: 'sum(rate(req_total{code="500"}[{{window}}]))'}}
+        total:
+          metricSource: {type: prometheus, spec: {query: 'sum(rate(req_total[{{window}}]))'}}
+"""
+
+
+def _groups(text: str, **options: Any) -> list[dict[str, Any]]:
+    return native_groups(load(text), NativeOptions(**options)).groups
+
+
+def _rules(groups: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        r.get("record") or f"{r['alert']}/{r['labels'].get('slokit_long_window', '')}": r
+        for g in groups
+        for r in g["rules"]
+    }
+
+
+def test_groups_period_tiles_and_event_weighted_period_ratio() -> None:
+    groups = _groups(_slo("api", EVENTS))
+    assert [g["name"] for g in groups] == ["slokit-period-api", "slokit-api"]
+    assert groups[0]["interval"] == "5m" and "interval" not in groups[1]
+    rules = _rules(groups)
+    sel = '{slokit_service="shop",slokit_slo="api"}'
+    assert (
+        rules["slokit:tile_bad_events:increase5m"]["expr"] == '(sum(rate(req_total{code="500"}[5m]))) * 300'
+    )
+    # The period ratio divides sums of counts: an event-weighted ratio, never a mean of ratios.
+    period = rules["slokit:error_ratio:period"]["expr"]
+    assert period == (
+        f"sum_over_time(slokit:tile_bad_events:increase5m{sel}[30d])\n/\n"
+        f"sum_over_time(slokit:tile_total_events:increase5m{sel}[30d])\n"
+    )
+    assert "avg_over_time" not in period
+    assert (
+        rules["slokit:error_budget_remaining:ratio"]["expr"] == f"1 - slokit:error_ratio:period{sel} / 0.001"
+    )
+    assert rules["slokit:objective:ratio"]["expr"] == "vector(0.999)"
+    assert rules["slokit:period:seconds"]["expr"] == "vector(2592000)"
+    # Windows up to an hour from the raw query, longer ones from the tiles.
+    assert "req_total" in rules["slokit:error_ratio:rate1h"]["expr"]
+    assert "sum_over_time(slokit:tile_bad_events:increase5m" in rules["slokit:error_ratio:rate6h"]["expr"]
+    assert rules["slokit:bad_events:increase5m"]["expr"] == '(sum(rate(req_total{code="500"}[5m]))) * 300'
+
+
+def _thresholds(groups: list[dict[str, Any]]) -> dict[tuple[str, str, str], str]:
+    out = {}
+    for rule in (r for g in groups for r in g["rules"] if r.get("alert") == "SLOErrorBudgetBurn"):
+        labels = rule["labels"]
+        found = re.findall(r">= \(([0-9.e+-]+) \* ([0-9.e+-]+)\)", rule["expr"])
+        assert len(found) == 2 and found[0] == found[1]
+        out[(labels["severity"], labels["slokit_long_window"], labels["slokit_short_window"])] = found[0][0]
+        assert (
+            rule["expr"]
+            .rstrip()
+            .endswith(
+                f"slokit:bad_events:increase{labels['slokit_short_window']}"
+                '{slokit_service="shop",slokit_slo="api"} >= 3'
+            )
+        )
+    return out
+
+
+def test_burn_alert_thresholds_30d_are_the_workbook_factors() -> None:
+    assert _thresholds(_groups(_slo("api", EVENTS))) == {
+        ("page", "1h", "5m"): "14.4",
+        ("page", "6h", "30m"): "6",
+        ("ticket", "1d", "2h"): "3",
+        ("ticket", "3d", "6h"): "1",
+    }
+
+
+def test_burn_alert_thresholds_28d_scale_with_the_period() -> None:
+    found = _thresholds(_groups(_slo("api", EVENTS, window="28d")))
+    hours = 28 * 24
+    expected = {
+        ("page", "1h", "5m"): 0.02 * hours / 1,
+        ("page", "6h", "30m"): 0.05 * hours / 6,
+        ("ticket", "1d", "2h"): 0.10 * hours / 24,
+        ("ticket", "3d", "6h"): 0.10 * hours / 72,
+    }
+    assert {k: pytest.approx(float(v), rel=1e-12) for k, v in found.items()} == expected
+
+
+def test_guard_can_be_changed_and_turned_off() -> None:
+    five = _rules(_groups(_slo("api", EVENTS), min_bad_events=5))["SLOErrorBudgetBurn/1h"]["expr"]
+    assert five.rstrip().endswith(">= 5")
+    off = _rules(_groups(_slo("api", EVENTS), min_bad_events=0))["SLOErrorBudgetBurn/1h"]["expr"]
+    assert "bad_events" not in off
+
+
+def test_slo_labels_carried_onto_alerts() -> None:
+    extra = "  labels:\n    team: [payments, checkout]\n    cost-center: cc1\n"
+    rules = _rules(_groups(_slo("api", EVENTS, extra=extra)))
+    labels = rules["SLOErrorBudgetBurn/1h"]["labels"]
+    assert labels["team"] == "payments,checkout"
+    assert labels["cost_center"] == "cc1"  # made a valid Prometheus label name
+    assert labels["severity"] == "page"
+    assert rules["SLONoData/"]["labels"]["team"] == "payments,checkout"
+
+
+def test_good_over_total_keeps_groups_without_good_series() -> None:
+    indicator = """\
+      ratioMetric:
+        counter: true
+        good:
+          metricSource:
+            type: prometheus
+            spec: {query: 'sum by (route) (increase(req_total{code!="500"}[{{window}}]))'}
+        total:
+          metricSource: {type: prometheus, spec: {query: 'sum by (route) (increase(req_total[{{window}}]))'}}
+"""
+    rules = _rules(_groups(_slo("api", indicator)))
+    bad = rules["slokit:tile_bad_events:increase5m"]["expr"]
+    # increase() counts need no scaling; a route with no good series is kept (all bad).
+    assert "* 300" not in bad
+    assert " or (sum by (route) (increase(req_total[5m]))) * 0" in bad
+
+
+def test_raw_ratio_has_no_counts_and_a_time_weighted_period() -> None:
+    indicator = """\
+      ratioMetric:
+        counter: false
+        rawType: success
+        raw:
+          metricSource: {type: prometheus, spec: {query: 'avg(avg_over_time(ok_ratio[{{window}}]))'}}
+"""
+    groups = _groups(_slo("api", indicator))
+    rules = _rules(groups)
+    assert rules["slokit:error_ratio:rate5m"]["expr"] == "1 - (avg(avg_over_time(ok_ratio[5m])))"
+    assert rules["slokit:error_ratio:period"]["expr"].startswith("avg_over_time(slokit:error_ratio:rate5m")
+    assert "bad_events" not in rules["SLOErrorBudgetBurn/1h"]["expr"]
+
+
+def _pattern_matches(value: float, le: str) -> bool:
+    # The pattern is written for a PromQL string (backslashes doubled) and anchored like RE2 in =~.
+    return re.fullmatch(le_pattern(value).replace("\\\\", "\\"), le) is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "matching", "other"),
+    [
+        (0.4, ["0.4", "0.40", "0.400"], ["0.41", "10.4", "0.04", "4"]),
+        (1.0, ["1", "1.0", "1.00"], ["10", "0.1", "1.5"]),
+        (2.5, ["2.5", "2.50"], ["2.05", "25"]),
+        (1e6, ["1000000", "1000000.0", "1e+06"], ["100000"]),
+    ],
+)
+def test_le_pattern_matches_prometheus_2_and_3_spellings(
+    value: float, matching: list[str], other: list[str]
+) -> None:
+    assert all(_pattern_matches(value, le) for le in matching)
+    assert not any(_pattern_matches(value, le) for le in other)
+
+
+def test_latency_classic_and_native_histograms() -> None:
+    spec = load(CHECKOUT)
+    rules = {
+        (r["labels"].get("slokit_slo"), r.get("record")): r["expr"]
+        for g in native_groups(spec).groups
+        for r in g["rules"]
+        if "record" in r
+    }
+    classic = rules[("checkout-latency", "slokit:tile_bad_events:increase5m")]
+    assert classic == (
+        'sum(increase(http_request_duration_seconds_count{job="checkout"}[5m]))\n  -\n'
+        '  sum(increase(http_request_duration_seconds_bucket{job="checkout", le=~"0\\\\.40*"}[5m]))'
+    )
+    native = rules[("checkout-latency-native", "slokit:error_ratio:rate5m")]
+    assert native == (
+        "1 - histogram_fraction(0, 0.25, "
+        'sum(increase(http_request_duration_native_seconds{job="checkout"}[5m])))'
+    )
+
+
+def test_every_generated_expression_is_balanced() -> None:
+    for group in native_groups(load(CHECKOUT)).groups:
+        for rule in group["rules"]:
+            assert shape_problem(rule["expr"]) is None, rule
+
+
+def test_victoriametrics_refuses_native_histograms() -> None:
+    with pytest.raises(SlokitError, match="native histograms"):
+        native_groups(load(CHECKOUT), NativeOptions(dialect="victoriametrics"))
+
+
+def test_raw_query_without_window_placeholder_names_slo_and_field() -> None:
+    indicator = """\
+      ratioMetric:
+        counter: false
+        rawType: failure
+        raw:
+          metricSource: {type: prometheus, spec: {query: 'avg(error_ratio)'}}
+"""
+    with pytest.raises(SlokitError) as info:
+        native_groups(load(_slo("api", indicator)))
+    assert "SLO 'api'" in str(info.value)
+    assert "ratioMetric.raw.metricSource.spec.query has no {{window}} placeholder" in str(info.value)
+
+
+def test_slo_without_prometheus_binding_is_skipped_or_an_error() -> None:
+    slokit_sli = """\
+      ratioMetric:
+        counter: true
+        good:
+          metricSource: {type: slokit, spec: {stream: orders, where: "ok = true"}}
+        total:
+          metricSource: {type: slokit, spec: {stream: orders}}
+"""
+    with pytest.raises(SlokitError, match="not bound to type: prometheus"):
+        native_groups(load(_slo("orders", slokit_sli)))
+
+
+def test_cli_formats_and_atomic_output(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "rules.yml"
+    result = runner.invoke(cli, ["generate", "prometheus", str(CHECKOUT), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    good = out.read_text()
+    assert yaml.safe_load(good)["groups"]
+    result = runner.invoke(
+        cli,
+        [
+            "generate",
+            "prometheus",
+            str(CHECKOUT),
+            "--format",
+            "prometheus-operator",
+            "--name",
+            "shop",
+            "--namespace",
+            "monitoring",
+        ],
+    )
+    obj = yaml.safe_load(result.stdout)
+    assert (obj["kind"], obj["metadata"]["namespace"]) == ("PrometheusRule", "monitoring")
+    assert [g["name"] for g in obj["spec"]["groups"]] == [g["name"] for g in yaml.safe_load(good)["groups"]]
+    # A failing run (native histograms under victoriametrics) leaves the previous file intact.
+    result = runner.invoke(
+        cli, ["generate", "prometheus", str(CHECKOUT), "--dialect", "victoriametrics", "-o", str(out)]
+    )
+    assert result.exit_code == 1
+    assert out.read_text() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["rules.yml"]
+
+
+def test_cli_usage_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["generate", "prometheus", str(CHECKOUT), "--period", "28d"])
+    assert result.exit_code == 2 and "--format sloth" in result.output
+    result = runner.invoke(cli, ["generate", "prometheus", str(CHECKOUT), "-l", "bad-name=1"])
+    assert result.exit_code == 2 and "label name" in result.output
+    result = runner.invoke(cli, ["generate", "prometheus", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2
+
+
+def test_disable_alerts_keeps_only_recordings() -> None:
+    result = CliRunner().invoke(cli, ["generate", "prometheus", str(CHECKOUT), "--disable-alerts"])
+    assert result.exit_code == 0
+    rules = [r for g in yaml.safe_load(result.stdout)["groups"] for r in g["rules"]]
+    assert rules and all("record" in r for r in rules)

@@ -1,0 +1,179 @@
+"""Generated rules against the real tools: promtool (check and unit tests) and vmalert.
+
+The promtool unit tests in tests/data/promtool drive synthetic counters through the generated
+alerts; their expectations are worked out by hand in the comments of each file (outage pages,
+blip stays quiet, slow burn raises one ticket, the period ratio is event-weighted).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from slokit.cli.main import cli
+from slokit.exporters.prometheus_rules import BURN_ALERT, native_groups
+from slokit.exporters.rulefile import render_groups
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+PROMTOOL_DATA = DATA / "promtool"
+CHECKOUT = PROMTOOL_DATA / "checkout.yaml"
+SLOTH_DATA = DATA / "sloth"
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(
+            f"integration: {name} is not installed (Debian package "
+            f"{'victoria-metrics' if name == 'vmalert' else 'prometheus'})"
+        )
+    return path
+
+
+def _run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=cwd, check=False)
+
+
+def _generate(*args: str) -> str:
+    result = CliRunner().invoke(cli, ["generate", "prometheus", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def _check(promtool: str, text: str, tmp_path: Path, name: str = "rules.yml") -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    done = _run([promtool, "check", "rules", str(path)])
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _sloth_specs() -> list[Path]:
+    found = sorted(p for p in SLOTH_DATA.rglob("*.y*ml") if _is_valid_sloth(p))
+    return found
+
+
+def _is_valid_sloth(path: Path) -> bool:
+    from slokit.errors import SlokitError
+    from slokit.exporters.sloth_rules import load_sloth_spec
+
+    try:
+        spec = load_sloth_spec([path], "30d")
+    except SlokitError:
+        return False
+    return len(spec) > 0
+
+
+def test_native_rules_pass_promtool_check(tmp_path: Path) -> None:
+    promtool = _tool("promtool")
+    _check(promtool, _generate(str(CHECKOUT)), tmp_path)
+
+
+def test_prometheus_operator_groups_pass_promtool_check(tmp_path: Path) -> None:
+    promtool = _tool("promtool")
+    obj = yaml.safe_load(_generate(str(CHECKOUT), "--format", "prometheus-operator", "--name", "shop"))
+    assert obj["apiVersion"] == "monitoring.coreos.com/v1" and obj["kind"] == "PrometheusRule"
+    assert obj["metadata"]["name"] == "shop"
+    _check(promtool, render_groups(obj["spec"]["groups"]), tmp_path)
+
+
+def test_sloth_compatible_rules_pass_promtool_check(tmp_path: Path) -> None:
+    promtool = _tool("promtool")
+    specs = _sloth_specs()
+    assert specs, "no convertible Sloth spec under tests/data/sloth"
+    for i, spec in enumerate(specs):
+        for period in ("30d", "28d"):
+            text = _generate("--format", "sloth", str(spec), "--period", period)
+            groups: list[Any] = []
+            for doc in yaml.safe_load_all(text):
+                if doc:
+                    groups.extend(
+                        doc["spec"]["groups"] if doc.get("kind") == "PrometheusRule" else doc["groups"]
+                    )
+            _check(promtool, render_groups(groups), tmp_path, f"sloth-{i}-{period}.yml")
+
+
+def test_converted_sloth_specs_generate_native_rules_that_pass(tmp_path: Path) -> None:
+    """Sloth specs converted to OpenSLO are ordinary prometheus-bound SLOs for the native generator."""
+    promtool = _tool("promtool")
+    from slokit.exporters.sloth_rules import load_sloth_spec
+
+    for i, spec_path in enumerate(_sloth_specs()):
+        spec = load_sloth_spec([spec_path], "30d")
+        _check(promtool, render_groups(native_groups(spec).groups), tmp_path, f"native-{i}.yml")
+
+
+def _with_annotations(test_file: Path, rules_text: str, out: Path) -> None:
+    """The test file with every expected burn alert's annotations and SLO labels filled in.
+
+    promtool compares annotations exactly; they are prose, so they are taken from the generated
+    rule of the tier named by the expected labels (the labels themselves are the assertion).
+    """
+    data = yaml.safe_load(test_file.read_text(encoding="utf-8"))
+    rules = [r for g in yaml.safe_load(rules_text)["groups"] for r in g["rules"]]
+    burn = [
+        r for r in rules if r.get("alert") == BURN_ALERT and 'slokit_slo="checkout-availability"' in r["expr"]
+    ]
+    for case in data["tests"]:
+        for check in case.get("alert_rule_test", []):
+            for alert in check["exp_alerts"]:
+                labels = alert["exp_labels"]
+                rule = next(
+                    r
+                    for r in burn
+                    if r["labels"]["slokit_long_window"] == labels["slokit_long_window"]
+                    and r["labels"]["slokit_short_window"] == labels["slokit_short_window"]
+                )
+                alert["exp_labels"] = {
+                    **labels,
+                    "slokit_slo": "checkout-availability",
+                    "slokit_service": "checkout",
+                    **rule["labels"],
+                }
+                alert["exp_annotations"] = rule["annotations"]
+    out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["availability_alerts.test.yml", "period_ratio.test.yml"])
+def test_promtool_unit_tests(name: str, tmp_path: Path) -> None:
+    promtool = _tool("promtool")
+    rules = _generate(str(CHECKOUT))
+    (tmp_path / "rules.yml").write_text(rules, encoding="utf-8")
+    _with_annotations(PROMTOOL_DATA / name, rules, tmp_path / name)
+    done = _run([promtool, "test", "rules", name], cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS" in done.stdout
+
+
+def test_victoriametrics_dialect_accepted_by_vmalert(tmp_path: Path) -> None:
+    vmalert = _tool("vmalert")
+    # Native histograms (histogram_fraction) do not exist in VictoriaMetrics: a clear error.
+    result = CliRunner().invoke(
+        cli, ["generate", "prometheus", str(CHECKOUT), "--dialect", "victoriametrics"]
+    )
+    assert result.exit_code == 1 and "native histograms" in result.output
+    no_native = tmp_path / "no-native.yaml"
+    docs = [d for d in yaml.safe_load_all(CHECKOUT.read_text()) if d]
+    kept = [d for d in docs if d["metadata"]["name"] != "checkout-latency-native"]
+    no_native.write_text(yaml.safe_dump_all(kept, sort_keys=False), encoding="utf-8")
+    rules = tmp_path / "vm.yml"
+    rules.write_text(_generate(str(no_native), "--dialect", "victoriametrics"), encoding="utf-8")
+    done = _run([vmalert, "-dryRun", f"-rule={rules}", "-loggerLevel=ERROR"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    # And vmalert does reject a broken rule file, so the check above can fail.
+    broken = tmp_path / "broken.yml"
+    broken.write_text(rules.read_text().replace("sum_over_time(", "sum_over_time((", 1), encoding="utf-8")
+    assert _run([vmalert, "-dryRun", f"-rule={broken}", "-loggerLevel=ERROR"]).returncode != 0
+
+
+def test_generate_check_flag_runs_promtool(tmp_path: Path) -> None:
+    _tool("promtool")
+    out = tmp_path / "rules.yml"
+    result = CliRunner().invoke(cli, ["generate", "prometheus", str(CHECKOUT), "--check", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load(out.read_text())["groups"]
