@@ -18,13 +18,15 @@ import pyarrow.parquet as pq
 
 from slokit.simulator.generate import CHUNK_MS, Simulation
 from slokit.simulator.incidents import rfc3339
+from slokit.simulator.traffic import DAY_MS
 
 Format = Literal["parquet", "jsonl"]
 FORMATS: tuple[Format, ...] = ("parquet", "jsonl")
 MANIFEST = "manifest.json"
 INCIDENTS = "incidents.json"
-#: Parquet row groups hold at least this many rows (except the last), so quiet streams do not
-#: end up with one tiny row group per chunk.
+#: Parquet row groups end at every UTC midnight and whenever they reach this many rows. A row
+#: group never spans more than a day, so ``slokit ingest``, which reads a row group at a time,
+#: never sees a batch reaching back further than its default lateness (48 h).
 ROW_GROUP_ROWS = 1 << 20
 
 
@@ -43,10 +45,12 @@ def write(
     counts = dict.fromkeys(sim.scenario.streams, 0)
     chunks = sim.chunks()
     try:
-        for done, batch in enumerate(sim.batches(), start=1):
+        for done, ((_, chunk_end), batch) in enumerate(zip(chunks, sim.batches(), strict=True), start=1):
             for stream, table in batch.items():
                 counts[stream] += table.num_rows
                 writers[stream].add(table)
+                if chunk_end % DAY_MS == 0:
+                    writers[stream].flush()
             if progress is not None:
                 progress(done, len(chunks))
     finally:
@@ -77,6 +81,9 @@ class _Writer:
     def add(self, table: pa.Table) -> None:
         raise NotImplementedError
 
+    def flush(self) -> None:
+        """End the current row group (Parquet); nothing to do for line formats."""
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -92,16 +99,16 @@ class _ParquetWriter(_Writer):
             self._pending.append(table)
             self._rows += table.num_rows
         if self._rows >= ROW_GROUP_ROWS:
-            self._flush()
+            self.flush()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         if self._pending:
             self._writer.write_table(pa.concat_tables(self._pending), row_group_size=max(self._rows, 1))
         self._pending = []
         self._rows = 0
 
     def close(self) -> None:
-        self._flush()
+        self.flush()
         self._writer.close()
 
 
