@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -44,6 +45,21 @@ class BoundSLI:
     op: str | None = None
     threshold: float | None = None
     fingerprint: str = ""
+
+
+def fields_needed(bounds: Iterable[BoundSLI]) -> frozenset[str]:
+    """Every event field the indicators read (predicate fields and value fields).
+
+    A reader can skip other columns (Parquet) when no raw archive needs the whole event.
+    """
+    names: set[str] = set()
+    for b in bounds:
+        for predicate in (b.total_where, b.good_where, b.bad_where):
+            if predicate is not None:
+                names.update(predicate.fields)
+        if b.value_field is not None:
+            names.add(b.value_field)
+    return frozenset(names)
 
 
 def sli_key(slo: str, objective_index: int) -> str:

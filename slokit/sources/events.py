@@ -196,11 +196,12 @@ def _integer_minutes(column: pa.ChunkedArray) -> tuple[FloatArray, IntArray] | N
     if not pa.types.is_integer(kind):
         return None
     raw = np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
-    is_ms = (raw >= EPOCH_MS_THRESHOLD) | (raw <= -EPOCH_MS_THRESHOLD)
-    if not is_ms.any():
+    threshold = int(EPOCH_MS_THRESHOLD)
+    if int(raw.max()) < threshold and int(raw.min()) > -threshold:  # all seconds: two reductions
         minute = np.subtract(raw, 1)
         np.floor_divide(minute, 60, out=minute)
         return raw.astype(np.float64), minute
+    is_ms = (raw >= threshold) | (raw <= -threshold)
     seconds = np.where(is_ms, raw / 1000.0, raw.astype(np.float64))
     minute = np.where(is_ms, (raw - 1) // 60_000, (raw - 1) // 60)
     return seconds, minute

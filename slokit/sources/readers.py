@@ -29,7 +29,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -43,7 +43,7 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from slokit.errors import Diagnostic, Location, SlokitError, UsageError
-from slokit.sources.events import flatten, to_table
+from slokit.sources.events import TIMESTAMP_FIELDS, flatten, to_table
 
 Format = Literal["jsonl", "csv", "parquet", "nginx", "envoy"]
 FORMATS: tuple[str, ...] = ("auto", "jsonl", "csv", "parquet", "nginx", "envoy")
@@ -141,8 +141,13 @@ def read_events(
     *,
     errors: ErrorSink | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    columns: Collection[str] | None = None,
 ) -> Iterator[Chunk]:
-    """Chunks of events from one file (see the module docstring)."""
+    """Chunks of events from one file (see the module docstring).
+
+    ``columns`` (field names, dotted for nested ones) lets columnar formats read only what is
+    needed; timestamp fields are always read. Line formats read everything regardless.
+    """
     sink = errors if errors is not None else ErrorSink()
     if not Path(path).is_file():
         raise UsageError(f"{os.fspath(path)}: no such file")
@@ -158,7 +163,7 @@ def read_events(
     if kind == "csv":
         return read_csv(path, sink, chunk_bytes)
     if kind == "parquet":
-        return read_parquet(path)
+        return read_parquet(path, columns)
     return read_nginx(path, sink, chunk_bytes)
 
 
@@ -367,7 +372,7 @@ def _csv_batches(
             yield flatten(table), handle.tell()
 
 
-def read_parquet(path: str | os.PathLike[str]) -> Iterator[Chunk]:
+def read_parquet(path: str | os.PathLike[str], columns: Collection[str] | None = None) -> Iterator[Chunk]:
     """One chunk per row group, so memory stays bounded by the writer's row-group size."""
     try:
         handle = pq.ParquetFile(path)
@@ -378,8 +383,16 @@ def read_parquet(path: str | os.PathLike[str]) -> Iterator[Chunk]:
     total = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) or 1
     done_bytes = 0
     first = 1
+    selected: list[str] | None = None
+    if columns is not None:
+        wanted = set(columns) | set(TIMESTAMP_FIELDS)
+        selected = [
+            name
+            for name in handle.schema_arrow.names
+            if name in wanted or any(w.startswith(name + ".") for w in wanted)
+        ]
     for i in range(meta.num_row_groups):
-        table = flatten(handle.read_row_group(i))
+        table = flatten(handle.read_row_group(i, columns=selected))
         done_bytes += meta.row_group(i).total_byte_size
         numbers = np.arange(first, first + table.num_rows, dtype=np.int64)
         first += table.num_rows

@@ -9,7 +9,7 @@ minute rows ``60·h .. 60·h + 59`` and day row ``d`` minute rows ``1440·d .. 1
 Rows are **append-only deltas**: every batch adds its own rows at all three resolutions in the
 same transaction, and reads ``SUM`` them, so an acknowledged batch is visible at every
 resolution at once and nothing is ever updated in place. :meth:`Store.compact` merges the
-deltas (one row per key) and sorts them by (indicator, time) so range scans skip more.
+deltas (one row per key) in time order, so range scans over all indicators skip more.
 
 A range of minute rows ``[start, stop)`` is read as at most one run of whole days, two runs of
 whole hours and four runs of minutes (:func:`split_range`): a 30-day window is ~29 day rows,
