@@ -196,3 +196,17 @@ def test_cli_usage_errors(tmp_path: Path, args: list[str], message: str) -> None
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_parquet_row_groups_never_span_midnight(tmp_path: Path) -> None:
+    """``slokit ingest`` reads a row group at a time; one day per group keeps it within lateness."""
+    sim = simulation(scenario("cnc-quote"), END_MS - 5 * HOUR_MS, days=1.5, seed=1)
+    write(sim, tmp_path, "parquet")
+    for name in ("http_requests", "probes", "backups"):
+        handle = pq.ParquetFile(tmp_path / f"{name}.parquet")
+        days = set()
+        for i in range(handle.num_row_groups):
+            ts = handle.read_row_group(i, columns=["ts"]).column("ts").to_numpy()
+            assert ts.size and ts[0] // DAY_MS == ts[-1] // DAY_MS, (name, i)
+            days.add(int(ts[0] // DAY_MS))
+        assert len(days) == handle.num_row_groups  # one group per day (these streams are small)
