@@ -408,6 +408,12 @@ class _ToAst(Transformer[Token, Expr]):
                 pattern.pos,
                 "write the pattern in single quotes, e.g. route LIKE '/orders/%'",
             )
+        if _ends_in_escape(value.value):
+            raise PredicateError(
+                "a LIKE pattern cannot end with a lone backslash (it escapes the next character)",
+                pattern.pos,
+                "write \\\\ for a literal backslash",
+            )
         assert isinstance(fld.node, Field)
         return Like(fld.node, value.value, negated)
 
@@ -445,6 +451,19 @@ class _ToAst(Transformer[Token, Expr]):
         self, fld: _Located, _n: Token, _b: Token, low: _Located, _and: Token, high: _Located
     ) -> Expr:
         return self._between(fld, low, high, negated=True)
+
+
+def _ends_in_escape(pattern: str) -> bool:
+    """True when the pattern's last backslash has nothing left to escape."""
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            if i + 1 == len(pattern):
+                return True
+            i += 2
+        else:
+            i += 1
+    return False
 
 
 # --- syntax errors in plain words ---

@@ -66,6 +66,7 @@ def expr(text: str) -> Expr:
         ("x is not null", IsNull(F("x"), negated=True)),
         ("route LIKE '/orders/%'", Like(F("route"), "/orders/%")),
         ("route not like '_x'", Like(F("route"), "_x", negated=True)),
+        ("route LIKE '100\\%\\\\'", Like(F("route"), "100\\%\\\\")),
         ("ms BETWEEN 1 AND 2.5", Between(F("ms"), L(1), L(2.5))),
         ("ms NOT BETWEEN 'a' AND 'b'", Between(F("ms"), L("a"), L("b"), negated=True)),
         ("NOT a = 1", Not(Compare(F("a"), "=", L(1)))),
@@ -155,6 +156,7 @@ def test_canonical_text() -> None:
         ("a IN (true, 1)", 12, "mixes booleans and numbers", ""),
         ("a LIKE 5", 7, "LIKE needs a string pattern, not a number", ""),
         ("a NOT LIKE true", 11, "LIKE needs a string pattern, not a boolean", ""),
+        ("a LIKE 'x\\'", 7, "cannot end with a lone backslash", "literal backslash"),
         ("a BETWEEN 5 AND 1", 10, "can never be true", "BETWEEN 1 AND 5"),
         ("a BETWEEN 1 AND 'x'", 16, "one type", ""),
         ("a BETWEEN true AND false", 10, "not booleans", ""),
@@ -247,10 +249,18 @@ def conditions(draw: st.DrawFn) -> Expr:
     if shape == "null":
         return IsNull(fld, negated)
     if shape == "like":
-        return Like(fld, draw(strings), negated)
+        pattern = draw(strings)
+        if _ends_in_lone_backslash(pattern):
+            pattern += "%"
+        return Like(fld, pattern, negated)
     kind = draw(st.sampled_from(["number", "string"]))
     low, high = sorted(draw(st.lists(literals_of(kind), min_size=2, max_size=2)), key=lambda x: x.value)
     return Between(fld, low, high, negated)
+
+
+def _ends_in_lone_backslash(pattern: str) -> bool:
+    trailing = len(pattern) - len(pattern.rstrip("\\"))
+    return trailing % 2 == 1
 
 
 trees = st.recursive(

@@ -1,0 +1,1 @@
+"""Where SLI numbers come from: the embedded event store and Prometheus-compatible engines."""

@@ -1,0 +1,318 @@
+"""Evaluating a predicate over a whole batch of events at once.
+
+Ingest evaluates every SLI's predicates on each batch, so this is columnar: one pyarrow compute
+kernel per condition, combined with SQL's three-valued (Kleene) logic, and only at the very end
+collapsed to a boolean mask in which *unknown* counts as *not matching*:
+
+* a field that is null, or missing from the batch altogether, makes its condition unknown
+  (``IS NULL`` is the one condition that is true there);
+* ``NOT unknown`` is unknown, ``false AND unknown`` is false, ``true OR unknown`` is true;
+* a condition whose field has the wrong type for its value (``status = 'ok'`` on a numeric
+  column, ``route LIKE 'a%'`` on numbers) is unknown for every event and reported once per batch
+  as a :class:`TypeMismatch`, never raised: one bad field must not stop a batch.
+
+Integer and floating columns compare with integer and float values numerically (through
+float64 when they mix, so integers beyond 2**53 may round). Strings compare by code point, LIKE
+is case-sensitive with ``%``, ``_`` and backslash escapes, and NaN behaves as in IEEE arithmetic
+(it equals nothing, is not null, and ``!=`` anything).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from slokit.spec.predicate import (
+    And,
+    Between,
+    Compare,
+    Expr,
+    In,
+    IsNull,
+    Like,
+    Not,
+    Or,
+    Predicate,
+)
+from slokit.spec.predicate import Literal as Value
+
+BoolArray = npt.NDArray[np.bool_]
+ArrowArray = Any  # pa.Array | pa.ChunkedArray; pyarrow ships no type information
+Kind = Literal["number", "string", "bool", "other"]
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": pc.equal,
+    "!=": pc.not_equal,
+    "<": pc.less,
+    "<=": pc.less_equal,
+    ">": pc.greater,
+    ">=": pc.greater_equal,
+}
+_KIND_WORDS = {"number": "a number", "string": "text", "bool": "true/false"}
+
+
+@dataclass(frozen=True, slots=True)
+class TypeMismatch:
+    """A condition that could not be applied to a field of this batch because of its type."""
+
+    field: str
+    column_type: str
+    expected: str
+    #: Events with a (non-null) value in that field, none of which could match the condition.
+    rows: int
+
+    def describe(self) -> str:
+        return (
+            f"field '{self.field}' holds {self.column_type} values but the predicate compares it "
+            f"with {self.expected}; {self.rows} event(s) did not match"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The outcome of one predicate on one batch."""
+
+    mask: BoolArray
+    mismatches: tuple[TypeMismatch, ...] = ()
+    #: Per field the predicate reads: events where it is null or absent.
+    missing: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return int(np.count_nonzero(self.mask))
+
+
+class EventBatch:
+    """A batch of events as columns, converted to Arrow once however many predicates read it.
+
+    Accepts a ``pyarrow.Table``/``RecordBatch`` or a mapping of field name to a numpy array, an
+    Arrow array or a Python list. Nested fields are found by a column of that exact name
+    (``http.status``) or else by walking struct columns (``http`` → ``status``).
+    """
+
+    def __init__(
+        self, data: pa.Table | pa.RecordBatch | Mapping[str, Any], num_rows: int | None = None
+    ) -> None:
+        self._raw: Mapping[str, Any]
+        if isinstance(data, pa.Table | pa.RecordBatch):
+            self._raw = {name: data.column(i) for i, name in enumerate(data.schema.names)}
+            rows = data.num_rows
+        else:
+            self._raw = data
+            lengths = {len(values) for values in data.values()}
+            if len(lengths) > 1:
+                raise ValueError(f"columns of one batch have different lengths: {sorted(lengths)}")
+            if lengths:
+                rows = lengths.pop()
+            elif num_rows is None:
+                raise ValueError("a batch without columns needs num_rows")
+            else:
+                rows = num_rows
+        if num_rows is not None and num_rows != rows:
+            raise ValueError(f"num_rows={num_rows} but the columns hold {rows} rows")
+        self.num_rows: int = rows
+        self._columns: dict[str, tuple[ArrowArray | None, Kind, str]] = {}
+
+    def column(self, name: str) -> tuple[ArrowArray | None, Kind, str]:
+        """The column ``name`` (None when absent or all-null), its kind and its type's name."""
+        if name not in self._columns:
+            self._columns[name] = self._resolve(name)
+        return self._columns[name]
+
+    def _resolve(self, name: str) -> tuple[ArrowArray | None, Kind, str]:
+        values = self._lookup(name)
+        if values is None:
+            return None, "other", "no"
+        if not isinstance(values, pa.Array | pa.ChunkedArray):
+            try:
+                values = pa.array(values)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+                # Mixed Python values Arrow cannot type: only which ones are null is usable.
+                nulls = pa.array([None if v is None else True for v in values], pa.bool_())
+                return nulls, "other", "mixed-type"
+        kind_type = values.type
+        if pa.types.is_dictionary(kind_type):
+            values = pc.cast(values, kind_type.value_type)
+            kind_type = kind_type.value_type
+        if pa.types.is_null(kind_type):
+            return None, "other", "no"
+        return values, _kind_of(kind_type), str(kind_type)
+
+    def _lookup(self, name: str) -> Any:
+        if name in self._raw:
+            return self._raw[name]
+        parts = name.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            head = ".".join(parts[:split])
+            if head in self._raw:
+                current = self._raw[head]
+                if not isinstance(current, pa.Array | pa.ChunkedArray):
+                    return None
+                for part in parts[split:]:
+                    if not pa.types.is_struct(current.type) or current.type.get_field_index(part) < 0:
+                        return None
+                    current = pc.struct_field(current, [part])
+                return current
+        return None
+
+
+def _kind_of(arrow_type: pa.DataType) -> Kind:
+    if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "number"
+    if (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+    ):
+        return "string"
+    if pa.types.is_boolean(arrow_type):
+        return "bool"
+    return "other"
+
+
+def evaluate(
+    predicate: Predicate | Expr | None,
+    batch: EventBatch | pa.Table | pa.RecordBatch | Mapping[str, Any],
+) -> Evaluation:
+    """Which events of ``batch`` match ``predicate`` (None matches every event)."""
+    events = batch if isinstance(batch, EventBatch) else EventBatch(batch)
+    n = events.num_rows
+    if predicate is None:
+        return Evaluation(np.ones(n, dtype=np.bool_))
+    expr = predicate.expr if isinstance(predicate, Predicate) else predicate
+    run = _Run(events)
+    result = run.expr(expr)
+    mask = _to_mask(result, n)
+    missing = {}
+    for name in sorted(run.fields):
+        column = events.column(name)[0]
+        missing[name] = n if column is None else int(column.null_count)
+    return Evaluation(mask, tuple(run.mismatches.values()), missing)
+
+
+def predicate_mask(
+    predicate: Predicate | Expr | None,
+    batch: EventBatch | pa.Table | pa.RecordBatch | Mapping[str, Any],
+) -> BoolArray:
+    """Just the boolean mask of :func:`evaluate`."""
+    return evaluate(predicate, batch).mask
+
+
+def _to_mask(result: ArrowArray, n: int) -> BoolArray:
+    filled = pc.fill_null(result, False)
+    if isinstance(filled, pa.ChunkedArray):
+        if filled.num_chunks == 0:
+            return np.zeros(n, dtype=np.bool_)
+        filled = filled.combine_chunks()
+    mask: BoolArray = filled.to_numpy(zero_copy_only=False)
+    return mask
+
+
+class _Run:
+    """One evaluation: walks the tree, remembering mismatches and the fields read."""
+
+    def __init__(self, events: EventBatch) -> None:
+        self.events = events
+        self.n = events.num_rows
+        self.mismatches: dict[tuple[str, str, str], TypeMismatch] = {}
+        self.fields: set[str] = set()
+
+    def unknown(self) -> ArrowArray:
+        return pa.nulls(self.n, pa.bool_())
+
+    def constant(self, value: bool) -> ArrowArray:
+        return pa.array(np.full(self.n, value, dtype=np.bool_))
+
+    def expr(self, node: Expr) -> ArrowArray:
+        if isinstance(node, And):
+            result = self.expr(node.operands[0])
+            for operand in node.operands[1:]:
+                result = pc.and_kleene(result, self.expr(operand))
+            return result
+        if isinstance(node, Or):
+            result = self.expr(node.operands[0])
+            for operand in node.operands[1:]:
+                result = pc.or_kleene(result, self.expr(operand))
+            return result
+        if isinstance(node, Not):
+            return pc.invert(self.expr(node.operand))
+        return self.condition(node)
+
+    def condition(self, node: Compare | In | IsNull | Like | Between) -> ArrowArray:
+        name = node.field.name
+        self.fields.add(name)
+        column, kind, type_name = self.events.column(name)
+        if isinstance(node, IsNull):
+            if column is None:
+                return self.constant(not node.negated)
+            return pc.is_valid(column) if node.negated else pc.is_null(column)
+        if column is None:
+            return self.unknown()
+        if isinstance(node, Like):
+            if kind != "string":
+                return self.mismatch_result(name, column, type_name, "text (LIKE)")
+            result = pc.match_like(column, node.pattern)
+            return pc.invert(result) if node.negated else result
+        if isinstance(node, Compare):
+            if not _fits(kind, node.value):
+                return self.mismatch_result(name, column, type_name, _KIND_WORDS[node.value.kind])
+            return _COMPARE[node.op](column, _scalar(node.value))
+        if isinstance(node, Between):
+            if not _fits(kind, node.low):
+                return self.mismatch_result(name, column, type_name, _KIND_WORDS[node.low.kind])
+            inside = pc.and_kleene(
+                pc.greater_equal(column, _scalar(node.low)), pc.less_equal(column, _scalar(node.high))
+            )
+            return pc.invert(inside) if node.negated else inside
+        # IN / NOT IN
+        first = node.values[0]
+        if not _fits(kind, first):
+            return self.mismatch_result(name, column, type_name, _KIND_WORDS[first.kind])
+        values = [v.value for v in node.values]
+        haystack = column
+        if kind == "number" and any(isinstance(v, float) for v in values):
+            haystack = pc.cast(column, pa.float64())
+            value_set = pa.array([float(v) for v in values], pa.float64())
+        elif kind == "number":
+            value_set = pa.array(values, pa.int64())
+            if not pa.types.is_integer(column.type):
+                value_set = pc.cast(value_set, pa.float64())
+        elif kind == "string":
+            value_set = pa.array(values, pa.string())
+        else:
+            value_set = pa.array(values, pa.bool_())
+        found = pc.is_in(haystack, value_set=value_set)
+        if column.null_count:
+            # is_in answers false for a null input; SQL says unknown.
+            found = pc.if_else(pc.is_valid(column), found, pa.scalar(None, pa.bool_()))
+        return pc.invert(found) if node.negated else found
+
+    def mismatch_result(self, name: str, column: ArrowArray, type_name: str, expected: str) -> ArrowArray:
+        self.mismatch(name, type_name, expected, len(column) - column.null_count)
+        return self.unknown()
+
+    def mismatch(self, name: str, type_name: str, expected: str, rows: int) -> None:
+        key = (name, type_name, expected)
+        if key not in self.mismatches:
+            self.mismatches[key] = TypeMismatch(name, type_name, expected, rows)
+
+
+def _fits(kind: Kind, value: Value) -> bool:
+    return kind == value.kind
+
+
+def _scalar(value: Value) -> pa.Scalar:
+    v = value.value
+    if isinstance(v, bool):
+        return pa.scalar(v, pa.bool_())
+    if isinstance(v, str):
+        return pa.scalar(v, pa.string())
+    if isinstance(v, float):
+        return pa.scalar(v, pa.float64())
+    return pa.scalar(v, pa.int64())

@@ -1,0 +1,518 @@
+"""The columnar predicate evaluator against a row-by-row oracle written separately below.
+
+The oracle walks plain Python dicts one event at a time with SQL's three-valued logic spelled
+out (True / False / None for unknown), Python's own comparison operators, and its own LIKE
+matcher. It shares nothing with the evaluator except the parsed tree.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slokit.sources.predicate_eval import EventBatch, evaluate, predicate_mask
+from slokit.spec.predicate import (
+    And,
+    Between,
+    Compare,
+    CompareOp,
+    Expr,
+    Field,
+    In,
+    IsNull,
+    Like,
+    Literal,
+    Not,
+    Or,
+    parse_predicate,
+)
+
+# --- the oracle ---
+
+#: Declared type of each column of the generated batches; "h.code" lives in a struct column "h".
+SCHEMA: dict[str, pa.DataType] = {
+    "i": pa.int64(),
+    "f": pa.float64(),
+    "s": pa.string(),
+    "b": pa.bool_(),
+    "h": pa.struct([("code", pa.int64())]),
+}
+FIELD_KIND = {"i": "number", "f": "number", "s": "string", "b": "bool", "h.code": "number"}
+_MISSING = object()
+
+
+def field_value(event: dict[str, Any], name: str, present: set[str]) -> Any:
+    """The event's value for a field, None when null or absent (or its column is absent)."""
+    if name == "h.code":
+        if "h" not in present:
+            return None
+        h = event.get("h")
+        return None if h is None else h.get("code")
+    if name not in present:
+        return None
+    return event.get(name)
+
+
+def kind_of_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, str):
+        return "string"
+    return "number"
+
+
+def like_matches(text: str, pattern: str) -> bool:
+    """SQL LIKE by dynamic programming: % any run, _ one character, backslash escapes."""
+    tokens: list[tuple[str, str]] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            tokens.append(("lit", pattern[i + 1]))
+            i += 2
+            continue
+        tokens.append(("any" if char == "%" else "one" if char == "_" else "lit", char))
+        i += 1
+    # reachable[j]: the first k characters of text can match the first j tokens
+    reachable = [False] * (len(tokens) + 1)
+    reachable[0] = True
+    for j, (kind, _) in enumerate(tokens):
+        if kind == "any":
+            reachable[j + 1] = reachable[j] or reachable[j + 1]
+    for char in text:
+        new = [False] * (len(tokens) + 1)
+        for j, (kind, lit) in enumerate(tokens):
+            if kind == "any":
+                new[j + 1] = new[j + 1] or reachable[j + 1] or reachable[j] or new[j]
+            elif kind == "one" or lit == char:
+                new[j + 1] = new[j + 1] or reachable[j]
+        reachable = new
+    return reachable[len(tokens)]
+
+
+def cmp(value: Any, op: str, lit: Any) -> bool:
+    if op == "=":
+        return bool(value == lit)
+    if op == "!=":
+        return bool(value != lit)
+    if op == "<":
+        return bool(value < lit)
+    if op == "<=":
+        return bool(value <= lit)
+    if op == ">":
+        return bool(value > lit)
+    return bool(value >= lit)
+
+
+def oracle(expr: Expr, event: dict[str, Any], present: set[str]) -> bool | None:
+    if isinstance(expr, And):
+        results = [oracle(e, event, present) for e in expr.operands]
+        if any(r is False for r in results):
+            return False
+        return None if any(r is None for r in results) else True
+    if isinstance(expr, Or):
+        results = [oracle(e, event, present) for e in expr.operands]
+        if any(r is True for r in results):
+            return True
+        return None if any(r is None for r in results) else False
+    if isinstance(expr, Not):
+        inner = oracle(expr.operand, event, present)
+        return None if inner is None else not inner
+    name = expr.field.name
+    value = field_value(event, name, present)
+    if isinstance(expr, IsNull):
+        return (value is not None) if expr.negated else (value is None)
+    if value is None:
+        return None
+    kind = FIELD_KIND[name]
+    if isinstance(expr, Like):
+        if kind != "string":
+            return None
+        return like_matches(value, expr.pattern) != expr.negated
+    if isinstance(expr, Compare):
+        if kind != kind_of_literal(expr.value.value):
+            return None
+        return cmp(value, expr.op, expr.value.value)
+    if isinstance(expr, Between):
+        if kind != kind_of_literal(expr.low.value):
+            return None
+        inside = bool(expr.low.value <= value <= expr.high.value)
+        return inside != expr.negated
+    assert isinstance(expr, In)
+    if kind != kind_of_literal(expr.values[0].value):
+        return None
+    found = any(value == v.value for v in expr.values)
+    return found != expr.negated
+
+
+def oracle_mask(expr: Expr, events: list[dict[str, Any]], present: set[str]) -> list[bool]:
+    return [oracle(expr, e, present) is True for e in events]
+
+
+def to_table(events: list[dict[str, Any]], present: set[str]) -> pa.Table:
+    columns = {}
+    for name in sorted(present):
+        columns[name] = pa.array([e.get(name) for e in events], SCHEMA[name])
+    return pa.table(columns) if columns else pa.table({"_row": pa.array(range(len(events)), pa.int64())})
+
+
+# --- generated events and predicates ---
+
+ints = st.integers(min_value=-3, max_value=3)
+floats = st.sampled_from([-1.5, 0.0, 0.5, 1.0, 2.0, 2.5, math.nan])
+texts = st.text(alphabet="ab%_\\\n", max_size=3)
+bools = st.booleans()
+VALUES = {"i": ints, "f": floats, "s": texts, "b": bools}
+
+
+@st.composite
+def events_strategy(draw: st.DrawFn) -> tuple[list[dict[str, Any]], set[str]]:
+    # Each column is usually present; sometimes absent from the whole batch.
+    present = {name for name in sorted(SCHEMA) if draw(st.integers(min_value=0, max_value=5)) > 0}
+    events = []
+    for _ in range(draw(st.integers(min_value=0, max_value=30)) if draw(st.booleans()) else 12):
+        event: dict[str, Any] = {}
+        for name, values in VALUES.items():
+            choice = draw(st.sampled_from(["value", "value", "null", "missing"]))
+            if choice == "value":
+                event[name] = draw(values)
+            elif choice == "null":
+                event[name] = None
+        h = draw(st.sampled_from(["value", "null", "code-null"]))
+        event["h"] = {"code": draw(ints)} if h == "value" else None if h == "null" else {"code": None}
+        events.append(event)
+    return events, present
+
+
+def literal_values(kind: str) -> st.SearchStrategy[Any]:
+    if kind == "number":
+        return st.one_of(ints, st.sampled_from([-1.5, 0.0, 0.5, 2.0, 2.5]))
+    if kind == "string":
+        return texts
+    return bools
+
+
+FIELDS = ["i", "f", "s", "b", "h.code", "absent"]
+FIELD_KIND["absent"] = "number"
+
+
+@st.composite
+def conditions(draw: st.DrawFn) -> Expr:
+    fld = Field(draw(st.sampled_from(FIELDS)))
+    # Mostly a value of the field's own type, so that conditions often match; sometimes not.
+    kind = draw(st.sampled_from([FIELD_KIND[fld.name]] * 3 + ["number", "string", "bool"]))
+    negated = draw(st.booleans())
+    shape = draw(st.sampled_from(["compare", "in", "null", "like", "between"]))
+    if shape == "compare":
+        value = Literal(draw(literal_values(kind)))
+        ops = ["=", "!="] if kind == "bool" else ["=", "!=", "<", "<=", ">", ">="]
+        return Compare(fld, draw(st.sampled_from(ops)), value)
+    if shape == "in":
+        values = draw(st.lists(literal_values(kind), min_size=1, max_size=3))
+        return In(fld, tuple(Literal(v) for v in values), negated)
+    if shape == "null":
+        return IsNull(fld, negated)
+    if shape == "like":
+        pattern = draw(texts)
+        if (len(pattern) - len(pattern.rstrip("\\"))) % 2:
+            pattern += "_"
+        return Like(fld, pattern, negated)
+    kind = "string" if kind == "bool" else kind
+    low, high = sorted(draw(st.lists(literal_values(kind), min_size=2, max_size=2)))
+    return Between(fld, Literal(low), Literal(high), negated)
+
+
+trees = st.recursive(
+    conditions(),
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
+        st.lists(inner, min_size=2, max_size=3).map(lambda xs: Or(tuple(xs))),
+        inner.map(Not),
+    ),
+    max_leaves=6,
+)
+
+
+def random_events(seed: int, count: int) -> list[dict[str, Any]]:
+    """Events with every field sometimes missing, sometimes null, values from small pools."""
+    rng = random.Random(seed)
+    pools: dict[str, list[Any]] = {
+        "i": list(range(-3, 4)),
+        "f": [-1.5, 0.0, 0.5, 1.0, 2.0, 2.5, math.nan],
+        "s": ["", "a", "ab", "b", "a%", "a_b", "a\\b", "ba", "\n", "%"],
+        "b": [True, False],
+    }
+    events = []
+    for _ in range(count):
+        event: dict[str, Any] = {}
+        for name, pool in pools.items():
+            roll = rng.random()
+            if roll < 0.7:
+                event[name] = rng.choice(pool)
+            elif roll < 0.85:
+                event[name] = None
+        roll = rng.random()
+        event["h"] = (
+            {"code": rng.choice(pools["i"])} if roll < 0.7 else None if roll < 0.85 else {"code": None}
+        )
+        events.append(event)
+    return events
+
+
+LITERALS: list[Any] = [-3, -1, 0, 2, 3, -1.5, 0.5, 2.0, 2.5, "", "a", "ab", "b", True, False]
+PATTERNS = ["", "%", "a%", "%b", "a_b", "_", "a\\%", "a\\\\b", "\\_%", "%\n%", "b"]
+IN_LISTS: list[list[Any]] = [
+    [0],
+    [-3, 2, 3],
+    [0.5, 2],
+    [2.5, -1.5],
+    ["a", "ab"],
+    ["", "\n"],
+    [True],
+    [False, True],
+]
+BOUNDS: list[tuple[Any, Any]] = [(-1, 2), (0.5, 2.5), (-3, -3), (0, 0.5), ("a", "b"), ("", "a"), ("ab", "ab")]
+
+
+def every_condition() -> list[Expr]:
+    """Every condition shape on every field with a spread of values, matching types or not."""
+    found: list[Expr] = []
+    for name in FIELDS:
+        fld = Field(name)
+        for negated in (False, True):
+            found.append(IsNull(fld, negated))
+            found.extend(Like(fld, pattern, negated) for pattern in PATTERNS)
+            found.extend(In(fld, tuple(Literal(v) for v in values), negated) for values in IN_LISTS)
+            found.extend(Between(fld, Literal(low), Literal(high), negated) for low, high in BOUNDS)
+        for value in LITERALS:
+            ops: list[CompareOp] = (
+                ["=", "!="] if isinstance(value, bool) else ["=", "!=", "<", "<=", ">", ">="]
+            )
+            found.extend(Compare(fld, op, Literal(value)) for op in ops)
+    return found
+
+
+@pytest.mark.parametrize("absent", [set(), {"s", "h"}, {"i", "f", "b"}])
+def test_every_condition_matches_oracle(absent: set[str]) -> None:
+    events = random_events(seed=len(absent), count=300)
+    present = set(SCHEMA) - absent
+    batch = EventBatch(to_table(events, present))
+    for condition in every_condition():
+        for tree in (condition, Not(condition)):
+            predicate = parse_predicate(str(tree))
+            assert predicate.expr == tree
+            expected = oracle_mask(tree, events, present)
+            assert predicate_mask(predicate, batch).tolist() == expected, str(tree)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees, events_strategy())
+def test_matches_row_by_row_oracle(tree: Expr, generated: tuple[list[dict[str, Any]], set[str]]) -> None:
+    events, present = generated
+    # Round-trip through the text form, as a loaded spec would give it.
+    predicate = parse_predicate(str(tree))
+    result = evaluate(predicate, to_table(events, present))
+    assert result.mask.dtype == np.bool_
+    assert result.mask.tolist() == oracle_mask(tree, events, present)
+    assert result.count == sum(oracle_mask(tree, events, present))
+
+
+@settings(max_examples=100, deadline=None)
+@given(events_strategy(), st.text(alphabet="ab%_\\", max_size=4))
+def test_like_matches_oracle_matcher(generated: tuple[list[dict[str, Any]], set[str]], pattern: str) -> None:
+    if (len(pattern) - len(pattern.rstrip("\\"))) % 2:
+        pattern += "%"
+    events, _ = generated
+    texts_ = [e["s"] for e in events if isinstance(e.get("s"), str)]
+    tree = Like(Field("s"), pattern)
+    mask = predicate_mask(tree, {"s": pa.array(texts_, pa.string())})
+    assert mask.tolist() == [like_matches(t, pattern) for t in texts_]
+
+
+# --- hand-worked cases ---
+
+
+def test_oracle_like_matcher_hand_cases() -> None:
+    assert like_matches("/orders/12", "/orders/%")
+    assert not like_matches("/order", "/orders%")
+    assert like_matches("a_c", "a\\_c") and not like_matches("abc", "a\\_c")
+    assert like_matches("100%", "100\\%") and not like_matches("1000", "100\\%")
+    assert like_matches("", "%") and not like_matches("", "_")
+    assert like_matches("a\\", "a\\\\")
+
+
+def test_worked_example() -> None:
+    events = {
+        "route": ["/orders", "/orders", "/health", None, "/orders/7"],
+        "status": [200, 503, 200, 200, None],
+        "latency_ms": [120.5, 80.0, 3.0, 999.0, 410.0],
+    }
+    assert predicate_mask(parse_predicate("route = '/orders' AND status < 500"), events).tolist() == [
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+    # NOT of unknown stays unknown: the event with no route is not counted either way.
+    assert predicate_mask(parse_predicate("NOT route = '/health'"), events).tolist() == [
+        True,
+        True,
+        False,
+        False,
+        True,
+    ]
+    # false OR unknown is unknown; true OR unknown is true.
+    assert predicate_mask(parse_predicate("status >= 500 OR route LIKE '/orders/%'"), events).tolist() == [
+        False,
+        True,
+        False,
+        False,
+        True,
+    ]
+    # An int column against a float bound, and a float column against an int bound.
+    assert predicate_mask(parse_predicate("status < 200.5"), events).tolist() == [
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert predicate_mask(parse_predicate("latency_ms BETWEEN 80 AND 410"), events).tolist() == [
+        True,
+        True,
+        False,
+        False,
+        True,
+    ]
+    assert predicate_mask(parse_predicate("status IN (200, 503.0)"), events).tolist() == [
+        True,
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert predicate_mask(parse_predicate("status NOT IN (200)"), events).tolist() == [
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
+    result = evaluate(parse_predicate("route IS NULL OR status IS NULL"), events)
+    assert result.mask.tolist() == [False, False, False, True, True]
+    assert dict(result.missing) == {"route": 1, "status": 1}
+
+
+def test_missing_column_is_all_null() -> None:
+    events = {"status": np.array([200, 500])}
+    assert predicate_mask(parse_predicate("region = 'eu'"), events).tolist() == [False, False]
+    assert predicate_mask(parse_predicate("NOT region = 'eu'"), events).tolist() == [False, False]
+    assert predicate_mask(parse_predicate("region IS NULL"), events).tolist() == [True, True]
+    assert predicate_mask(parse_predicate("region IS NOT NULL"), events).tolist() == [False, False]
+    result = evaluate(parse_predicate("region = 'eu' OR status = 500"), events)
+    assert result.mask.tolist() == [False, True]
+    assert dict(result.missing) == {"region": 2, "status": 0}
+    assert result.mismatches == ()
+
+
+def test_type_mismatch_is_reported_once_not_raised() -> None:
+    events = {"status": pa.array(["200", "500", None]), "ok": [True, False, True]}
+    result = evaluate(parse_predicate("status = 200 OR status > 100 OR ok = 1 OR status IN (1, 2)"), events)
+    assert result.mask.tolist() == [False, False, False]
+    described = {(m.field, m.column_type, m.expected, m.rows) for m in result.mismatches}
+    assert described == {("status", "string", "a number", 2), ("ok", "bool", "a number", 3)}
+    assert "field 'status' holds string values" in result.mismatches[0].describe()
+    result = evaluate(parse_predicate("NOT ok LIKE 't%'"), events)
+    assert result.mask.tolist() == [False, False, False]
+    assert [(m.field, m.expected) for m in result.mismatches] == [("ok", "text (LIKE)")]
+
+
+def test_mixed_python_values_are_a_mismatch() -> None:
+    events = {"code": [200, "oops", None]}
+    result = evaluate(parse_predicate("code = 200"), events)
+    assert result.mask.tolist() == [False, False, False]
+    assert [(m.field, m.column_type, m.rows) for m in result.mismatches] == [("code", "mixed-type", 2)]
+    assert predicate_mask(parse_predicate("code IS NULL"), events).tolist() == [False, False, True]
+
+
+def test_numeric_column_types_and_nan() -> None:
+    events = {
+        "u8": np.array([0, 200, 255], dtype=np.uint8),
+        "i32": np.array([-5, 0, 7], dtype=np.int32),
+        "f32": np.array([0.5, np.nan, -1.0], dtype=np.float32),
+    }
+    assert predicate_mask(parse_predicate("u8 > -1"), events).tolist() == [True, True, True]
+    assert predicate_mask(parse_predicate("u8 >= 200.5"), events).tolist() == [False, False, True]
+    assert predicate_mask(parse_predicate("i32 IN (-5, 7)"), events).tolist() == [True, False, True]
+    assert predicate_mask(parse_predicate("f32 < 1"), events).tolist() == [True, False, True]
+    # NaN is a value, not null: it equals nothing and differs from everything.
+    assert predicate_mask(parse_predicate("f32 != 0.5"), events).tolist() == [False, True, True]
+    assert predicate_mask(parse_predicate("f32 IS NULL"), events).tolist() == [False, False, False]
+
+
+def test_nested_fields() -> None:
+    table = pa.table(
+        {
+            "http": pa.array(
+                [{"status": 200}, {"status": 503}, None, {"status": None}],
+                pa.struct([("status", pa.int64())]),
+            ),
+            "k8s.pod": pa.array(["a", "b", "c", None]),
+        }
+    )
+    assert predicate_mask(parse_predicate("http.status < 500"), table).tolist() == [True, False, False, False]
+    assert predicate_mask(parse_predicate("http.status IS NULL"), table).tolist() == [
+        False,
+        False,
+        True,
+        True,
+    ]
+    assert predicate_mask(parse_predicate("k8s.pod IN ('a', 'c')"), table).tolist() == [
+        True,
+        False,
+        True,
+        False,
+    ]
+    assert predicate_mask(parse_predicate("http.nothing = 1"), table).tolist() == [False] * 4
+
+
+def test_chunked_and_dictionary_columns() -> None:
+    table = pa.Table.from_batches(
+        [
+            pa.record_batch({"route": pa.array(["/a", "/b"]).dictionary_encode(), "n": pa.array([1, 2])}),
+            pa.record_batch({"route": pa.array(["/b", None]).dictionary_encode(), "n": pa.array([3, None])}),
+        ]
+    )
+    assert table.column("route").num_chunks == 2
+    mask = predicate_mask(parse_predicate("route = '/b' AND n >= 2"), table)
+    assert mask.tolist() == [False, True, True, False]
+
+
+def test_none_predicate_matches_everything_and_empty_batches() -> None:
+    assert predicate_mask(None, {"a": [1, 2, 3]}).tolist() == [True, True, True]
+    assert predicate_mask(parse_predicate("a = 1"), {"a": np.array([], dtype=np.int64)}).tolist() == []
+    assert predicate_mask(parse_predicate("a IS NULL"), EventBatch({}, num_rows=2)).tolist() == [True, True]
+    empty = pa.table({"a": pa.chunked_array([], pa.int64())})
+    assert predicate_mask(parse_predicate("a = 1"), empty).tolist() == []
+
+
+def test_batch_shape_errors_are_programming_errors() -> None:
+    with pytest.raises(ValueError, match="different lengths"):
+        EventBatch({"a": [1], "b": [1, 2]})
+    with pytest.raises(ValueError, match="num_rows"):
+        EventBatch({})
+
+
+def test_event_batch_converts_each_column_once() -> None:
+    batch = EventBatch({"s": ["x", "y"]})
+    first = batch.column("s")[0]
+    evaluate(parse_predicate("s = 'x' OR s LIKE 'y%'"), batch)
+    assert batch.column("s")[0] is first
