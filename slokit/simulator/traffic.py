@@ -25,6 +25,8 @@ Floats = npt.NDArray[np.float64]
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
+#: Hour and minute noise is drawn in blocks of this many minutes (aligned to the epoch).
+NOISE_BLOCK_MINUTES = 360
 #: 1970-01-01 was a Thursday; weekday index 0 is Monday.
 _EPOCH_WEEKDAY = 3
 
@@ -99,18 +101,21 @@ def noise(profile: Profile, seed: int, source_key: int, minutes: Int64s) -> Floa
     if not minutes.size:
         return result
     days = minutes // 1440
-    hours = minutes // 60
     if day_sigma:
         for day in np.unique(days):
             factor = keyed_rng(seed, source_key, 1, int(day)).normal(0.0, day_sigma)
             result[days == day] *= np.exp(factor - day_sigma**2 / 2)
     if hour_sigma or minute_sigma:
-        # one generator per hour draws the hour's factor and its 60 minute factors
-        for hour in np.unique(hours):
-            draws = keyed_rng(seed, source_key, 2, int(hour)).standard_normal(61)
-            mask = hours == hour
-            log_factor = hour_sigma * draws[0] - hour_sigma**2 / 2
-            log_factor += minute_sigma * draws[1:][minutes[mask] - int(hour) * 60] - minute_sigma**2 / 2
+        # one generator per block of 6 hours draws its 6 hour factors and 360 minute factors
+        blocks = minutes // NOISE_BLOCK_MINUTES
+        for block in np.unique(blocks):
+            rng = keyed_rng(seed, source_key, 2, int(block))
+            per_hour = rng.standard_normal(NOISE_BLOCK_MINUTES // 60)
+            per_minute = rng.standard_normal(NOISE_BLOCK_MINUTES)
+            mask = blocks == block
+            offset = minutes[mask] - int(block) * NOISE_BLOCK_MINUTES
+            log_factor = hour_sigma * per_hour[offset // 60] - hour_sigma**2 / 2
+            log_factor += minute_sigma * per_minute[offset] - minute_sigma**2 / 2
             result[mask] *= np.exp(log_factor)
     return result
 
