@@ -1,0 +1,522 @@
+"""Which burn-rate tiers alert for each SLO: defaults, OpenSLO alert policies, settings files.
+
+Where an SLO's tiers come from, first match wins:
+
+1. the ``slos.<name>`` entry of a settings file;
+2. the ``services.<service>`` entry of a settings file;
+3. the settings file's top-level ``tiers`` (a policy for every SLO, e.g. ``--policy pyrra.yaml``);
+4. the SLO's OpenSLO ``AlertPolicy`` objects: each ``kind: burnrate`` condition is one tier
+   (``threshold`` the factor, ``lookbackWindow`` the long window, short window = lookback / 12,
+   ``alertAfter`` the ``for`` duration, ``severity`` as written); several conditions on one SLO form
+   the multiwindow set;
+5. the defaults derived from the SLO's period (:func:`tiers_for_period`).
+
+**Short periods.** The factor ``share · period / long`` is used for periods of at least
+:data:`FORMULA_MIN_PERIOD` (7 days: 30 d → 14.4, 6, 3, 1; 28 d → 13.44, 5.6, 2.8, 0.93;
+7 d → 3.36, 1.4, 0.7, 0.23). Below that the formula gives paging tiers factors under 1 (a 1-day
+SLO would page at 0.48× its allowed error rate, while it is being met), so shorter periods keep
+the 30-day factors (14.4, 6, 3, 1) on the tiers whose long window fits into the period; tiers
+with a longer window are dropped. On a 1-day SLO the 1 h page then fires after 60 % of the day's
+budget, the 6 h page after 150 %: a page that the objective is about to be, or has been, missed.
+
+A settings file (YAML) looks like::
+
+    name: pyrra                 # optional, shown by ``slokit backtest``
+    minBadEvents: 3             # low-traffic guard, see slokit.engine.burn
+    tiers:                      # optional: every SLO
+      - {severity: page, long: 1h, short: 5m, factor: 14, for: 2m}
+      - {severity: ticket, long: 3d, share: 0.1}   # factor from each SLO's period
+    services:
+      payments: {tiers: [...], minBadEvents: 5}
+    slos:
+      checkout-latency: {tiers: [...]}
+
+A tier gives exactly one of ``factor`` (a burn rate) and ``share`` (of the period's budget);
+``short`` defaults to ``long / 12``; ``for`` to 0; ``name`` to ``<severity>-<long>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Final
+
+from slokit.engine.burn import DEFAULT_MIN_BAD_EVENTS, Tier, default_tiers
+from slokit.errors import Diagnostic, DiagnosticSink, Location, SpecError
+from slokit.spec.durations import Duration, parse_duration
+from slokit.spec.model import SLO, AlertCondition
+from slokit.spec.yamlnodes import Node, parse_documents, read_text
+
+_DAY: Final = 86400
+#: Shortest period for which default factors follow ``share · period / long``.
+FORMULA_MIN_PERIOD: Final = 7 * _DAY
+#: The period whose factors shorter periods keep.
+REFERENCE_PERIOD: Final = 30 * _DAY
+#: Divisor from long to short window when only the long window is given (Workbook pairs).
+SHORT_DIVISOR: Final = 12
+
+
+def window_label(seconds: int) -> str:
+    """``300 -> '5m'``, ``3600 -> '1h'``: the largest unit that divides evenly."""
+    for unit, size in (("d", _DAY), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A named tier: the unit an alert is raised for (one alert per SLO, rule, group)."""
+
+    name: str
+    tier: Tier
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The rules that apply to one SLO and where they came from."""
+
+    name: str
+    rules: tuple[Rule, ...]
+    min_bad_events: int = DEFAULT_MIN_BAD_EVENTS
+    alert_when_no_data: bool = False
+    source: str = "default"
+
+    @property
+    def max_window_seconds(self) -> int:
+        return max((r.tier.long_seconds for r in self.rules), default=0)
+
+
+def period_seconds(slo: SLO) -> float:
+    """The SLO period in seconds (a calendar month: the Gregorian average)."""
+    return float(slo.time_window.duration.nominal_seconds)
+
+
+def tiers_for_period(period: float) -> tuple[Tier, ...]:
+    """Default tiers for a period; see "Short periods" above."""
+    if period >= FORMULA_MIN_PERIOD:
+        return default_tiers(period)
+    kept = [t for t in default_tiers(REFERENCE_PERIOD) if t.long_seconds <= period]
+    return tuple(replace(t, share=t.factor * t.long_seconds / period) for t in kept)
+
+
+def _rule_name(tier: Tier) -> str:
+    return f"{tier.severity}-{window_label(tier.long_seconds)}"
+
+
+def default_policy(slo: SLO) -> Policy:
+    tiers = tiers_for_period(period_seconds(slo))
+    return Policy("default", tuple(Rule(_rule_name(t), t) for t in tiers), source="default")
+
+
+# --- OpenSLO AlertPolicy / AlertCondition ---
+
+
+def _problem(slo: SLO, what: str, message: str, hint: str, location: Location | None) -> Diagnostic:
+    return Diagnostic(f"SLO {slo.name!r}, {what}: {message}", location, hint=hint)
+
+
+def _whole_minutes(d: Duration) -> bool:
+    return not d.is_calendar and d.seconds >= 60 and d.seconds % 60 == 0
+
+
+def condition_tier(
+    slo: SLO, policy_name: str, condition: AlertCondition, sink: DiagnosticSink
+) -> Tier | None:
+    """The tier an OpenSLO burn-rate condition means, or None with a diagnostic."""
+    what = f"alert policy {policy_name!r} condition {condition.name!r}"
+    loc = condition.location
+    if condition.op not in ("gt", "gte"):
+        sink.diagnostics.append(
+            _problem(
+                slo,
+                what,
+                f"op {condition.op!r} would alert while the budget burns slowly",
+                "a burn-rate condition alerts when the burn rate is above its threshold: use op gte (or gt)",
+                loc,
+            )
+        )
+        return None
+    ok = True
+    if not condition.threshold > 0:
+        sink.diagnostics.append(
+            _problem(
+                slo, what, f"threshold {condition.threshold} is not a positive burn rate", "e.g. 14.4", loc
+            )
+        )
+        ok = False
+    lookback = condition.lookback_window
+    if not _whole_minutes(lookback):
+        sink.diagnostics.append(
+            _problem(slo, what, f"lookbackWindow {lookback} is not a whole number of minutes", "e.g. 1h", loc)
+        )
+        return None
+    period = period_seconds(slo)
+    if lookback.seconds > period:
+        sink.diagnostics.append(
+            _problem(
+                slo,
+                what,
+                f"lookbackWindow {lookback} is longer than the SLO period ({slo.time_window.duration})",
+                "a burn-rate window must fit into the SLO window",
+                loc,
+            )
+        )
+        ok = False
+    after = condition.alert_after
+    if after.is_calendar:
+        sink.diagnostics.append(_problem(slo, what, "alertAfter must not be a calendar unit", "e.g. 2m", loc))
+        ok = False
+    if not ok:
+        return None
+    short = max(lookback.seconds // SHORT_DIVISOR // 60, 1) * 60
+    factor = condition.threshold  # gt and gte alike: a burn exactly at the threshold is a tie
+    return Tier(
+        factor * lookback.seconds / period, lookback.seconds, short, condition.severity, factor, after.seconds
+    )
+
+
+def openslo_policy(slo: SLO) -> Policy | None:
+    """The SLO's burn-rate alert policies as one multiwindow policy (None when it has none)."""
+    sink = DiagnosticSink()
+    rules: list[Rule] = []
+    no_data = False
+    for ap in slo.alert_policies:
+        no_data = no_data or ap.alert_when_no_data
+        for condition in ap.conditions:
+            tier = condition_tier(slo, ap.name, condition, sink)
+            if tier is not None:
+                name = ap.name if len(ap.conditions) == 1 else f"{ap.name}/{condition.name}"
+                rules.append(Rule(name, tier))
+    sink.raise_if_errors(f"SLO {slo.name!r} has alert conditions slokit cannot evaluate")
+    if not rules:
+        return None
+    return Policy("openslo", tuple(rules), alert_when_no_data=no_data, source="OpenSLO AlertPolicy")
+
+
+# --- settings files ---
+
+
+@dataclass(frozen=True, slots=True)
+class TierSetting:
+    """A tier as written in a settings file, before an SLO's period fixes its factor."""
+
+    name: str
+    severity: str
+    long_seconds: int
+    short_seconds: int
+    for_seconds: int
+    factor: float | None
+    share: float | None
+    location: Location | None = None
+
+    def tier(self, period: float) -> Tier:
+        if self.share is not None:
+            return Tier.from_share(
+                self.share, self.long_seconds, self.short_seconds, self.severity, period, self.for_seconds
+            )
+        assert self.factor is not None
+        share = self.factor * self.long_seconds / period
+        return Tier(
+            share, self.long_seconds, self.short_seconds, self.severity, self.factor, self.for_seconds
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySetting:
+    tiers: tuple[TierSetting, ...] | None = None
+    min_bad_events: int | None = None
+    alert_when_no_data: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    """A parsed settings file; the empty settings mean "spec policies, else defaults"."""
+
+    name: str = "configured"
+    default: PolicySetting = field(default_factory=PolicySetting)
+    services: Mapping[str, PolicySetting] = field(default_factory=dict)
+    slos: Mapping[str, PolicySetting] = field(default_factory=dict)
+    file: str | None = None
+    #: Ignore the spec's OpenSLO alert policies (the built-in "default" comparison policy).
+    ignore_spec: bool = False
+
+
+def _duration(node: Node, path: str, sink: DiagnosticSink) -> int | None:
+    if not node.is_scalar or not isinstance(node.value, str | int) or isinstance(node.value, bool):
+        sink.error(f"expected a duration such as 5m or 1h, got {node.type_name()}", node.loc, path)
+        return None
+    try:
+        d = parse_duration(str(node.value))
+    except (ValueError, SpecError) as exc:
+        sink.error(str(exc), node.loc, path, hint="e.g. 5m, 1h, 3d")
+        return None
+    if d.is_calendar or d.seconds % 60:
+        sink.error(f"{node.value} is not a whole number of minutes", node.loc, path, hint="e.g. 5m, 1h, 3d")
+        return None
+    return d.seconds
+
+
+def _number(node: Node, path: str, sink: DiagnosticSink) -> float | None:
+    if not node.is_scalar or isinstance(node.value, bool) or not isinstance(node.value, int | float):
+        sink.error(f"expected a number, got {node.type_name()}", node.loc, path)
+        return None
+    return float(node.value)
+
+
+_TIER_KEYS: Final = ("name", "severity", "long", "short", "factor", "share", "for")
+_POLICY_KEYS: Final = ("tiers", "minBadEvents", "alertWhenNoData")
+
+
+def _unknown_keys(node: Node, allowed: Sequence[str], path: str, sink: DiagnosticSink) -> None:
+    for key in node.value:
+        if key not in allowed:
+            sink.error(
+                f"unknown field {key!r}",
+                node.key_locs.get(key, node.loc),
+                f"{path}.{key}" if path else key,
+                hint="allowed: " + ", ".join(allowed),
+            )
+
+
+def _tier_setting(node: Node, path: str, sink: DiagnosticSink) -> TierSetting | None:
+    if not node.is_map:
+        sink.error(f"expected a mapping (a tier), got {node.type_name()}", node.loc, path)
+        return None
+    _unknown_keys(node, _TIER_KEYS, path, sink)
+    fields: dict[str, Node] = node.value
+    before = len(sink.errors)
+    sev_node = fields.get("severity")
+    severity = "page"
+    if sev_node is not None:
+        if not sev_node.is_scalar or not isinstance(sev_node.value, str) or not sev_node.value:
+            sink.error("severity must be a non-empty string", sev_node.loc, f"{path}.severity")
+        else:
+            severity = sev_node.value
+    if "long" not in fields:
+        sink.error("a tier needs its long window", node.loc, f"{path}.long", hint="e.g. long: 1h")
+        return None
+    long_s = _duration(fields["long"], f"{path}.long", sink)
+    short_s: int | None
+    if "short" in fields:
+        short_s = _duration(fields["short"], f"{path}.short", sink)
+    else:
+        short_s = None if long_s is None else max(long_s // SHORT_DIVISOR // 60, 1) * 60
+    for_s = _duration(fields["for"], f"{path}.for", sink) if "for" in fields else 0
+    if fields.get("for") is not None and for_s is None:
+        return None
+    factor = share = None
+    if ("factor" in fields) == ("share" in fields):
+        sink.error(
+            "a tier needs exactly one of factor and share",
+            node.loc,
+            path,
+            hint="factor: a burn rate such as 14.4; share: the budget share such as 0.02",
+        )
+    elif "factor" in fields:
+        factor = _number(fields["factor"], f"{path}.factor", sink)
+        if factor is not None and not factor > 0:
+            sink.error(f"factor {factor:g} must be above 0", fields["factor"].loc, f"{path}.factor")
+    else:
+        share = _number(fields["share"], f"{path}.share", sink)
+        if share is not None and not 0 < share <= 1:
+            sink.error(f"share {share:g} must be in (0, 1]", fields["share"].loc, f"{path}.share")
+    if long_s is not None and short_s is not None and short_s > long_s:
+        sink.error(
+            f"short window {window_label(short_s)} is longer than the long window {window_label(long_s)}",
+            fields.get("short", node).loc,
+            f"{path}.short",
+            hint="the short window confirms the burn is still going on; it must not exceed the long window",
+        )
+    if len(sink.errors) > before or long_s is None or short_s is None or for_s is None:
+        return None
+    name_node = fields.get("name")
+    name = str(name_node.value) if name_node is not None and name_node.is_scalar else ""
+    return TierSetting(
+        name or f"{severity}-{window_label(long_s)}",
+        severity,
+        long_s,
+        short_s,
+        for_s,
+        factor,
+        share,
+        node.loc,
+    )
+
+
+def _policy_setting(node: Node, path: str, sink: DiagnosticSink, extra: Sequence[str] = ()) -> PolicySetting:
+    if not node.is_map:
+        sink.error(f"expected a mapping, got {node.type_name()}", node.loc, path)
+        return PolicySetting()
+    _unknown_keys(node, (*_POLICY_KEYS, *extra), path, sink)
+    fields: dict[str, Node] = node.value
+    tiers: tuple[TierSetting, ...] | None = None
+    join = (lambda k: f"{path}.{k}") if path else (lambda k: k)
+    if "tiers" in fields:
+        tn = fields["tiers"]
+        if not tn.is_seq or not tn.value:
+            sink.error("tiers must be a non-empty list", tn.loc, join("tiers"))
+        else:
+            parsed = [_tier_setting(t, f"{join('tiers')}[{i}]", sink) for i, t in enumerate(tn.value)]
+            tiers = tuple(t for t in parsed if t is not None)
+    min_bad: int | None = None
+    if "minBadEvents" in fields:
+        mb = fields["minBadEvents"]
+        if not mb.is_scalar or isinstance(mb.value, bool) or not isinstance(mb.value, int) or mb.value < 0:
+            sink.error("minBadEvents must be a whole number ≥ 0", mb.loc, join("minBadEvents"))
+        else:
+            min_bad = int(mb.value)
+    no_data: bool | None = None
+    if "alertWhenNoData" in fields:
+        nd = fields["alertWhenNoData"]
+        if not isinstance(nd.value, bool):
+            sink.error("alertWhenNoData must be true or false", nd.loc, join("alertWhenNoData"))
+        else:
+            no_data = nd.value
+    return PolicySetting(tiers, min_bad, no_data)
+
+
+def parse_settings(text: str, file: str = "<settings>") -> AlertSettings:
+    """Parse a settings file; every problem is reported at once with file:line:column."""
+    docs, problems = parse_documents(text, file)
+    sink = DiagnosticSink(list(problems))
+    if len(docs) != 1 or not docs[0].node.is_map:
+        if not sink.errors:
+            sink.error(
+                "an alert settings file holds one YAML mapping", Location(file), hint="see docs/alerting.md"
+            )
+        sink.raise_if_errors(f"{file}: not valid alert settings")
+    root = docs[0].node
+    default = _policy_setting(root, "", sink, extra=("name", "services", "slos"))
+    fields: dict[str, Node] = root.value
+    name = str(fields["name"].value) if "name" in fields and fields["name"].is_scalar else Path(file).stem
+    groups: dict[str, dict[str, PolicySetting]] = {"services": {}, "slos": {}}
+    for key, out in groups.items():
+        if key not in fields:
+            continue
+        gn = fields[key]
+        if not gn.is_map:
+            sink.error(f"{key} must map names to policies", gn.loc, key)
+            continue
+        for sub, pn in gn.value.items():
+            out[sub] = _policy_setting(pn, f"{key}.{sub}", sink)
+    sink.raise_if_errors(f"{file}: not valid alert settings")
+    return AlertSettings(name, default, groups["services"], groups["slos"], file)
+
+
+def load_settings(path: str | Path) -> AlertSettings:
+    p = Path(path)
+    return parse_settings(read_text(p, str(path)), str(path))
+
+
+# --- resolution ---
+
+
+def _from_setting(slo: SLO, setting: PolicySetting, base: Policy, name: str, source: str) -> Policy:
+    period = period_seconds(slo)
+    rules = base.rules
+    if setting.tiers is not None:
+        built: list[Rule] = []
+        problems: list[Diagnostic] = []
+        for ts in setting.tiers:
+            if ts.long_seconds > period:
+                problems.append(
+                    _problem(
+                        slo,
+                        f"tier {ts.name!r} of {source}",
+                        f"long window {window_label(ts.long_seconds)} is longer than the SLO period "
+                        f"({slo.time_window.duration})",
+                        "a burn-rate window must fit into the SLO window",
+                        ts.location,
+                    )
+                )
+                continue
+            built.append(Rule(ts.name, ts.tier(period)))
+        if problems:
+            raise SpecError(f"alert policy {name!r} does not fit SLO {slo.name!r}", problems)
+        rules = tuple(built)
+    return Policy(
+        name,
+        rules,
+        setting.min_bad_events if setting.min_bad_events is not None else base.min_bad_events,
+        setting.alert_when_no_data if setting.alert_when_no_data is not None else base.alert_when_no_data,
+        source,
+    )
+
+
+def policy_for(slo: SLO, settings: AlertSettings | None = None) -> Policy:
+    """The policy that applies to ``slo`` (see the module docstring for the order)."""
+    s = settings or AlertSettings()
+    base = (None if s.ignore_spec else openslo_policy(slo)) or default_policy(slo)
+    where = s.file or "settings"
+    if (
+        s.default.tiers is not None
+        or s.default.min_bad_events is not None
+        or s.default.alert_when_no_data is not None
+    ):
+        base = _from_setting(slo, s.default, base, s.name, where)
+    if slo.service in s.services:
+        base = _from_setting(slo, s.services[slo.service], base, s.name, f"{where} services.{slo.service}")
+    if slo.name in s.slos:
+        base = _from_setting(slo, s.slos[slo.name], base, s.name, f"{where} slos.{slo.name}")
+    return Policy(s.name, base.rules, base.min_bad_events, base.alert_when_no_data, base.source)
+
+
+# --- built-in policies for backtests ---
+
+
+def _builtin(name: str, shapes: Sequence[tuple[str, int, int, float, int]]) -> AlertSettings:
+    tiers = tuple(
+        TierSetting(f"{sev}-{window_label(lw)}", sev, lw, sw, fs, factor, None)
+        for sev, lw, sw, factor, fs in shapes
+    )
+    return AlertSettings(name, PolicySetting(tiers))
+
+
+#: Policies ``slokit backtest`` compares when given none: the SRE Workbook defaults derived from
+#: each SLO's period (:func:`tiers_for_period`, ignoring the spec's alert policies), a
+#: single-window 1 h page at 14.4 (short window = long window: no second window confirms), and
+#: Pyrra's static factors 14/7/2/1 on its 28-day windows 1h/5m, 6h/30m, 1d/2h, 4d/6h.
+BUILTIN: Final[Mapping[str, AlertSettings]] = {
+    "default": AlertSettings("default", ignore_spec=True),
+    "single-1h": _builtin("single-1h", [("page", 3600, 3600, 14.4, 0)]),
+    "pyrra": _builtin(
+        "pyrra",
+        [
+            ("page", 3600, 300, 14.0, 0),
+            ("page", 6 * 3600, 1800, 7.0, 0),
+            ("ticket", _DAY, 2 * 3600, 2.0, 0),
+            ("ticket", 4 * _DAY, 6 * 3600, 1.0, 0),
+        ],
+    ),
+}
+
+
+def settings_named(name_or_path: str) -> AlertSettings:
+    """A built-in policy by name, or a settings file by path."""
+    if name_or_path in BUILTIN:
+        return BUILTIN[name_or_path]
+    return load_settings(name_or_path)
+
+
+def fitting_policy(slo: SLO, settings: AlertSettings) -> Policy:
+    """Like :func:`policy_for`, but tiers whose long window exceeds the SLO period are dropped.
+
+    Built-in comparison policies are written for 30-day periods; a 1-day SLO keeps the tiers
+    that fit, rather than failing the whole backtest.
+    """
+    period = period_seconds(slo)
+    d = settings.default
+    if d.tiers is not None:
+        d = PolicySetting(
+            tuple(t for t in d.tiers if t.long_seconds <= period), d.min_bad_events, d.alert_when_no_data
+        )
+        if not d.tiers:
+            return Policy(settings.name, (), source="no tier fits the period")
+    return policy_for(
+        slo,
+        AlertSettings(
+            settings.name, d, settings.services, settings.slos, settings.file, settings.ignore_spec
+        ),
+    )
