@@ -1,0 +1,413 @@
+"""One batch of events → per-minute rows of one bound indicator, on whole columns at once.
+
+For a :class:`~slokit.sources.bound.BoundSLI` and a batch (an Arrow table plus each row's minute
+index and whether the row was accepted), this computes
+
+* per minute: valid and good event counts;
+* for threshold indicators: per (minute, bucket) counts of a log-bucketed histogram of the
+  value, in the layout of :mod:`slokit.engine.histogram` (so rows merge by addition into hour,
+  day and window histograms);
+* why events were left out of the indicator: a field its predicates need is missing
+  (SQL's *unknown*), or the value is NaN/±inf, negative or not a number.
+
+Missing fields follow the predicate language's SQL semantics: a comparison with a missing field
+is unknown, and an event whose ``total``, ``good`` or ``bad`` predicate is unknown is **invalid
+for that indicator** (neither good nor bad) and counted in ``missing_fields``. Without that rule a
+``bad`` predicate on a missing field would silently count the event as good. Unknown is found as
+"neither ``p`` nor ``NOT p`` is true", and only computed when a field the predicate names is
+absent or has nulls in the batch, so a clean batch evaluates each predicate once.
+
+Counting uses one ``numpy.bincount`` of ``3 * minute + state`` (state: not valid / bad / good)
+and one of ``minute * buckets + bucket`` for the histogram, over whole columns without compacting
+them by masks; no Python loop runs per event. A :class:`Batch` is prepared once per batch and
+shared by every indicator of the stream, so shared predicates and value columns cost once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from slokit.engine.histogram import DEFAULT_LAYOUT, Layout
+from slokit.sources.bound import BoundSLI
+from slokit.sources.events import not_numbers
+from slokit.sources.predicate_eval import EventBatch, evaluate
+from slokit.spec.predicate import Not, Predicate
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+#: Reasons an accepted event is not counted for an indicator (stable names for summaries).
+MISSING_FIELDS = "missing_fields"
+TYPE_MISMATCH = "type_mismatch"
+NOT_A_NUMBER = "non_numeric"
+NAN_VALUE = "nan"
+INFINITE_VALUE = "infinite"
+NEGATIVE_VALUE = "negative"
+INVALID_REASONS = (MISSING_FIELDS, TYPE_MISMATCH, NOT_A_NUMBER, NAN_VALUE, INFINITE_VALUE, NEGATIVE_VALUE)
+
+#: Histogram bucket codes stored beside the regular columns: how many values were clamped into
+#: the lowest / highest bucket (they are counted in that bucket too), so a stored histogram
+#: rebuilds the engine's ``underflow`` / ``overflow`` counters exactly.
+UNDERFLOW_CODE = -1
+OVERFLOW_CODE = -2
+
+#: Above this many (minute × bucket) cells a batch's histogram is counted with a sort
+#: (``numpy.unique``) instead of a dense ``bincount``.
+_DENSE_CELLS_LIMIT = 1 << 23
+
+
+@dataclass(slots=True)
+class SliRows:
+    """Per-minute rows of one indicator from one batch (only minutes with valid events)."""
+
+    sli_key: str
+    minute: IntArray
+    valid: IntArray
+    good: IntArray
+    #: Long-form histogram cells: (minute, bucket code, count); empty for ratio indicators.
+    hist_minute: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    hist_bucket: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    hist_count: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    invalid: dict[str, int] = field(default_factory=dict)
+    #: Descriptions of predicate conditions that could not apply to a field's type.
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total_valid(self) -> int:
+        return int(self.valid.sum())
+
+    @property
+    def total_good(self) -> int:
+        return int(self.good.sum())
+
+
+class Batch:
+    """One batch prepared once for all the indicators aggregated from it.
+
+    Holds each row's offset from the batch's first accepted minute (so every indicator's
+    counts are one ``bincount`` of ``offset * k + state``), and caches predicate results,
+    value checks and histogram bucket codes: indicators of one stream often share a
+    ``total`` predicate or a value field (``latency < 400`` and ``latency < 1000``).
+    """
+
+    def __init__(self, table: pa.Table, minute: IntArray, accepted: BoolArray) -> None:
+        self.table = table
+        self.events = EventBatch(table)
+        self.minute = minute
+        self.accepted = accepted
+        self.all_accepted = bool(accepted.all())
+        self.any = self.all_accepted or bool(accepted.any())
+        if self.all_accepted and minute.size:
+            lo, hi = int(minute.min()), int(minute.max())
+        elif self.any:
+            lo = int(np.min(minute, where=accepted, initial=np.iinfo(np.int64).max))
+            hi = int(np.max(minute, where=accepted, initial=np.iinfo(np.int64).min))
+        else:
+            lo, hi = 0, -1
+        self.lo = lo
+        self.span = hi - lo + 1
+        self._offset: IntArray | None = None
+        self._buffer: IntArray | None = None
+        self._truths: dict[Predicate, tuple[BoolArray, BoolArray, str, tuple[str, ...]]] = {}
+        self._values: dict[str, tuple[FloatArray, dict[str, BoolArray]]] = {}
+        self._codes: dict[str, tuple[IntArray, BoolArray | None, BoolArray | None]] = {}
+
+    def offset(self) -> IntArray:
+        """``minute - lo`` for every row (rejected rows get offset 0; they are masked out)."""
+        if self._offset is None:
+            offset = self.minute - self.lo
+            if not self.all_accepted:
+                offset[~self.accepted] = 0
+            self._offset = offset
+        return self._offset
+
+    def scaled_offset(self, k: int, plus: IntArray | npt.NDArray[np.int8]) -> IntArray:
+        """``offset · k + plus`` written into the batch's scratch buffer (valid until the next call)."""
+        out = np.multiply(self.offset(), k, out=self.buffer())
+        out += plus
+        return out
+
+    def buffer(self) -> IntArray:
+        """A scratch int64 array of the batch's length, reused by every indicator."""
+        if self._buffer is None:
+            self._buffer = np.empty(self.minute.shape, np.int64)
+        return self._buffer
+
+    def truth(self, predicate: Predicate) -> tuple[BoolArray, BoolArray, str, tuple[str, ...]]:
+        """(true, unknown, why unknown, warnings) of a predicate; see the module docstring."""
+        if predicate not in self._truths:
+            result = evaluate(predicate, self.events)
+            true = np.asarray(result.mask, dtype=np.bool_)
+            warnings = tuple(m.describe() for m in result.mismatches)
+            if not result.mismatches and not any(result.missing.values()):
+                unknown = np.zeros(true.shape, np.bool_)
+                reason = MISSING_FIELDS
+            else:
+                negated = np.asarray(evaluate(Not(predicate.expr), self.events).mask, dtype=np.bool_)
+                unknown = ~(true | negated)
+                reason = MISSING_FIELDS if any(result.missing.values()) else TYPE_MISMATCH
+            self._truths[predicate] = (true, unknown, reason, warnings)
+        return self._truths[predicate]
+
+    def values(self, name: str) -> tuple[FloatArray, dict[str, BoolArray]]:
+        if name not in self._values:
+            self._values[name] = numeric_values(self.table, name)
+        return self._values[name]
+
+    def codes(self, name: str) -> tuple[IntArray, BoolArray | None, BoolArray | None]:
+        if name not in self._codes:
+            values, bad = self.values(name)
+            masks = [m for m in bad.values() if m.any()]
+            if masks:
+                values = np.where(np.logical_or.reduce(masks), 1.0, values)
+            self._codes[name] = bucket_codes(values)
+        return self._codes[name]
+
+
+def aggregate(batch: Batch, bound: BoundSLI) -> SliRows:
+    """Per-minute rows of ``bound`` from the accepted rows of ``batch``."""
+    invalid = dict.fromkeys(INVALID_REASONS, 0)
+    warnings: list[str] = []
+    candidate = batch.accepted
+    if bound.total_where is not None:
+        true, unknown, reason, notes = batch.truth(bound.total_where)
+        warnings.extend(notes)
+        if unknown.any():
+            invalid[reason] += int(np.count_nonzero(unknown & candidate))
+        candidate = candidate & true
+    good: BoolArray
+    if bound.kind == "threshold":
+        assert bound.value_field is not None
+        values, bad_value = batch.values(bound.value_field)
+        for name, mask in bad_value.items():
+            if mask.any():
+                invalid[name] += int(np.count_nonzero(mask & candidate))
+                candidate = candidate & ~mask
+        good = compare(values, bound.op or "", bound.threshold)
+    else:
+        narrowing = bound.good_where if bound.good_where is not None else bound.bad_where
+        if narrowing is None:
+            good = candidate
+        else:
+            true, unknown, reason, notes = batch.truth(narrowing)
+            warnings.extend(notes)
+            if unknown.any():
+                invalid[reason] += int(np.count_nonzero(unknown & candidate))
+                candidate = candidate & ~unknown
+            good = true if bound.good_where is not None else ~true
+    if bound.kind == "threshold":
+        assert bound.value_field is not None
+        rows = _counts_and_histogram(bound.sli_key, batch, candidate, good, *batch.codes(bound.value_field))
+    else:
+        rows = _counts(bound.sli_key, batch, candidate, good)
+    rows.invalid = {k: v for k, v in invalid.items() if v}
+    rows.warnings = warnings
+    return rows
+
+
+def numeric_values(table: pa.Table, name: str) -> tuple[FloatArray, dict[str, BoolArray]]:
+    """The column as float64 and, per reason, which rows cannot be an indicator value."""
+    n = table.num_rows
+    if name not in table.column_names:
+        return np.full(n, np.nan), {MISSING_FIELDS: np.ones(n, np.bool_)}
+    column = table.column(name)
+    kind = column.type
+    missing = (
+        np.array(column.is_null().to_numpy(zero_copy_only=False), np.bool_)
+        if column.null_count
+        else np.zeros(n, np.bool_)
+    )
+    not_number = np.zeros(n, np.bool_)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        values = np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+        if not column.null_count and n and _all_usable(values) and not not_numbers(table, name):
+            return values, {}
+        coerced = not_numbers(table, name)
+        if coerced:
+            not_number[coerced] = True
+            missing[coerced] = False
+    elif pa.types.is_boolean(kind) or pa.types.is_null(kind):
+        values = np.full(n, np.nan)
+        not_number = ~missing
+    else:
+        values, not_number = _text_numbers(
+            column.cast(pa.string()) if not pa.types.is_string(kind) else column
+        )
+        not_number &= ~missing
+    if column.null_count:
+        values = np.where(missing, 0.0, values)
+    with np.errstate(invalid="ignore"):
+        nan = np.isnan(values) & ~not_number & ~missing
+        infinite = np.isinf(values)
+        negative = values < 0
+    negative &= ~infinite
+    return values, {
+        MISSING_FIELDS: missing,
+        NOT_A_NUMBER: not_number,
+        NAN_VALUE: nan,
+        INFINITE_VALUE: infinite,
+        NEGATIVE_VALUE: negative,
+    }
+
+
+def _all_usable(values: FloatArray) -> bool:
+    """No NaN, infinite or negative value, in two reductions (NaN makes ``min`` NaN)."""
+    low = float(values.min())
+    return low >= 0.0 and float(values.max()) < np.inf
+
+
+def _text_numbers(column: pa.ChunkedArray) -> tuple[FloatArray, BoolArray]:
+    """Numbers written as text (CSV, JSON strings): one Arrow cast, value by value only on failure."""
+    n = len(column)
+    try:
+        values = np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+        return values, np.zeros(n, np.bool_)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    values = np.full(n, np.nan)
+    bad = np.zeros(n, np.bool_)
+    for i, text in enumerate(column.to_pylist()):
+        if text is None:
+            continue
+        try:
+            values[i] = float(text)
+        except ValueError:
+            bad[i] = True
+    return values, bad
+
+
+def compare(values: FloatArray, op: str, threshold: float | None) -> BoolArray:
+    """Which values meet ``<op> threshold`` (the objective's good condition)."""
+    if threshold is None:
+        raise ValueError("a threshold indicator needs the objective's value")
+    with np.errstate(invalid="ignore"):
+        if op == "lt":
+            return values < threshold
+        if op == "lte":
+            return values <= threshold
+        if op == "gt":
+            return values > threshold
+        if op == "gte":
+            return values >= threshold
+    raise ValueError(f"unknown objective op {op!r}; expected lt, lte, gt or gte")
+
+
+def _counts(key: str, batch: Batch, valid: BoolArray, good: BoolArray) -> SliRows:
+    """Valid and good per minute in one ``bincount`` of ``offset * 3 + state``.
+
+    state is 0 for rows not valid for the indicator, 1 for valid and bad, 2 for valid and good.
+    """
+    empty = np.zeros(0, np.int64)
+    if not batch.any:
+        return SliRows(key, empty, empty.copy(), empty.copy())
+    state = valid.view(np.int8) + (valid & good).view(np.int8)
+    code = batch.scaled_offset(3, state)
+    both = np.bincount(code, minlength=3 * batch.span)
+    valid_per = both[1::3] + both[2::3]
+    present = np.flatnonzero(valid_per)
+    return SliRows(
+        key,
+        (present + batch.lo).astype(np.int64),
+        valid_per[present].astype(np.int64),
+        both[2::3][present].astype(np.int64),
+    )
+
+
+def bucket_codes(
+    values: FloatArray, layout: Layout = DEFAULT_LAYOUT
+) -> tuple[IntArray, BoolArray | None, BoolArray | None]:
+    """Histogram column of each (finite, non-negative) value: 0 is the zero bucket, ``1 +
+    (i - layout.min_index)`` bucket ``i = ceil(log_gamma(v))``, clamped into the layout's range.
+
+    Returns the codes and which values were clamped low (underflow) and high (overflow), None
+    when none were; the binning is the one
+    :meth:`slokit.engine.histogram.LogHistogram.add_values` uses (a test checks that merged
+    rows equal the engine's histogram of the same values).
+    """
+    with np.errstate(divide="ignore"):
+        index = np.log(values)
+    index *= 1.0 / layout.log_gamma
+    np.ceil(index, out=index)
+    lowest = float(index.min()) if index.size else 0.0
+    highest = float(index.max()) if index.size else 0.0
+    zero = under = over = None
+    if lowest < layout.min_index:
+        zero = index <= layout.zero_index
+        under = (index < layout.min_index) & ~zero
+    if highest > layout.max_index:
+        over = index > layout.max_index
+    if zero is not None or over is not None:
+        np.clip(index, layout.min_index, layout.max_index, out=index)
+    codes = np.empty(index.shape, np.int64)
+    np.subtract(index, layout.min_index - 1, out=codes, casting="unsafe")
+    if zero is not None:
+        codes[zero] = 0
+    return codes, under, over
+
+
+def _counts_and_histogram(
+    key: str,
+    batch: Batch,
+    valid: BoolArray,
+    good: BoolArray,
+    codes: IntArray,
+    under: BoolArray | None,
+    over: BoolArray | None,
+) -> SliRows:
+    """Counts and long-form histogram cells of a threshold indicator in one ``bincount``.
+
+    Each row's cell is ``(offset · width + bucket) · 2 + good``; rows that are not valid go
+    to an extra last bucket of each minute, which is dropped, so no column is compacted by a
+    mask. Valid and good per minute are sums over the cells, so they cost no second pass.
+    """
+    empty = np.zeros(0, np.int64)
+    if not batch.any:
+        return SliRows(key, empty, empty.copy(), empty.copy())
+    width = DEFAULT_LAYOUT.n_buckets + 2  # zero bucket, the buckets, then the "not valid" column
+    span = batch.span
+    if span * width * 2 <= _DENSE_CELLS_LIMIT:
+        cell = batch.scaled_offset(width, np.where(valid, codes, width - 1) if not valid.all() else codes)
+        cell *= 2
+        cell += (good & valid).view(np.int8)
+        dense = np.bincount(cell, minlength=span * width * 2).reshape(span, width, 2)[:, : width - 1, :]
+        per_bucket = dense.sum(axis=2)
+        good_per = dense[:, :, 1].sum(axis=1)
+        valid_per = per_bucket.sum(axis=1)
+        minute_off, column = np.nonzero(per_bucket)
+        count = per_bucket[minute_off, column]
+    else:
+        # Sparse: sort the cells of the valid rows instead of a dense array over the span.
+        cell = (batch.offset()[valid] * width + codes[valid]) * 2 + good[valid]
+        where, both = np.unique(cell, return_counts=True)
+        bucket_cell, is_good = np.divmod(where, 2)
+        minute_all = bucket_cell // width
+        valid_per = np.bincount(minute_all, weights=both, minlength=span).astype(np.int64)
+        good_per = np.bincount(minute_all, weights=both * is_good, minlength=span).astype(np.int64)
+        cells, inverse = np.unique(bucket_cell, return_inverse=True)
+        count = np.bincount(inverse, weights=both).astype(np.int64)
+        minute_off, column = np.divmod(cells, width)
+    present = np.flatnonzero(valid_per)
+    rows = SliRows(
+        key,
+        (present + batch.lo).astype(np.int64),
+        np.asarray(valid_per[present], np.int64),
+        np.asarray(good_per[present], np.int64),
+    )
+    parts_m = [minute_off.astype(np.int64) + batch.lo]
+    parts_b = [column.astype(np.int64)]
+    parts_c = [np.asarray(count, np.int64)]
+    for code, mask in ((UNDERFLOW_CODE, under), (OVERFLOW_CODE, over)):
+        if mask is not None and (mask & valid).any():
+            um, uc = np.unique(batch.minute[mask & valid], return_counts=True)
+            parts_m.append(um)
+            parts_b.append(np.full(um.size, code, np.int64))
+            parts_c.append(uc.astype(np.int64))
+    rows.hist_minute = np.concatenate(parts_m)
+    rows.hist_bucket = np.concatenate(parts_b)
+    rows.hist_count = np.concatenate(parts_c)
+    return rows

@@ -1,0 +1,782 @@
+"""The embedded event store: events in, per-minute SLI rows (with hour/day rollups) out.
+
+Why DuckDB and not SQLite: the store's work is columnar — appending Arrow tables of per-minute
+rows and summing millions of them per evaluation. Measured on this project's 2-core machine with
+5 M rows of (sli, minute, valid, good): DuckDB appended 12 M rows/s straight from Arrow and
+summed them grouped by indicator in 0.025 s; SQLite's ``executemany`` managed 0.96 M rows/s and
+the same ``GROUP BY`` took 1.9 s (76× slower). DuckDB is one embedded file, like SQLite, with
+ACID transactions and a write-ahead log synced at commit.
+
+Ingest (:meth:`Store.ingest`), one transaction per batch:
+
+1. Timestamps are normalised (:mod:`slokit.sources.events`); events without a usable one, more
+   than 5 minutes ahead of ``now``, or older than the accepted lateness (default 48 h) behind the
+   newest minute row seen in the stream (this batch included) are rejected, each with its
+   index and reason. The rest of the batch is kept.
+2. For every objective bound to the stream (:mod:`slokit.sources.bound`) the batch is
+   aggregated at once (:mod:`slokit.sources.aggregate`) and its rows appended at minute, hour
+   and day resolution (:mod:`slokit.sources.schema`).
+3. The batch id, when given, is recorded in the same transaction: a batch re-sent with the same
+   id is recognised and counted once (``IngestResult.duplicate``).
+4. With a raw archive (``raw_dir``), accepted events are appended as Parquet files per
+   stream and UTC day before the commit (removed again if the commit fails), so an indicator
+   added later can be computed from the archive (:meth:`Store.backfill`).
+
+When :meth:`Store.ingest` returns, the transaction has committed: a crash afterwards loses
+nothing.
+
+Coverage: each indicator records since when its rows are complete — ``complete`` (registered
+before the stream's first event), ``raw_archive`` (rebuilt from a complete archive) or ``live``
+(counted from ``since_minute`` onward, because it appeared after events had already arrived
+and no complete archive existed). Reports say which (:meth:`Store.coverage`).
+
+Reads take ranges of minute rows ``[start, stop)`` (:func:`slokit.engine.series.rows_between`
+turns a window ``(start, end]`` into rows). Many indicators are read in one query per call, not
+one per indicator: :meth:`Store.window_counts` and :meth:`Store.window_histograms` use day and
+hour rollups inside the range, :meth:`Store.minute_matrix` returns dense per-minute arrays for
+burn-rate windows and series.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from slokit.engine.histogram import DEFAULT_LAYOUT, LogHistogram
+from slokit.engine.series import MinuteCounts
+from slokit.errors import SlokitError
+from slokit.sources.aggregate import OVERFLOW_CODE, UNDERFLOW_CODE, Batch, SliRows, aggregate
+from slokit.sources.bound import BoundSLI, bound_slis
+from slokit.sources.events import (
+    IN_FUTURE,
+    REASON_CODE,
+    REASONS,
+    TOO_LATE,
+    Timestamps,
+    timestamps,
+    to_table,
+)
+from slokit.sources.schema import LEVELS, SCHEMA_VERSION, all_ddl, split_range
+from slokit.spec.model import Spec
+
+IntArray = npt.NDArray[np.int64]
+
+#: Default accepted lateness behind the newest minute row of a stream.
+DEFAULT_LATENESS_SECONDS = 48 * 3600
+#: Events more than this far ahead of ``now`` are rejected.
+FUTURE_TOLERANCE_SECONDS = 300
+
+COMPLETE = "complete"
+RAW_ARCHIVE = "raw_archive"
+LIVE = "live"
+
+_REASON_NAMES = np.array(("", *REASONS), dtype=object)
+
+
+@dataclass(frozen=True, slots=True)
+class SliSummary:
+    """What one batch added to one indicator, and why events were left out of it."""
+
+    valid: int
+    good: int
+    invalid: Mapping[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """The outcome of one :meth:`Store.ingest` call (committed when returned)."""
+
+    stream: str
+    batch_id: str | None
+    received: int
+    accepted: int
+    duplicate: bool = False
+    #: The stream has no bound indicator in the spec: nothing was aggregated.
+    unknown_stream: bool = False
+    rejected: dict[str, int] = field(default_factory=dict)
+    per_sli: dict[str, SliSummary] = field(default_factory=dict)
+    #: Indices (into the batch) of rejected events and their reason codes (see ``rejections``).
+    rejected_index: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    rejected_code: npt.NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, np.int8))
+    archived: int = 0
+    #: Lowest and highest minute row of the accepted events (None when none were accepted).
+    minute_range: tuple[int, int] | None = None
+
+    @property
+    def rejections(self) -> list[tuple[int, str]]:
+        """``(index in the batch, reason)`` for every rejected event, in batch order."""
+        names = _REASON_NAMES[self.rejected_code]
+        return [(int(i), str(r)) for i, r in zip(self.rejected_index, names, strict=True)]
+
+    def invalid_totals(self) -> dict[str, dict[str, int]]:
+        return {key: dict(s.invalid) for key, s in self.per_sli.items() if s.invalid}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stream": self.stream,
+            "batch_id": self.batch_id,
+            "received": self.received,
+            "accepted": self.accepted,
+            "duplicate": self.duplicate,
+            "unknown_stream": self.unknown_stream,
+            "rejected": dict(self.rejected),
+            "archived": self.archived,
+            "slis": {
+                key: {
+                    "valid": s.valid,
+                    "good": s.good,
+                    "invalid": dict(s.invalid),
+                    "warnings": list(s.warnings),
+                }
+                for key, s in self.per_sli.items()
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Since when an indicator's rows are complete, in words a report can print."""
+
+    sli_key: str
+    stream: str
+    coverage: str
+    since_minute: int | None
+
+    def describe(self) -> str:
+        if self.coverage == COMPLETE:
+            return "complete (registered before the stream's first event)"
+        if self.coverage == RAW_ARCHIVE:
+            if self.since_minute is None:
+                return "from raw archive"
+            return f"from raw archive (events from {_minute_text(self.since_minute)} onward)"
+        if self.since_minute is None:
+            return "from first ingest onward"
+        return f"from {_minute_text(self.since_minute)} onward"
+
+
+def _minute_text(minute: int) -> str:
+    return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+class Store:
+    """An embedded DuckDB file of per-minute indicator rows; see the module docstring."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: str,
+        *,
+        lateness_seconds: float | None = DEFAULT_LATENESS_SECONDS,
+        raw_dir: str | os.PathLike[str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._con = con
+        self.path = path
+        self.lateness_seconds = lateness_seconds
+        self.raw_dir = Path(raw_dir) if raw_dir is not None else None
+        self._clock = clock
+        self._synced: tuple[Spec, list[BoundSLI]] | None = None
+        self._ids: dict[str, int] = {}
+
+    # --- opening ---
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        lateness_seconds: float | None = DEFAULT_LATENESS_SECONDS,
+        raw_dir: str | os.PathLike[str] | None = None,
+        clock: Callable[[], float] = time.time,
+        read_only: bool = False,
+    ) -> Store:
+        """Open (creating if needed) the store file at ``path``."""
+        text = os.fspath(path)
+        try:
+            con = duckdb.connect(text, read_only=read_only)
+        except duckdb.Error as exc:
+            raise SlokitError(
+                f"cannot open the store {text}: {exc}",
+            ) from None
+        store = cls(con, text, lateness_seconds=lateness_seconds, raw_dir=raw_dir, clock=clock)
+        if not read_only:
+            store._create()
+        store._check_version()
+        return store
+
+    def _create(self) -> None:
+        for statement in all_ddl():
+            self._con.execute(statement)
+        self._con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+    def _check_version(self) -> None:
+        try:
+            row = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.Error:
+            row = None
+        if row is None or row[0] != SCHEMA_VERSION:
+            found = "none" if row is None else row[0]
+            self._con.close()
+            raise SlokitError(
+                f"{self.path} is not a slokit store of schema version {SCHEMA_VERSION} (found {found})"
+            )
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- indicators ---
+
+    def register(self, spec: Spec) -> list[BoundSLI]:
+        """Record the spec's bound objectives; a redefined one loses its old rows (see coverage)."""
+        if self._synced is not None and self._synced[0] is spec:
+            return self._synced[1]
+        bounds = bound_slis(spec)
+        known = {
+            key: (sli_id, fp)
+            for sli_id, key, fp in self._con.execute(
+                "SELECT sli_id, sli_key, fingerprint FROM slis"
+            ).fetchall()
+        }
+        newest = dict(self._con.execute("SELECT stream, newest_minute FROM streams").fetchall())
+        changed = [b for b in bounds if known.get(b.sli_key, (None, None))[1] != b.fingerprint]
+        if changed:
+            self._con.begin()
+            try:
+                top = self._con.execute("SELECT coalesce(max(sli_id), 0) FROM slis").fetchone()
+                next_id = int(top[0]) + 1 if top else 1
+                for b in changed:
+                    old = known.get(b.sli_key)
+                    if old is not None:
+                        self._delete_rows([old[0]])
+                        self._con.execute("DELETE FROM slis WHERE sli_id = ?", [old[0]])
+                    stream_newest = newest.get(b.stream)
+                    coverage = COMPLETE if stream_newest is None else LIVE
+                    since = None if stream_newest is None else int(stream_newest) + 1
+                    self._con.execute(
+                        "INSERT INTO slis VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            next_id,
+                            b.sli_key,
+                            b.slo,
+                            b.objective_index,
+                            b.stream,
+                            b.kind,
+                            b.fingerprint,
+                            self._clock(),
+                            coverage,
+                            since,
+                        ],
+                    )
+                    next_id += 1
+                self._con.commit()
+            except BaseException:
+                self._con.rollback()
+                raise
+        self._ids = dict(self._con.execute("SELECT sli_key, sli_id FROM slis").fetchall())
+        self._synced = (spec, bounds)
+        return bounds
+
+    def _delete_rows(self, sli_ids: Sequence[int]) -> None:
+        ids = ", ".join(str(int(i)) for i in sli_ids)
+        for level, _ in LEVELS:
+            self._con.execute(f"DELETE FROM counts_{level} WHERE sli_id IN ({ids})")
+            self._con.execute(f"DELETE FROM hist_{level} WHERE sli_id IN ({ids})")
+
+    def coverage(self) -> dict[str, Coverage]:
+        rows = self._con.execute("SELECT sli_key, stream, coverage, since_minute FROM slis").fetchall()
+        return {key: Coverage(key, stream, cov, since) for key, stream, cov, since in rows}
+
+    def streams(self) -> dict[str, dict[str, Any]]:
+        rows = self._con.execute(
+            "SELECT stream, newest_minute, first_minute, accepted, raw_complete FROM streams"
+        ).fetchall()
+        return {
+            s: {"newest_minute": n, "first_minute": f, "accepted": a, "raw_complete": r}
+            for s, n, f, a, r in rows
+        }
+
+    # --- ingest ---
+
+    def ingest(
+        self,
+        stream: str,
+        batch: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]],
+        *,
+        spec: Spec,
+        batch_id: str | None = None,
+        now: float | datetime | None = None,
+    ) -> IngestResult:
+        """Aggregate one batch into every objective bound to ``stream``; committed on return."""
+        table = to_table(batch)
+        bounds = [b for b in self.register(spec) if b.stream == stream]
+        n = table.num_rows
+        result = IngestResult(stream, batch_id, n, 0, unknown_stream=not bounds)
+        if batch_id is not None and self._seen(stream, batch_id):
+            result.duplicate = True
+            return result
+        now_s = _seconds(now) if now is not None else self._clock()
+        ts = timestamps(table)
+        minute = ts.minute
+        stored = self._con.execute(
+            "SELECT newest_minute, first_minute, raw_complete, raw_since_minute, accepted "
+            "FROM streams WHERE stream = ?",
+            [stream],
+        ).fetchone()
+        stored_newest = None if stored is None or stored[0] is None else int(stored[0])
+        code, newest = _admit(ts, now_s, stored_newest, self.lateness_seconds)
+        accepted = code == 0
+        result.rejected_index = np.flatnonzero(code).astype(np.int64)
+        result.accepted = n - int(result.rejected_index.size)
+        result.rejected_code = code[result.rejected_index]
+        counts = np.bincount(result.rejected_code, minlength=len(REASONS) + 1)
+        result.rejected = {name: int(counts[i]) for i, name in enumerate(REASONS, start=1) if counts[i]}
+
+        prepared = Batch(table, minute, accepted)
+        per_sli = [aggregate(prepared, b) for b in bounds]
+        result.per_sli = {
+            r.sli_key: SliSummary(r.total_valid, r.total_good, r.invalid, tuple(r.warnings)) for r in per_sli
+        }
+        written: list[Path] = []
+        self._con.begin()
+        try:
+            if batch_id is not None:
+                self._con.execute(
+                    "INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
+                    [stream, batch_id, self._clock(), n, result.accepted],
+                )
+            self._append(per_sli)
+            first = prepared.lo if prepared.any else None
+            if first is not None:
+                result.minute_range = (first, prepared.lo + prepared.span - 1)
+            archive = self.raw_dir is not None
+            if archive and result.accepted:
+                written = self._archive(stream, table, minute, accepted)
+                result.archived = result.accepted
+            self._update_stream(stream, stored, newest, first, result.accepted, archive)
+            self._con.commit()
+        except BaseException as exc:
+            self._con.rollback()
+            for path in written:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            if isinstance(exc, duckdb.ConstraintException) and batch_id is not None:
+                result.duplicate = True
+                result.accepted = 0
+                result.per_sli = {}
+                return result
+            raise
+        return result
+
+    def _seen(self, stream: str, batch_id: str) -> bool:
+        row = self._con.execute(
+            "SELECT 1 FROM batches WHERE stream = ? AND batch_id = ?", [stream, batch_id]
+        ).fetchone()
+        return row is not None
+
+    def _update_stream(
+        self,
+        stream: str,
+        stored: tuple[Any, ...] | None,
+        newest: int | None,
+        first: int | None,
+        accepted: int,
+        archived: bool,
+    ) -> None:
+        old_first, raw_complete, raw_since, total = (None, None, None, 0) if stored is None else stored[1:5]
+        if accepted:
+            # The archive is complete when every accepted batch since the first was archived.
+            raw_complete = archived if old_first is None else bool(raw_complete) and archived
+            if archived and raw_since is None:
+                raw_since = first
+            first = first if old_first is None or first is None else min(int(old_first), first)
+        else:
+            first = old_first
+        values = [newest, first, int(total) + accepted, raw_complete, raw_since, stream]
+        if stored is None:
+            self._con.execute(
+                "INSERT INTO streams (newest_minute, first_minute, accepted, raw_complete, raw_since_minute, "
+                "stream) VALUES (?, ?, ?, ?, ?, ?)",
+                values,
+            )
+        else:
+            self._con.execute(
+                "UPDATE streams SET newest_minute = ?, first_minute = ?, accepted = ?, raw_complete = ?, "
+                "raw_since_minute = ? WHERE stream = ?",
+                values,
+            )
+
+    def _append(self, per_sli: Sequence[SliRows]) -> None:
+        live = [r for r in per_sli if r.minute.size]
+        if not live:
+            return
+        ids = [np.full(r.minute.size, self._ids[r.sli_key], np.int32) for r in live]
+        sli = np.concatenate(ids)
+        t = np.concatenate([r.minute for r in live])
+        valid = np.concatenate([r.valid for r in live])
+        good = np.concatenate([r.good for r in live])
+        hist_rows = [r for r in live if r.hist_minute.size]
+        for level, width in LEVELS:
+            if width == 1:
+                self._insert_counts(level, sli, t, valid, good)
+            else:
+                self._insert_counts(level, *_rollup_counts(sli, t // width, valid, good))
+        if hist_rows:
+            hs = np.concatenate(
+                [np.full(r.hist_minute.size, self._ids[r.sli_key], np.int32) for r in hist_rows]
+            )
+            ht = np.concatenate([r.hist_minute for r in hist_rows])
+            hb = np.concatenate([r.hist_bucket for r in hist_rows])
+            hn = np.concatenate([r.hist_count for r in hist_rows])
+            for level, width in LEVELS:
+                if width == 1:
+                    self._insert_hist(level, hs, ht, hb, hn)
+                else:
+                    self._insert_hist(level, *_rollup_hist(hs, ht // width, hb, hn))
+
+    def _insert_counts(self, level: str, sli: Any, t: Any, valid: Any, good: Any) -> None:
+        rows = pa.table({"sli_id": sli, "t": t, "valid": valid, "good": good})
+        self._con.register("_rows", rows)
+        try:
+            self._con.execute(f"INSERT INTO counts_{level} SELECT sli_id, '', t, valid, good FROM _rows")
+        finally:
+            self._con.unregister("_rows")
+
+    def _insert_hist(self, level: str, sli: Any, t: Any, bucket: Any, n: Any) -> None:
+        rows = pa.table({"sli_id": sli, "t": t, "bucket": np.asarray(bucket, np.int16), "n": n})
+        self._con.register("_rows", rows)
+        try:
+            self._con.execute(f"INSERT INTO hist_{level} SELECT sli_id, '', t, bucket, n FROM _rows")
+        finally:
+            self._con.unregister("_rows")
+
+    # --- raw archive and backfill ---
+
+    def _archive(
+        self, stream: str, table: pa.Table, minute: IntArray, accepted: npt.NDArray[np.bool_]
+    ) -> list[Path]:
+        assert self.raw_dir is not None
+        day = minute // 1440
+        written: list[Path] = []
+        name = uuid.uuid4().hex
+        for d in np.unique(day[accepted]):
+            mask = accepted & (day == d)
+            part = table.filter(pa.array(mask))
+            date = datetime.fromtimestamp(int(d) * 86400, UTC).strftime("%Y-%m-%d")
+            folder = self.raw_dir / _safe(stream) / date
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{name}.parquet"
+            pq.write_table(part, path)
+            written.append(path)
+        return written
+
+    def backfill(self, spec: Spec) -> dict[str, Coverage]:
+        """Rebuild indicators that lack history from the raw archive; returns their new coverage.
+
+        Only ``live`` indicators are rebuilt, and only when the archive holds every event of
+        their stream (``raw_complete``) — otherwise rebuilding could lose rows the archive
+        does not have, so they stay ``live`` and the report says so.
+        """
+        if self.raw_dir is None:
+            raise SlokitError("backfill needs the raw archive: open the store with raw_dir (--keep-raw DIR)")
+        bounds = self.register(spec)
+        cover = self.coverage()
+        streams = self.streams()
+        todo = [
+            b
+            for b in bounds
+            if cover[b.sli_key].coverage == LIVE and streams.get(b.stream, {}).get("raw_complete")
+        ]
+        by_stream: dict[str, list[BoundSLI]] = {}
+        for b in todo:
+            by_stream.setdefault(b.stream, []).append(b)
+        self._con.begin()
+        try:
+            for stream, group in by_stream.items():
+                self._delete_rows([self._ids[b.sli_key] for b in group])
+                for path in sorted((self.raw_dir / _safe(stream)).glob("*/*.parquet")):
+                    table = to_table(pq.read_table(path))
+                    ts = timestamps(table)
+                    minute = ts.minute
+                    prepared = Batch(table, minute, ts.reason == 0)
+                    self._append([aggregate(prepared, b) for b in group])
+                since = streams[stream]["first_minute"]
+                for b in group:
+                    self._con.execute(
+                        "UPDATE slis SET coverage = ?, since_minute = ? WHERE sli_key = ?",
+                        [RAW_ARCHIVE, since, b.sli_key],
+                    )
+            self._con.commit()
+        except BaseException:
+            self._con.rollback()
+            raise
+        cover = self.coverage()
+        return {b.sli_key: cover[b.sli_key] for b in todo}
+
+    # --- maintenance ---
+
+    def compact(self, since_minute: int | None = None) -> None:
+        """Merge delta rows into one row per key, in one transaction.
+
+        Rows are written in time order (then indicator): every read asks for a time range of
+        many indicators, and DuckDB skips row groups whose ``t`` range is outside it.
+        """
+        self._con.begin()
+        try:
+            for level, width in LEVELS:
+                lo = None if since_minute is None else since_minute // width
+                where = "" if lo is None else f"WHERE t >= {int(lo)}"
+                for table, cols in (
+                    (f"counts_{level}", "sum(valid), sum(good)"),
+                    (f"hist_{level}", "bucket, sum(n)"),
+                ):
+                    key = "t, sli_id, group_key" + (", bucket" if table.startswith("hist") else "")
+                    self._con.execute(
+                        f"CREATE TEMP TABLE _compact AS SELECT sli_id, group_key, t, {cols} "
+                        f"FROM {table} {where} GROUP BY {key} ORDER BY {key}"
+                    )
+                    self._con.execute(f"DELETE FROM {table} {where}")
+                    self._con.execute(f"INSERT INTO {table} SELECT * FROM _compact")
+                    self._con.execute("DROP TABLE _compact")
+            self._con.commit()
+        except BaseException:
+            self._con.rollback()
+            raise
+
+    # --- reads ---
+
+    def sli_id(self, sli_key: str) -> int:
+        if sli_key not in self._ids:
+            self._ids = dict(self._con.execute("SELECT sli_key, sli_id FROM slis").fetchall())
+        try:
+            return self._ids[sli_key]
+        except KeyError:
+            raise KeyError(f"the store has no indicator {sli_key!r}") from None
+
+    def minute_counts(self, sli_key: str, start: int, stop: int) -> MinuteCounts:
+        """Dense per-minute valid/good counts of one indicator over minute rows ``[start, stop)``."""
+        valid, good = self.minute_matrix([sli_key], start, stop)
+        return MinuteCounts(start, valid[0], good[0])
+
+    def minute_matrix(self, sli_keys: Sequence[str], start: int, stop: int) -> tuple[IntArray, IntArray]:
+        """Dense ``(len(sli_keys), stop - start)`` valid and good counts, in one query.
+
+        Rows are fetched as stored (delta rows included) and summed with ``numpy.bincount``,
+        which is much faster than a SQL ``GROUP BY`` over one group per (indicator, minute).
+        """
+        width = max(stop - start, 0)
+        if not sli_keys or width == 0:
+            return np.zeros((len(sli_keys), width), np.int64), np.zeros((len(sli_keys), width), np.int64)
+        lookup = _Lookup([(self.sli_id(key), 0) for key in sli_keys])
+        res = self._con.execute(
+            f"SELECT sli_id, t, valid, good FROM counts_1m "
+            f"WHERE t >= {int(start)} AND t < {int(stop)} AND {lookup.id_filter()}"
+        ).fetchnumpy()
+        rows, keep = lookup.rows(np.zeros(len(res["t"]), np.int64), res["sli_id"])
+        cell = rows * width + (res["t"][keep].astype(np.int64) - start)
+        size = len(sli_keys) * width
+        valid = _sum_into(cell, res["valid"][keep], size).reshape(len(sli_keys), width)
+        good = _sum_into(cell, res["good"][keep], size).reshape(len(sli_keys), width)
+        lookup.copy_duplicates(valid, good)
+        return valid, good
+
+    def window_counts(self, requests: Sequence[tuple[str, int, int]]) -> tuple[IntArray, IntArray]:
+        """Valid and good totals for each ``(sli_key, start, stop)``, reading day/hour rollups.
+
+        All requests are answered by one query: requests sharing a range (the usual case: every
+        SLO evaluated at the same instant) share its scan.
+        """
+        if not requests:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        lookup, data = self._ranged("counts", requests)
+        rows, keep = lookup.rows(data["g_"], data["sli_id"])
+        valid = _sum_into(rows, data["valid"][keep], len(requests))
+        good = _sum_into(rows, data["good"][keep], len(requests))
+        lookup.copy_duplicates(valid, good)
+        return valid, good
+
+    def window_histograms(self, requests: Sequence[tuple[str, int, int]]) -> list[LogHistogram]:
+        """A merged histogram for each ``(sli_key, start, stop)`` (empty for ratio indicators)."""
+        layout = DEFAULT_LAYOUT
+        # Columns: 0 overflow marker, 1 underflow marker, 2 zero bucket, 3.. the buckets.
+        width = layout.n_buckets + 3
+        dense = np.zeros((len(requests), width), np.int64)
+        if requests:
+            lookup, data = self._ranged("hist", requests)
+            rows, keep = lookup.rows(data["g_"], data["sli_id"])
+            cell = rows * width + (data["bucket"][keep].astype(np.int64) - OVERFLOW_CODE)
+            dense = _sum_into(cell, data["n"][keep], len(requests) * width).reshape(len(requests), width)
+            lookup.copy_duplicates(dense)
+        return [
+            LogHistogram(
+                layout,
+                dense[r, 3:].copy(),
+                int(dense[r, 2]),
+                int(dense[r, UNDERFLOW_CODE - OVERFLOW_CODE]),
+                int(dense[r, 0]),
+            )
+            for r in range(len(requests))
+        ]
+
+    def _ranged(
+        self, family: str, requests: Sequence[tuple[str, int, int]]
+    ) -> tuple[_Lookup, dict[str, Any]]:
+        """The stored rows of every distinct range's runs, tagged with the range's number."""
+        ranges: dict[tuple[int, int], int] = {}
+        pairs = []
+        for key, start, stop in requests:
+            g = ranges.setdefault((int(start), int(stop)), len(ranges))
+            pairs.append((self.sli_id(key), g))
+        lookup = _Lookup(pairs)
+        value_cols = "valid, good" if family == "counts" else "bucket, n"
+        parts = [
+            f"SELECT {g} AS g_, sli_id, {value_cols} FROM {family}_{level} "
+            f"WHERE t >= {lo} AND t < {hi} AND {lookup.id_filter()}"
+            for (start, stop), g in ranges.items()
+            for level, lo, hi in split_range(start, stop)
+        ]
+        if not parts:
+            parts = [f"SELECT 0 AS g_, sli_id, {value_cols} FROM {family}_1m WHERE false"]
+        return lookup, self._con.execute(" UNION ALL ".join(parts)).fetchnumpy()
+
+
+def _sum_into(index: IntArray, weights: Any, size: int) -> IntArray:
+    """``out[i] = sum of weights at index i`` for int64 weights, exactly (checked below 2**53)."""
+    w = np.asarray(weights, dtype=np.int64)
+    if w.size and int(np.abs(w).sum()) >= 2**53:
+        out = np.zeros(size, np.int64)
+        np.add.at(out, index, w)
+        return out
+    return np.bincount(index, weights=w, minlength=size).astype(np.int64)
+
+
+class _Lookup:
+    """Maps result rows keyed (range group, sli_id) to request rows, vectorized.
+
+    Each distinct (sli_id, group) pair gets its first request row; requests repeating a pair
+    are filled by copying that row afterwards.
+    """
+
+    def __init__(self, pairs: Sequence[tuple[int, int]]) -> None:
+        first: dict[tuple[int, int], int] = {}
+        self.duplicates: list[tuple[int, int]] = []
+        for r, pair in enumerate(pairs):
+            if pair in first:
+                self.duplicates.append((r, first[pair]))
+            else:
+                first[pair] = r
+        self.ids = sorted({sli_id for sli_id, _ in pairs})
+        n_groups = max((g for _, g in pairs), default=0) + 1
+        self.table = np.full((max(self.ids, default=0) + 1, n_groups), -1, np.int64)
+        for (sli_id, g), r in first.items():
+            self.table[sli_id, g] = r
+
+    def id_filter(self) -> str:
+        """A cheap SQL filter on ``sli_id`` (a range; rows of other ids are dropped by :meth:`rows`)."""
+        if not self.ids:
+            return "false"
+        return f"sli_id BETWEEN {self.ids[0]} AND {self.ids[-1]}"
+
+    def rows(self, groups: Any, sli_ids: Any) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        """Request row of each result row, and which result rows were asked for at all.
+
+        The query filters on the union of indicators, so a range shared by only some of them
+        can return rows for the others; those are dropped.
+        """
+        if len(sli_ids) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.bool_)
+        rows = self.table[np.asarray(sli_ids, np.int64), np.asarray(groups, np.int64)]
+        keep = rows >= 0
+        return rows[keep], keep
+
+    def copy_duplicates(self, *arrays: Any) -> None:
+        for r, source in self.duplicates:
+            for arr in arrays:
+                arr[r] = arr[source]
+
+
+def _admit(
+    ts: Timestamps, now_s: float, stored_newest: int | None, lateness_seconds: float | None
+) -> tuple[npt.NDArray[np.int8], int | None]:
+    """Reason code per event (0 = accepted) and the stream's newest minute row afterwards.
+
+    Future: more than 5 minutes after ``now``. Late: a minute row more than the lateness
+    behind the newest minute row of the stream, counting this batch's own timely events.
+    The common case (every timestamp usable and in range) costs two reductions.
+    """
+    code = ts.reason
+    clean = not code.any()
+    limit = now_s + FUTURE_TOLERANCE_SECONDS
+    with np.errstate(invalid="ignore"):
+        if not clean or np.nanmax(ts.seconds, initial=-np.inf) > limit:
+            code = code.copy()
+            code[(code == 0) & (ts.seconds > limit)] = REASON_CODE[IN_FUTURE]
+            clean = False
+    minute = ts.minute
+    newest = stored_newest
+    if clean:
+        timely_max = int(minute.max()) if minute.size else None
+        timely_min = int(minute.min()) if minute.size else None
+    else:
+        ok = code == 0
+        timely_max = int(np.max(minute, where=ok, initial=np.iinfo(np.int64).min)) if ok.any() else None
+        timely_min = int(np.min(minute, where=ok, initial=np.iinfo(np.int64).max)) if ok.any() else None
+    if timely_max is not None:
+        newest = timely_max if newest is None else max(newest, timely_max)
+    if newest is not None and lateness_seconds is not None and timely_min is not None:
+        oldest_allowed = newest - math.floor(lateness_seconds / 60)
+        if timely_min < oldest_allowed:
+            code = code.copy() if clean else code
+            code[(code == 0) & (minute < oldest_allowed)] = REASON_CODE[TOO_LATE]
+    return code, newest
+
+
+def _rollup_counts(sli: Any, t: IntArray, valid: IntArray, good: IntArray) -> tuple[Any, ...]:
+    key = sli.astype(np.int64) * (1 << 40) + (t - t.min())
+    uniq, inverse = np.unique(key, return_inverse=True)
+    v = np.bincount(inverse, weights=valid).astype(np.int64)
+    g = np.bincount(inverse, weights=good).astype(np.int64)
+    return (uniq >> 40).astype(np.int32), (uniq & ((1 << 40) - 1)) + t.min(), v, g
+
+
+def _rollup_hist(sli: Any, t: IntArray, bucket: IntArray, n: IntArray) -> tuple[Any, ...]:
+    t0 = t.min()
+    key = (sli.astype(np.int64) * (1 << 24) + (t - t0)) * 2048 + (bucket + 2)
+    uniq, inverse = np.unique(key, return_inverse=True)
+    total = np.bincount(inverse, weights=n).astype(np.int64)
+    b = uniq % 2048 - 2
+    rest = uniq // 2048
+    return (rest >> 24).astype(np.int32), (rest & ((1 << 24) - 1)) + t0, b, total
+
+
+def _seconds(now: float | datetime) -> float:
+    if isinstance(now, datetime):
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime")
+        return now.timestamp()
+    return float(now)
+
+
+def _safe(stream: str) -> str:
+    """A stream name as a folder name (anything but letters, digits, ``-_.`` becomes ``_``)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in stream) or "_"
