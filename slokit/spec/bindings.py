@@ -374,7 +374,7 @@ def _histogram_problems(histogram: Any) -> list[BindingProblem]:
             BindingProblem(
                 "histogram",
                 f"name the histogram, not one of its series: '{histogram}'",
-                f"write histogram: {base} (slokit reads {base}_bucket and {base}_count itself)",
+                f"write histogram: {base} (slokit picks the series it needs itself)",
             )
         ]
     return []

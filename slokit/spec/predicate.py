@@ -544,7 +544,7 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> PredicateError:
         message = "subqueries are not supported"
         hint = "a predicate only compares this event's fields with constant values"
     elif token.type == "LPAR" and after_field:
-        message = f"function calls are not supported ({previous}(...))"
+        message = f"function calls such as {previous}(...) are not supported"
         hint = "compare the field itself, e.g. route LIKE '/orders/%'"
     elif token.type == "QUOTED_NAME" and "STRING" in expected:
         hint = "double quotes name a field; write text values in single quotes, e.g. route = '/orders'"

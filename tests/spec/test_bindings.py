@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import slokit
 from slokit.spec.bindings import (
     BindingProblem,
     Role,
@@ -228,3 +232,36 @@ def test_ratio_pair_must_share_a_stream() -> None:
     assert problem.path == "stream" and "'orders'" in problem.hint
     [problem] = check_ratio_pair(total, PrometheusQuery(query="x[{{window}}]"), "bad")
     assert "different metric source types" in problem.message
+
+
+# --- the examples in docs/bindings.md load ---
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "bindings.md"
+
+
+def doc_blocks() -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+
+
+def test_documented_examples_load() -> None:
+    blocks = doc_blocks()
+    assert len(blocks) >= 5
+    for block in blocks:
+        if not block.startswith("apiVersion"):
+            # A fragment of an SLI spec: wrap it into a whole SLI.
+            body = textwrap.indent(textwrap.dedent(block), "  ")
+            block = f"apiVersion: openslo/v1\nkind: SLI\nmetadata:\n  name: doc-example\nspec:\n{body}"
+        spec = slokit.load(block)
+        sources = [
+            m
+            for sli in [*spec.slis.values(), *(s.indicator for s in spec.slos.values() if s.indicator)]
+            for m in (
+                [sli.threshold_metric.source]
+                if sli.threshold_metric
+                else [x for x in (sli.ratio_metric.good, sli.ratio_metric.bad, sli.ratio_metric.total) if x]
+                if sli.ratio_metric
+                else []
+            )
+        ]
+        assert sources, block
+        assert all(m.binding is not None for m in sources), block

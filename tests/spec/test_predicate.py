@@ -136,7 +136,7 @@ def test_canonical_text() -> None:
         ("a = 1 b = 2", 6, "expected AND, OR or the end of the predicate, found 'b'", ""),
         ("(a = 1", 6, "expected ')'", "not closed"),
         ("a = 1)", 5, "found ')'", "no matching '('"),
-        ("lower(route) = 'x'", 5, "function calls are not supported", ""),
+        ("lower(route) = 'x'", 5, "function calls such as lower(...) are not supported", ""),
         ("x IN (SELECT y FROM t)", 6, "subqueries are not supported", ""),
         ("SELECT * FROM t", 7, "subqueries are not supported", ""),
         ("a = 1; DROP TABLE t", 5, "';' is not allowed", "AND / OR"),
