@@ -78,10 +78,15 @@ class TypeMismatch:
 class Evaluation:
     """The outcome of one predicate on one batch."""
 
+    #: Events for which the predicate is true: the ones that count.
     mask: BoolArray
     mismatches: tuple[TypeMismatch, ...] = ()
     #: Per field the predicate reads: events where it is null or absent.
     missing: Mapping[str, int] = field(default_factory=dict)
+    #: Events for which the predicate is unknown (neither true nor false) because of a missing
+    #: or null field or a type mismatch; None means none. ``NOT predicate`` is true exactly on
+    #: the events that are neither in ``mask`` nor here.
+    unknown: BoolArray | None = None
 
     @property
     def count(self) -> int:
@@ -189,11 +194,12 @@ def evaluate(
     run = _Run(events)
     result = run.expr(expr)
     mask = _to_mask(result, n)
+    unknown = _to_mask(pc.is_null(result), n) if result.null_count else None
     missing = {}
     for name in sorted(run.fields):
         column = events.column(name)[0]
         missing[name] = n if column is None else int(column.null_count)
-    return Evaluation(mask, tuple(run.mismatches.values()), missing)
+    return Evaluation(mask, tuple(run.mismatches.values()), missing, unknown)
 
 
 def predicate_mask(

@@ -156,6 +156,10 @@ def oracle_mask(expr: Expr, events: list[dict[str, Any]], present: set[str]) -> 
     return [oracle(expr, e, present) is True for e in events]
 
 
+def unknown_list(unknown: Any, count: int) -> list[bool]:
+    return [False] * count if unknown is None else [bool(x) for x in unknown]
+
+
 def to_table(events: list[dict[str, Any]], present: set[str]) -> pa.Table:
     columns = {}
     for name in sorted(present):
@@ -308,8 +312,11 @@ def test_every_condition_matches_oracle(absent: set[str]) -> None:
         for tree in (condition, Not(condition)):
             predicate = parse_predicate(str(tree))
             assert predicate.expr == tree
-            expected = oracle_mask(tree, events, present)
-            assert predicate_mask(predicate, batch).tolist() == expected, str(tree)
+            result = evaluate(predicate, batch)
+            assert result.mask.tolist() == oracle_mask(tree, events, present), str(tree)
+            assert unknown_list(result.unknown, len(events)) == [
+                oracle(tree, e, present) is None for e in events
+            ], str(tree)
 
 
 @settings(max_examples=200, deadline=None)
@@ -322,6 +329,7 @@ def test_matches_row_by_row_oracle(tree: Expr, generated: tuple[list[dict[str, A
     assert result.mask.dtype == np.bool_
     assert result.mask.tolist() == oracle_mask(tree, events, present)
     assert result.count == sum(oracle_mask(tree, events, present))
+    assert unknown_list(result.unknown, len(events)) == [oracle(tree, e, present) is None for e in events]
 
 
 @settings(max_examples=100, deadline=None)
