@@ -159,7 +159,7 @@ class Coverage:
 
     def describe(self) -> str:
         if self.coverage == COMPLETE:
-            return "complete (registered before the stream's first event)"
+            return "all events (counted since the stream's first event)"
         if self.coverage == RAW_ARCHIVE:
             if self.since_minute is None:
                 return "from raw archive"
