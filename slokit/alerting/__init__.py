@@ -1,0 +1,1 @@
+"""Alerting: burn-rate policies, alert state and the notifiers that tell people."""
