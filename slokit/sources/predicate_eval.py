@@ -158,7 +158,10 @@ class EventBatch:
             if head in self._raw:
                 current = self._raw[head]
                 if not isinstance(current, pa.Array | pa.ChunkedArray):
-                    return None
+                    try:
+                        current = pa.array(current)
+                    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+                        return None
                 for part in parts[split:]:
                     if not pa.types.is_struct(current.type) or current.type.get_field_index(part) < 0:
                         return None

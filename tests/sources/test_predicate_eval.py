@@ -490,6 +490,20 @@ def test_nested_fields() -> None:
         False,
     ]
     assert predicate_mask(parse_predicate("http.nothing = 1"), table).tolist() == [False] * 4
+    # The same from plain Python dicts, as a JSON batch gives them.
+    events = {"http": [{"status": 200}, {"status": 503}, None, {}]}
+    assert predicate_mask(parse_predicate("http.status < 500"), events).tolist() == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert predicate_mask(parse_predicate("http.status IS NULL"), events).tolist() == [
+        False,
+        False,
+        True,
+        True,
+    ]
 
 
 def test_chunked_and_dictionary_columns() -> None:
