@@ -1,0 +1,409 @@
+"""Replay history through alert policies, list the alerts, score them against known incidents.
+
+**Replay.** For each SLO objective (a :class:`Series` of per-minute valid/good counts) and each
+rule of a policy, :func:`slokit.engine.burn.evaluate_tier` decides at every minute whether the
+rule's condition holds, all instants at once from prefix sums; :func:`~slokit.engine.burn.held_for`
+applies ``for``; runs of consecutive firing minutes become :class:`Alert`\\ s (start: the first
+firing instant; end: the first instant it no longer fires, None if still firing at the end).
+No Python loop runs over instants. Evaluating once a minute is what the live evaluator sees,
+whatever its interval: the store's rows are per minute, so a 30 s evaluator reads the same
+window sums twice.
+
+**Scoring** (Google SRE Workbook, "Alerting on SLOs": precision, recall, detection time, reset
+time). Ground truth is a list of incidents ``{"service", "start", "end"}`` (RFC 3339; optional
+``"slos"``, ``"id"``). An alert *matches* an incident when their services are equal and the alert
+starts within ``[start, end]``.
+
+* precision = matching alerts / alerts (None without alerts);
+* recall = detected incidents / incidents, counting only incidents that consumed at least
+  ``min_share`` of the budget (default 2 %: the smallest share the default policy is designed to
+  page on); ``recall_all`` counts every incident;
+* detection time = first matching alert's start − incident start (mean over detected incidents);
+* reset time = last matching alert's end − incident end (mean over detected incidents whose
+  alerts ended inside the history);
+* budget consumed before detection = bad events in ``(incident start, detection]`` over the
+  allowed bad events of an SLO period ending at detection (``(1 − target) · Σvalid``), for the
+  SLO whose alert detected it.
+
+An incident's budget consumption is the same quotient over ``(start, end]``, the largest over the
+incident's SLOs (those listed in ``"slos"``, else all of its service's); it includes the baseline
+errors that would have happened anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from slokit.alerting.policy import Policy
+from slokit.engine.allowance import allowed_bad_fraction
+from slokit.engine.burn import evaluate_tier, held_for
+from slokit.engine.series import Cumulative, MinuteCounts
+from slokit.errors import Diagnostic, Location, SlokitError
+
+#: Recall counts incidents that spent at least this share of the budget (see the module docstring).
+DEFAULT_MIN_SHARE = 0.02
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One SLO objective's history: per-minute counts (slices as 0/1 counts for Timeslices)."""
+
+    slo: str
+    service: str
+    target: float
+    period_seconds: float
+    counts: MinuteCounts
+    group: str = ""
+
+    def cumulative(self) -> Cumulative:
+        return self.counts.cumulative()
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert found by a replay; times in epoch seconds."""
+
+    policy: str
+    slo: str
+    service: str
+    group: str
+    rule: str
+    severity: str
+    start: float
+    end: float | None
+    peak_burn: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "slo": self.slo,
+            "service": self.service,
+            "group": self.group,
+            "rule": self.rule,
+            "severity": self.severity,
+            "start": rfc3339(self.start),
+            "end": None if self.end is None else rfc3339(self.end),
+            "peak_burn": round(self.peak_burn, 4),
+        }
+
+
+def rfc3339(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def firing_series(
+    series: Series, policy: Policy, ends: NDArray[np.int64]
+) -> list[tuple[str, NDArray[np.bool_], NDArray[np.float64]]]:
+    """Per rule: whether it fires at each instant ``60·ends`` (``for`` applied) and its long burn."""
+    cum = series.cumulative()
+    out = []
+    for rule in policy.rules:
+        ev = evaluate_tier(cum, ends, rule.tier, series.target, policy.min_bad_events)
+        firing = held_for(ev.firing, 60, rule.tier.for_seconds)
+        out.append((rule.name, firing, ev.long_burn))
+    return out
+
+
+def _runs(firing: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Start indices and stop indices (exclusive) of the runs of True."""
+    padded = np.concatenate(([False], firing, [False])).astype(np.int8)
+    d = np.diff(padded)
+    return np.flatnonzero(d == 1).astype(np.int64), np.flatnonzero(d == -1).astype(np.int64)
+
+
+def replay(series: Series, policy: Policy, start: float, end: float, label: str | None = None) -> list[Alert]:
+    """Alerts ``policy`` would have raised on ``series``, evaluated every minute in ``[start, end]``."""
+    ends = np.arange(math.ceil(start / 60), math.floor(end / 60) + 1, dtype=np.int64)
+    if ends.size == 0:
+        return []
+    alerts: list[Alert] = []
+    severity = {r.name: r.tier.severity for r in policy.rules}
+    for name, firing, long_burn in firing_series(series, policy, ends):
+        a, b = _runs(firing)
+        if a.size == 0:
+            continue
+        burn = np.nan_to_num(long_burn, nan=0.0)
+        peaks = np.maximum.reduceat(burn, a)
+        for i, j, peak in zip(a.tolist(), b.tolist(), peaks.tolist(), strict=True):
+            stop = None if j >= ends.size else float(ends[j] * 60)
+            alerts.append(
+                Alert(
+                    label or policy.name,
+                    series.slo,
+                    series.service,
+                    series.group,
+                    name,
+                    severity[name],
+                    float(ends[i] * 60),
+                    stop,
+                    peak,
+                )
+            )
+    return alerts
+
+
+# --- incidents ---
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    service: str
+    start: float
+    end: float
+    slos: tuple[str, ...] = ()
+    id: str = ""
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    return line, col
+
+
+def _time(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.timestamp()
+
+
+def parse_incidents(text: str, file: str = "<incidents>") -> list[Incident]:
+    """Incidents from JSON text; errors name the file, line and column (or list index)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SlokitError(
+            f"{file}:{exc.lineno}:{exc.colno}: incidents file is not valid JSON: {exc.msg}",
+            [],
+        ) from None
+    if not isinstance(data, list):
+        raise SlokitError(
+            f"{file}: an incidents file is a JSON list of objects with service, start and end "
+            f"(RFC 3339), got a {type(data).__name__}"
+        )
+    problems: list[Diagnostic] = []
+    out: list[Incident] = []
+    for i, item in enumerate(data):
+        path = f"[{i}]"
+        if not isinstance(item, dict):
+            problems.append(
+                Diagnostic("expected an object with service, start and end", Location(file), path)
+            )
+            continue
+        service = item.get("service")
+        start, end = _time(item.get("start")), _time(item.get("end"))
+        bad = False
+        if not isinstance(service, str) or not service:
+            problems.append(
+                Diagnostic("service must be a non-empty string", Location(file), f"{path}.service")
+            )
+            bad = True
+        for key, value in (("start", start), ("end", end)):
+            if value is None:
+                problems.append(
+                    Diagnostic(
+                        f"{key} must be an RFC 3339 time with an offset, got {item.get(key)!r}",
+                        Location(file),
+                        f"{path}.{key}",
+                        hint="e.g. 2026-03-01T12:00:00Z",
+                    )
+                )
+                bad = True
+        if not bad and start is not None and end is not None and end < start:
+            problems.append(Diagnostic("end is before start", Location(file), f"{path}.end"))
+            bad = True
+        slos = item.get("slos", [])
+        if not isinstance(slos, list) or not all(isinstance(s, str) for s in slos):
+            problems.append(Diagnostic("slos must be a list of SLO names", Location(file), f"{path}.slos"))
+            bad = True
+        if not bad:
+            assert isinstance(service, str) and start is not None and end is not None
+            out.append(Incident(service, start, end, tuple(slos), str(item.get("id", ""))))
+    if problems:
+        raise SlokitError(f"{file}: incidents file has {len(problems)} problem(s)", problems)
+    return out
+
+
+# --- budget arithmetic over series ---
+
+
+def budget_share(series: Series, start: float, end: float) -> float:
+    """Bad events in ``(start, end]`` over the allowed bad events of a period ending at ``end``."""
+    cum = series.cumulative()
+    a, b = math.floor(start / 60), math.floor(end / 60)
+    v, g = cum.between(np.array([a]), np.array([b]))
+    period_rows = math.ceil(series.period_seconds / 60)
+    pv, _ = cum.between(np.array([b - period_rows]), np.array([b]))
+    allowed = allowed_bad_fraction(series.target) * float(pv[0])
+    if allowed <= 0:
+        return 0.0
+    return float(v[0] - g[0]) / allowed
+
+
+# --- scoring ---
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    policy: str
+    alerts: int
+    matching_alerts: int
+    incidents: int
+    significant_incidents: int
+    detected: int
+    detected_significant: int
+    precision: float | None
+    recall: float | None
+    recall_all: float | None
+    detection_seconds: float | None
+    reset_seconds: float | None
+    budget_before_detection: float | None
+    missed: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "alerts": self.alerts,
+            "matching_alerts": self.matching_alerts,
+            "incidents": self.incidents,
+            "significant_incidents": self.significant_incidents,
+            "detected": self.detected,
+            "precision": self.precision,
+            "recall": self.recall,
+            "recall_all": self.recall_all,
+            "detection_seconds": self.detection_seconds,
+            "reset_seconds": self.reset_seconds,
+            "budget_before_detection": self.budget_before_detection,
+            "missed": list(self.missed),
+        }
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def matches(alert: Alert, incident: Incident) -> bool:
+    return alert.service == incident.service and incident.start <= alert.start <= incident.end
+
+
+def incident_share(incident: Incident, series: Sequence[Series]) -> float:
+    """The budget share an incident consumed: the largest over its SLOs (see the module docstring)."""
+    named = [s for s in series if s.slo in incident.slos] if incident.slos else []
+    pool = named or [s for s in series if s.service == incident.service]
+    return max((budget_share(s, incident.start, incident.end) for s in pool), default=0.0)
+
+
+def score(
+    policy: str,
+    alerts: Sequence[Alert],
+    incidents: Sequence[Incident],
+    series: Sequence[Series] = (),
+    min_share: float = DEFAULT_MIN_SHARE,
+    shares: Mapping[int, float] | None = None,
+) -> Score:
+    """Score one policy's alerts; ``shares`` (index → consumed share) skips recomputing shares."""
+    by_slo = {(s.slo, s.group): s for s in series}
+    matched = [any(matches(a, inc) for inc in incidents) for a in alerts]
+    detections: list[float] = []
+    resets: list[float] = []
+    spent: list[float] = []
+    detected = detected_sig = significant = 0
+    missed: list[str] = []
+    for k, inc in enumerate(incidents):
+        share = shares[k] if shares is not None else (incident_share(inc, series) if series else math.inf)
+        is_sig = share >= min_share
+        significant += is_sig
+        hits = sorted((a for a in alerts if matches(a, inc)), key=lambda a: a.start)
+        if not hits:
+            if is_sig:
+                missed.append(inc.id or f"{inc.service}@{rfc3339(inc.start)}")
+            continue
+        detected += 1
+        detected_sig += is_sig
+        first = hits[0]
+        detections.append(first.start - inc.start)
+        ended = [a.end for a in hits if a.end is not None]
+        if len(ended) == len(hits):
+            resets.append(max(ended) - inc.end)
+        s = by_slo.get((first.slo, first.group))
+        if s is not None:
+            spent.append(budget_share(s, inc.start, first.start))
+    n = len(alerts)
+    return Score(
+        policy,
+        n,
+        sum(matched),
+        len(incidents),
+        significant,
+        detected,
+        detected_sig,
+        sum(matched) / n if n else None,
+        detected_sig / significant if significant else None,
+        detected / len(incidents) if incidents else None,
+        _mean(detections),
+        _mean(resets),
+        _mean(spent),
+        tuple(missed),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Backtest:
+    """Alerts and scores of several policies over the same history."""
+
+    start: float
+    end: float
+    alerts: Mapping[str, list[Alert]]
+    scores: Mapping[str, Score] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": rfc3339(self.start),
+            "to": rfc3339(self.end),
+            "policies": [
+                {
+                    "name": name,
+                    **({} if self.scores is None else self.scores[name].to_json()),
+                    "alerts": len(alerts) if self.scores is None else self.scores[name].alerts,
+                    "alert_list": [a.to_json() for a in alerts],
+                }
+                for name, alerts in self.alerts.items()
+            ],
+        }
+
+
+def run_backtest(
+    series: Sequence[Series],
+    policies: Mapping[str, Sequence[Policy]],
+    start: float,
+    end: float,
+    incidents: Sequence[Incident] | None = None,
+    min_share: float = DEFAULT_MIN_SHARE,
+) -> Backtest:
+    """Replay every series through each named policy set (one :class:`Policy` per series, same order)."""
+    found: dict[str, list[Alert]] = {}
+    for name, per_series in policies.items():
+        alerts: list[Alert] = []
+        for s, p in zip(series, per_series, strict=True):
+            alerts.extend(replay(s, p, start, end, name))
+        alerts.sort(key=lambda a: (a.start, a.slo, a.rule))
+        found[name] = alerts
+    scores = None
+    if incidents is not None:
+        inside = [i for i in incidents if i.end > start and i.start < end]
+        shares = {k: incident_share(inc, series) for k, inc in enumerate(inside)}
+        scores = {name: score(name, a, inside, series, min_share, shares) for name, a in found.items()}
+    return Backtest(start, end, found, scores)

@@ -1,0 +1,144 @@
+"""Backtest replay and scoring against a hand-worked example.
+
+The history (100 events a minute, SLO target 99 %, so burn = bad fraction / 0.01) and one rule
+(long 60 min, short 5 min, factor 9, at least 3 bad events in the short window):
+
+* rows 100–109 all bad (incident I1, api, 6000–6600 s). The long window (t − 3600, t] holds
+  six bad rows first at t = 106 min (600 / 6000 = 0.1 → burn 10 ≥ 9; five rows give 8.3), the
+  short window holds a bad row until t = 114 min, so the alert is [6360 s, 6900 s), peak long
+  burn 1000 / 6000 / 0.01 = 16.67.
+* rows 200–209 hold 5 bad each (incident I2, api, 12000–12600 s): long burn at most 0.83, no
+  alert, but 50 bad events are half of the 100 allowed per 100-minute period: a significant miss.
+* rows 280–289 all bad with no incident: a false alert [17160 s, 17700 s).
+* incident I3 is on service web, where no alert fires and nothing was measured.
+
+Scores worked by hand: precision 1/2; recall over significant incidents (I1, I2) 1/2; recall
+over all 1/3; detection 6360 − 6000 = 360 s; reset 6900 − 6600 = 300 s; budget consumed before
+detection: bad in (6000, 6360] = 600 over 0.01 · 10000 valid in the 100-minute period → 6.0.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from slokit.alerting.backtest import Incident, Series, parse_incidents, replay, run_backtest, score
+from slokit.alerting.policy import Policy, Rule
+from slokit.engine.burn import Tier
+from slokit.engine.series import MinuteCounts
+from slokit.errors import SlokitError
+
+
+def history() -> Series:
+    valid = np.full(300, 100, dtype=np.int64)
+    bad = np.zeros(300, dtype=np.int64)
+    bad[100:110] = 100
+    bad[200:210] = 5
+    bad[280:290] = 100
+    return Series("api-availability", "api", 0.99, 6000.0, MinuteCounts(0, valid, valid - bad))
+
+
+POLICY = Policy("hand", (Rule("fast", Tier(0.0, 3600, 300, "page", 9.0)),), min_bad_events=3)
+INCIDENTS = [
+    Incident("api", 6000.0, 6600.0, id="I1"),
+    Incident("api", 12000.0, 12600.0, id="I2"),
+    Incident("web", 6000.0, 6600.0, id="I3"),
+]
+
+
+def test_replay_lists_the_hand_worked_alerts() -> None:
+    alerts = replay(history(), POLICY, 0, 18000)
+    assert [(a.start, a.end, a.rule, a.severity) for a in alerts] == [
+        (6360.0, 6900.0, "fast", "page"),
+        (17160.0, 17700.0, "fast", "page"),
+    ]
+    assert alerts[0].peak_burn == pytest.approx(1000 / 6000 / 0.01)
+
+
+def test_alert_still_firing_at_the_end_has_no_end() -> None:
+    alerts = replay(history(), POLICY, 0, 6600)
+    assert [(a.start, a.end) for a in alerts] == [(6360.0, None)]
+
+
+def test_for_delays_the_start() -> None:
+    slow = Policy("hand", (Rule("fast", Tier(0.0, 3600, 300, "page", 9.0, for_seconds=120)),))
+    assert [(a.start, a.end) for a in replay(history(), slow, 0, 9000)] == [(6480.0, 6900.0)]
+
+
+def test_scores_match_the_hand_worked_example() -> None:
+    s = history()
+    result = run_backtest([s], {"hand": [POLICY]}, 0, 18000, INCIDENTS)
+    assert result.scores is not None
+    sc = result.scores["hand"]
+    assert (sc.alerts, sc.matching_alerts, sc.incidents, sc.significant_incidents) == (2, 1, 3, 2)
+    assert sc.precision == 0.5
+    assert sc.recall == 0.5
+    assert sc.recall_all == pytest.approx(1 / 3)
+    assert sc.detection_seconds == 360.0
+    assert sc.reset_seconds == 300.0
+    assert sc.budget_before_detection == pytest.approx(6.0)
+    assert sc.missed == ("I2",)
+    payload = result.to_json()["policies"][0]
+    assert {
+        k: payload[k] for k in ("precision", "recall", "detection_seconds", "reset_seconds", "alerts")
+    } == {
+        "precision": 0.5,
+        "recall": 0.5,
+        "detection_seconds": 360.0,
+        "reset_seconds": 300.0,
+        "alerts": 2,
+    }
+
+
+def test_match_bounds_are_inclusive() -> None:
+    alerts = replay(history(), POLICY, 0, 18000)
+    edge = [Incident("api", 6360.0, 6360.0, id="exact"), Incident("api", 6361.0, 7000.0, id="late")]
+    sc = score("hand", alerts[:1], edge, shares={0: 1.0, 1: 1.0})
+    assert sc.detected == 1 and sc.missed == ("late",)
+
+
+def test_no_alerts_means_no_precision() -> None:
+    sc = score("none", [], INCIDENTS[:1], shares={0: 1.0})
+    assert sc.precision is None and sc.recall == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[{"service": "api", "start": "2026-01-01T00:00:00Z",\n  "end": }]',
+            "x.json:2:10: incidents file is not valid JSON",
+        ),
+        ('{"service": "api"}', "is a JSON list"),
+        ('[{"service": "api", "start": "yesterday", "end": "2026-01-01T00:00:00Z"}]', "[0].start"),
+        (
+            '[{"service": "api", "start": "2026-01-01T00:00:00", "end": "2026-01-01T01:00:00Z"}]',
+            "with an offset",
+        ),
+        ('[{"service": "", "start": "2026-01-01T00:00:00Z", "end": "2026-01-01T01:00:00Z"}]', "[0].service"),
+        (
+            '[{"service": "a", "start": "2026-01-02T00:00:00Z", "end": "2026-01-01T01:00:00Z"}]',
+            "end is before start",
+        ),
+    ],
+)
+def test_bad_incident_files(text: str, message: str) -> None:
+    with pytest.raises(SlokitError) as err:
+        parse_incidents(text, "x.json")
+    assert message in str(err.value)
+
+
+def test_incidents_parse() -> None:
+    text = json.dumps(
+        [
+            {
+                "service": "api",
+                "start": "2026-01-01T00:00:00Z",
+                "end": "2026-01-01T00:10:00+00:00",
+                "slos": ["a"],
+            }
+        ]
+    )
+    assert parse_incidents(text) == [Incident("api", 1767225600.0, 1767226200.0, ("a",), "")]
