@@ -49,6 +49,7 @@ Format = Literal["jsonl", "csv", "parquet", "nginx", "envoy"]
 FORMATS: tuple[str, ...] = ("auto", "jsonl", "csv", "parquet", "nginx", "envoy")
 
 DEFAULT_CHUNK_BYTES = 16 << 20
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".zip")
 
 _NGINX_LINE = (
     r"^(?P<remote_addr>\S+) \S+ (?P<remote_user>\S+) \[(?P<time_local>[^\]]+)\] "
@@ -153,6 +154,11 @@ def read_events(
         raise UsageError(f"{os.fspath(path)}: no such file")
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if os.fspath(path).lower().endswith(_COMPRESSED):
+        raise UsageError(
+            f"{os.fspath(path)}: compressed files are not read directly; decompress it first "
+            "(for example: gunzip -k FILE) and ingest the result"
+        )
     kind: str = detect_format(path) if fmt == "auto" else fmt
     if kind == "jsonl":
         return read_jsonl(path, sink, chunk_bytes)

@@ -54,12 +54,14 @@ def test_jsonl_line_numbers_across_small_chunks(tmp_path: Path) -> None:
         body.append(json.dumps({"ts": 1_700_000_000 + i, "i": i}))
         if i % 7 == 0:
             body.append("")  # blank lines hold no event but count as lines
+    body.insert(150, '{"ts": 1, "i": ')  # malformed, in a later chunk
     path.write_text("\n".join(body) + "\n")
     rows, numbers, sink = rows_and_lines(path, chunk_bytes=256)
     assert [r["i"] for r in rows] == list(range(200))
-    expected = [n + 1 for n, text in enumerate(body) if text]
+    expected = [n + 1 for n, text in enumerate(body) if text and n != 150]
     assert numbers == expected
-    assert sink.count == 0
+    assert sink.count == 1
+    assert sink.diagnostics[0].location is not None and sink.diagnostics[0].location.line == 151
 
 
 def test_jsonl_strict_stops_at_first_malformed_line(tmp_path: Path) -> None:
@@ -156,6 +158,9 @@ def test_missing_file_and_unknown_format_are_usage_errors(tmp_path: Path) -> Non
     (tmp_path / "x.jsonl").write_text("{}\n")
     with pytest.raises(UsageError):
         list(read_events(tmp_path / "x.jsonl", "xml"))
+    (tmp_path / "x.jsonl.gz").write_bytes(b"\x1f\x8b")
+    with pytest.raises(UsageError, match="decompress"):
+        list(read_events(tmp_path / "x.jsonl.gz"))
 
 
 def test_timestamp_forms() -> None:
