@@ -50,6 +50,8 @@ from slokit.errors import Diagnostic, Location, SlokitError
 
 #: Recall counts incidents that spent at least this share of the budget (see the module docstring).
 DEFAULT_MIN_SHARE = 0.02
+#: The rule name of the optional no-data alert.
+NO_DATA_RULE = "no-data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,28 @@ def replay(series: Series, policy: Policy, start: float, end: float, label: str 
                 )
             )
     return alerts
+
+
+def verdicts_at(
+    series: Series, policy: Policy, at_minute: int
+) -> list[tuple[str, str, int, bool, float, float]]:
+    """``(rule, severity, for, breaching, long burn, short burn)`` per rule at ``60·at_minute``.
+
+    The live evaluator's view of one instant; with ``alertWhenNoData`` a ``no-data`` rule
+    (severity ticket) breaches when no rule's long window has data.
+    """
+    cum = series.cumulative()
+    ends = np.array([at_minute], dtype=np.int64)
+    out = []
+    longest_no_data = True
+    for rule in policy.rules:
+        ev = evaluate_tier(cum, ends, rule.tier, series.target, policy.min_bad_events)
+        lb, sb = float(ev.long_burn[0]), float(ev.short_burn[0])
+        longest_no_data = longest_no_data and math.isnan(lb)
+        out.append((rule.name, rule.tier.severity, rule.tier.for_seconds, bool(ev.firing[0]), lb, sb))
+    if policy.alert_when_no_data and policy.rules:
+        out.append((NO_DATA_RULE, "ticket", 0, longest_no_data, math.nan, math.nan))
+    return out
 
 
 # --- incidents ---
