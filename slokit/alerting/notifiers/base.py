@@ -8,6 +8,7 @@ to say, when a send fails, *why* and whether trying again could help (:class:`De
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -182,7 +183,13 @@ async def post(
         ) from None
 
 
-def _os_reason(exc: Exception) -> str:
+def _os_reason(exc: BaseException) -> str:
+    """The operating system's words for a network failure ("Connection refused"), if any."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno is not None:
+            return os.strerror(cause.errno)
+        cause = cause.__cause__ or cause.__context__
     text = str(exc) or type(exc).__name__
     return re.sub(r"^\[Errno -?\d+\]\s*", "", text)
 

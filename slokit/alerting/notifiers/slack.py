@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from slokit.alerting.notification import Notification, format_rate, rfc3339
 from slokit.alerting.notifiers.base import Receipt, RetryPolicy, Session, check_status, post, safe_url
 
@@ -78,6 +80,13 @@ def render(notification: Notification) -> dict[str, Any]:
     return {"text": clip(escape(text), SECTION_LIMIT), "blocks": blocks}
 
 
+def _path(url: str) -> str:
+    try:
+        return httpx.URL(url).path
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return ""
+
+
 @dataclass(frozen=True, slots=True)
 class SlackNotifier:
     """POSTs the message to a Slack incoming-webhook URL (Slack answers ``ok``)."""
@@ -88,7 +97,9 @@ class SlackNotifier:
     kind: str = "slack"
 
     def secrets(self) -> tuple[str, ...]:
-        return (self.url,)
+        # The path alone (``/services/T…/B…/…``) is the credential; receivers may echo it.
+        path = _path(self.url)
+        return (self.url, path) if len(path) > 1 else (self.url,)
 
     async def send(self, notification: Notification, session: Session) -> Receipt:
         body = json.dumps(render(notification), ensure_ascii=False).encode("utf-8")
