@@ -8,8 +8,10 @@ names (services, SLOs, streams, fields) but nothing of the store.
 
 from __future__ import annotations
 
+from slokit.simulator.files import write
 from slokit.simulator.generate import Simulation, simulation
 from slokit.simulator.incidents import Incident
+from slokit.simulator.live import Batch, stream
 from slokit.simulator.scenarios import SCENARIOS, scenario
 
-__all__ = ["SCENARIOS", "Incident", "Simulation", "scenario", "simulation"]
+__all__ = ["SCENARIOS", "Batch", "Incident", "Simulation", "scenario", "simulation", "stream", "write"]

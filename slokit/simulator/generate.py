@@ -33,6 +33,7 @@ from slokit.simulator.model import (
     Scenario,
     Source,
 )
+from slokit.simulator.scenarios import LOAD_TEST_MINUTE, LOAD_TEST_MINUTES, LOAD_TEST_RATE
 from slokit.simulator.traffic import (
     DAY_MS,
     HOUR_MS,
@@ -89,12 +90,6 @@ def const(value: str | int | float | bool, n: int) -> Col:
     return Col(np.full(n, value))
 
 
-#: The nightly load test of the MToGo order service: start (local minute of day), minutes, rate.
-LOAD_TEST_MINUTE = 3 * 60
-LOAD_TEST_MINUTES = 15
-LOAD_TEST_RATE = 1500
-
-
 def source_key(name: str) -> int:
     """A stable number per source name: adding a source never changes another's events."""
     return zlib.crc32(name.encode())
@@ -144,7 +139,15 @@ def simulation(
     end = end_ms // MINUTE_MS * MINUTE_MS
     start = (end - round(days * DAY_MS)) // MINUTE_MS * MINUTE_MS
     if incidents is None:
-        incidents = plan(scenario.templates, start, end, seed, scenario.slos_of(), scenario.utc_offset_hours)
+        incidents = plan(
+            scenario.templates,
+            start,
+            end,
+            seed,
+            scenario.slos_of(),
+            scenario.utc_offset_hours,
+            scenario.daily_slos(),
+        )
     return Simulation(scenario, seed, start, end, rate_scale, list(incidents))
 
 

@@ -140,12 +140,14 @@ def plan(
     seed: int,
     slos_of: dict[str, tuple[tuple[str, ...], tuple[str, ...]]],
     utc_offset_hours: float = 0.0,
+    daily_slos: dict[str, tuple[DailyWindow, ...]] | None = None,
 ) -> list[Incident]:
     """Place incidents over ``[start, end)``: a mix of every kind, deterministic for the seed.
 
     Two incidents of the same service never overlap (nor come within an hour of each other), so
     each alert can be matched to one incident. ``slos_of`` maps a source to the SLOs its errors
-    and its latencies feed; an incident lists the SLOs of the sources it touches.
+    and its latencies feed; an incident lists the SLOs of the sources it touches, plus those of
+    ``daily_slos`` (SLOs that read a source only in a daily window) when it overlaps the window.
     """
     rng = keyed_rng(seed, 0x1C1D, start_ms // MINUTE_MS, end_ms // MINUTE_MS)
     days = (end_ms - start_ms) / DAY_MS
@@ -162,7 +164,8 @@ def plan(
             if incident is None:
                 continue
             busy.setdefault(template.service, []).append((incident[0] - HOUR_MS, incident[1] + HOUR_MS))
-            placed.append(_build(template, incident, rng, slos_of))
+            daily = _daily_hits(template, incident, daily_slos or {}, utc_offset_hours)
+            placed.append(_build(template, incident, rng, slos_of, daily))
     placed.sort(key=lambda inc: (inc.start_ms, inc.service))
     return [
         Incident(
@@ -222,6 +225,7 @@ def _build(
     window: tuple[int, int],
     rng: np.random.Generator,
     slos_of: dict[str, tuple[tuple[str, ...], tuple[str, ...]]],
+    daily: tuple[str, ...] = (),
 ) -> Incident:
     start, end = window
     on: list[tuple[int, int]] = []
@@ -239,6 +243,7 @@ def _build(
             slos.extend(errors)
         if effect.latency_factor is not None:
             slos.extend(latency)
+    slos.extend(daily)
     return Incident(
         id="",
         kind=template.kind,
@@ -250,6 +255,34 @@ def _build(
         slos=tuple(dict.fromkeys(slos)),
         on_windows=tuple(on),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DailyWindow:
+    """An SLO that reads a source only in a daily local window (e.g. a nightly load test)."""
+
+    slo: str
+    start_minute: int
+    minutes: int
+
+
+def _daily_hits(
+    template: IncidentTemplate,
+    window: tuple[int, int],
+    daily_slos: dict[str, tuple[DailyWindow, ...]],
+    utc_offset_hours: float,
+) -> tuple[str, ...]:
+    offset = round(utc_offset_hours * HOUR_MS)
+    hits = []
+    for effect in template.effects:
+        for daily in daily_slos.get(effect.source, ()):
+            first_day = (window[0] + offset) // DAY_MS - 1
+            for day in range(first_day, (window[1] + offset) // DAY_MS + 1):
+                begin = day * DAY_MS - offset + daily.start_minute * MINUTE_MS
+                if begin < window[1] and window[0] < begin + daily.minutes * MINUTE_MS:
+                    hits.append(daily.slo)
+                    break
+    return tuple(hits)
 
 
 def effects_on(

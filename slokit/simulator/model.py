@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from slokit.simulator.incidents import IncidentTemplate
+from slokit.simulator.incidents import DailyWindow, IncidentTemplate
 from slokit.simulator.traffic import Profile
 
 Floats = npt.NDArray[np.float64]
@@ -192,6 +192,8 @@ class Source:
     #: SLOs (spec names) whose indicators count this source's bad events, and its latencies.
     error_slos: tuple[str, ...] = ()
     latency_slos: tuple[str, ...] = ()
+    #: SLOs that read this source's errors and latencies only in a daily window.
+    daily_slos: tuple[DailyWindow, ...] = ()
 
 
 Column = tuple[str, pa.DataType]
@@ -216,6 +218,9 @@ class Scenario:
 
     def slos_of(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         return {s.name: (s.error_slos, s.latency_slos) for s in self.sources}
+
+    def daily_slos(self) -> dict[str, tuple[DailyWindow, ...]]:
+        return {s.name: s.daily_slos for s in self.sources if s.daily_slos}
 
     def fields(self, stream: str) -> set[str]:
         return {name for name, _ in self.streams[stream]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from slokit.simulator.incidents import Effect, IncidentTemplate
+from slokit.simulator.incidents import DailyWindow, Effect, IncidentTemplate
 from slokit.simulator.model import (
     Choice,
     Column,
@@ -57,6 +57,10 @@ BUSINESS = Profile(
 )
 
 LOCATIONS = ("eu-north-1", "eu-west-1")
+#: MToGo's nightly load test of the order service: start (local minute of day), minutes, rate.
+LOAD_TEST_MINUTE = 3 * 60
+LOAD_TEST_MINUTES = 15
+LOAD_TEST_RATE = 1500
 PROBE_LATENCY = Lognormal(35, 90)
 
 
@@ -165,6 +169,8 @@ _MTOGO_SOURCES: tuple[Source, ...] = (
         ),
         error_slos=("order-creation-success", "order-creation-success-summary"),
         latency_slos=("order-creation-latency",),
+        # the capacity objective reads the nightly load test's rollups (see generate.py)
+        daily_slos=(DailyWindow("order-service-request-capacity", LOAD_TEST_MINUTE, LOAD_TEST_MINUTES),),
     ),
     Source(
         name="gateway-http",

@@ -19,7 +19,7 @@ import pytest
 
 from slokit.simulator import scenario, simulation
 from slokit.simulator.generate import source_events
-from slokit.simulator.incidents import Effect, Incident
+from slokit.simulator.incidents import Effect, Incident, plan
 from slokit.simulator.model import Source
 from slokit.spec.model import SLO, SlokitQuery
 from slokit.spec.predicate import parse_predicate
@@ -353,3 +353,18 @@ def test_load_minutes_are_rollups_of_the_orders(example: str) -> None:
             assert row["error_ratio"] == pytest.approx(failed / (len(created) + failed), abs=1e-6)
     tests = [r for r in tables["load_minutes"].to_pylist() if r["source"] == "load-test"]
     assert len(tests) == 15 and all(r["requests"] >= 1500 for r in tests)
+
+
+def test_capacity_is_listed_exactly_for_order_incidents_over_the_load_test() -> None:
+    """Brute force over the minutes of each incident: does it touch 03:00-03:15 local (UTC+1)?"""
+    sc = scenario("mtogo")
+    mine = tuple(t for t in sc.templates if any(e.source == "orders" for e in t.effects))
+    start = END_MS - 30 * 86_400_000
+    incidents = plan(mine, start, END_MS, 8, sc.slos_of(), sc.utc_offset_hours, sc.daily_slos())
+    seen = set()
+    for incident in incidents:
+        minutes = range(incident.start_ms // 60_000, -(-incident.end_ms // 60_000))
+        overlaps = any(180 <= (m + 60) % 1440 < 195 for m in minutes)
+        assert ("order-service-request-capacity" in incident.slos) == overlaps, incident.id
+        seen.add(overlaps)
+    assert seen == {True, False}

@@ -16,8 +16,6 @@ from .conftest import example_spec
 
 #: SLOs no source lists as affected by its errors or latencies, and why.
 NOT_TIED_TO_A_SOURCE = {
-    # measured on per-minute rollups of the nightly load test, not on one source's events
-    "order-service-request-capacity",
     # a failed nightly backup is re-run the same day, so no injected incident reaches it
     "cnc-backup-retention",
     # DFM verdicts are a property of the uploaded files (1.5 % fail), which no incident changes
@@ -63,7 +61,7 @@ def test_ground_truth_names_exist_in_the_spec(example: str) -> None:
     sc = scenario(example)
     listed: set[str] = set()
     for source in sc.sources:
-        for name in (*source.error_slos, *source.latency_slos):
+        for name in (*source.error_slos, *source.latency_slos, *(d.slo for d in source.daily_slos)):
             assert name in spec.slos, f"source {source.name} names unknown SLO {name}"
             listed.add(name)
     for template in sc.templates:
