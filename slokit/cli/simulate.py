@@ -37,7 +37,9 @@ def default_end(now: datetime | None = None) -> datetime:
     required=True,
     help="Folder for one file per stream, incidents.json and manifest.json.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same bytes.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Same seed, same bytes."
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
 @click.option(
     "--end",
@@ -68,8 +70,10 @@ def simulate(
     \b
     Writes OUT/<stream>.parquet (or .jsonl) for every event stream of the example, OUT/incidents.json
     (the injected incidents: service, start, end, kind, SLOs affected) and OUT/manifest.json.
-    Timestamps are epoch milliseconds in the field `ts`. Then:
-      slokit ingest OUT/*.parquet --spec examples/mtogo --store slo.db
+    Timestamps are epoch milliseconds in the field `ts`. Then, one stream per file:
+      for f in OUT/*.parquet; do
+        slokit ingest "$f" --stream "$(basename "$f" .parquet)" --spec examples/mtogo --store slo.db
+      done
     """
     if not 0 < days <= MAX_DAYS:
         raise click.BadParameter(

@@ -136,6 +136,8 @@ def simulation(
         raise ValueError(f"days must be positive, got {days}")
     if rate_scale <= 0:
         raise ValueError(f"rate scale must be positive, got {rate_scale}")
+    if seed < 0:
+        raise ValueError(f"seed must not be negative, got {seed}")
     end = end_ms // MINUTE_MS * MINUTE_MS
     start = (end - round(days * DAY_MS)) // MINUTE_MS * MINUTE_MS
     if incidents is None:

@@ -91,7 +91,7 @@ FLAT = Profile("flat", floor=1.0, bumps=(), weekdays=(1, 1, 1, 1, 1, 1, 1), nois
 
 def keyed_rng(seed: int, *key: int) -> np.random.Generator:
     """A generator that depends only on the seed and the key, e.g. (source, hour index)."""
-    return np.random.default_rng(np.random.SeedSequence([seed & 0xFFFFFFFF, *key]))
+    return np.random.default_rng(np.random.SeedSequence([seed, *key]))
 
 
 def noise(profile: Profile, seed: int, source_key: int, minutes: Int64s) -> Floats:

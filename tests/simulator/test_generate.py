@@ -186,6 +186,7 @@ def test_cli_writes_jsonl_that_parses(tmp_path: Path) -> None:
         (["--rate-scale", "-1"], "--rate-scale"),
         (["--end", "yesterday-ish"], "--end"),
         (["--example", "nope"], "--example"),
+        (["--seed", "-1"], "--seed"),
     ],
 )
 def test_cli_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
