@@ -10,6 +10,7 @@ statement leaves out and is named in the explanation.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -63,7 +64,7 @@ _APPROX = (
 _OP_BEFORE_RE = re.compile(
     r"(?:(?<![\w])|(?<=[<>=≤≥]))(?:"
     + "|".join(f"(?P<o{i}>{pattern})" for i, (_, pattern) in enumerate(_OP_WORDS))
-    + r")\s*:?\s*(?:(?:el|la|los|las|le|les|den|die|der|das|the|de)\s+)?"
+    + r")\s*:?\s*(?:(?:være|sein|be|ser|estar|être|el|la|los|las|le|les|den|die|der|das|the|de)\s+)?"
     + _APPROX
     + r"$",
     re.IGNORECASE,
@@ -142,7 +143,11 @@ class Partial:
 
 
 def _op_before(text: str, pos: int) -> Op | None:
-    m = _OP_BEFORE_RE.search(text[max(0, pos - 40) : pos])
+    tail = text[max(0, pos - 40) : pos]
+    last = tail.rstrip()[-1:]
+    if not last or not (last.isalpha() or last in "<>=≤≥⩽⩾~≈:."):
+        return None  # cheap exit: the big pattern below can only end in a letter or a symbol
+    m = _OP_BEFORE_RE.search(tail)
     if not m:
         return None
     return next((op for i, (op, _) in enumerate(_OP_WORDS) if m.group(f"o{i}")), None)
@@ -151,14 +156,17 @@ def _op_before(text: str, pos: int) -> Op | None:
 def scan(text: str, ctx: Context) -> list[Atom]:
     """Atoms of ``text``, left to right, not overlapping."""
     atoms: list[Atom] = []
-    taken: list[tuple[int, int]] = []
+    mask = bytearray(len(text) + 1)
 
     def free(start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e in taken)
+        return not any(mask[start:end])
+
+    def take(start: int, end: int) -> None:
+        mask[start:end] = b"\x01" * (end - start)
 
     for wm in find_windows(text):
         atoms.append(Atom("window", wm.start, wm.end, window=wm.window, raw=text[wm.start : wm.end]))
-        taken.append((wm.start, wm.end))
+        take(wm.start, wm.end)
     for pattern in _PCTL_RES:
         for m in pattern.finditer(text):
             if not free(m.start(), m.end()):
@@ -168,7 +176,7 @@ def scan(text: str, ctx: Context) -> list[Atom]:
             if not 0 < value < 100:
                 continue
             atoms.append(Atom("pctl", m.start(), m.end(), value=value, raw=m.group(0)))
-            taken.append((m.start(), m.end()))
+            take(m.start(), m.end())
     for m in NUMBER_RE.finditer(text):
         if not free(m.start(), m.end()):
             continue
@@ -216,7 +224,7 @@ def scan(text: str, ctx: Context) -> list[Atom]:
                     raw=text[m.start() : end],
                 )
             )
-        taken.append((m.start(), end))
+        take(m.start(), end)
     atoms.sort(key=lambda a: a.start)
     return atoms
 
@@ -256,7 +264,7 @@ def assemble(text: str, ctx: Context) -> tuple[list[Partial], list[str]]:
                 and last.threshold is not None
                 and last.percentile is None
                 and last.target is None
-                and re.fullmatch(r"[\s(\[]*", text[last.end : atom.start])
+                and re.fullmatch(r"[\s(\[]*(?:[\w-]+[\s(\[]+){0,2}", text[last.end : atom.start])
             ):
                 last.percentile = atom.value
                 last.end = atom.end
@@ -327,10 +335,11 @@ def assemble(text: str, ctx: Context) -> tuple[list[Partial], list[str]]:
         else:
             ctx.percentile = pending_pctl.value
     objs.sort(key=lambda o: o.start)
+    starts = [w.start for w in windows]
     for i, obj in enumerate(objs):
         seg_start = objs[i - 1].end if i else 0
         seg_end = objs[i + 1].start if i + 1 < len(objs) else len(text)
-        _finish(obj, text, seg_start, seg_end, windows, ctx)
+        _finish(obj, text, seg_start, seg_end, windows, starts, ctx)
     return objs, problems
 
 
@@ -367,7 +376,15 @@ def _ratio(atom: Atom) -> Partial:
     return obj
 
 
-def _finish(obj: Partial, text: str, seg_start: int, seg_end: int, windows: list[Atom], ctx: Context) -> None:
+def _finish(
+    obj: Partial,
+    text: str,
+    seg_start: int,
+    seg_end: int,
+    windows: list[Atom],
+    starts: list[int],
+    ctx: Context,
+) -> None:
     segment = text[seg_start:seg_end]
     # --- kind ---
     kind = kind_in(segment)
@@ -427,10 +444,13 @@ def _finish(obj: Partial, text: str, seg_start: int, seg_end: int, windows: list
         obj.notes.append("no target share stated")
         obj.confidence -= 0.1
     # --- window ---
-    own = [w for w in windows if seg_start <= w.start < seg_end]
-    chosen = own[0] if own else (windows[0] if len(windows) == 1 else None)
+    first = bisect.bisect_left(starts, seg_start)
+    own = windows[first] if first < len(windows) and windows[first].start < seg_end else None
+    chosen = own if own is not None else (windows[0] if len(windows) == 1 else None)
     if chosen is None and windows:
-        chosen = min(windows, key=lambda w: abs(w.start - obj.end))
+        near = bisect.bisect_left(starts, obj.end)
+        nearby = windows[max(0, near - 1) : near + 1]
+        chosen = min(nearby, key=lambda w: abs(w.start - obj.end))
     if chosen is not None and chosen.window is not None:
         obj.window = chosen.window
         obj.notes.append(

@@ -844,12 +844,9 @@ class Reader:
                 if scope.reason is None and re.search(r"\d\s*%", sentence) and not find_windows(sentence):
                     self._skip(line, sentence, "unreadable", "a percentage without a readable objective")
                 continue
-            self._statement(sentence, ctx, scope, line=line, lines=(line,), name="", service_label="")
-        # prose objectives are named after their kind and percentile
-        for i in range(len(self.result.objectives)):
-            obj = self.result.objectives[i]
-            if obj.source_line >= para.line and not obj.name.strip():
-                self.result.objectives[i] = replace(obj, name=obj.sli_kind)
+            m = _LABEL_SPLIT.match(sentence)
+            label = m.group(1).strip() if m and len(m.group(1).split()) <= 5 else ""
+            self._statement(sentence, ctx, scope, line=line, lines=(line,), name=label, service_label=label)
 
 
 _WINDOW_LABEL = dict(COLUMN_ROLES)["window"]

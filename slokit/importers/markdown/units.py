@@ -96,6 +96,9 @@ def _rate_name(noun: str | None, per: str) -> str:
 
 def read_unit(text: str, pos: int) -> Unit | None:
     """The unit starting at ``pos`` (after optional spaces), or None."""
+    ahead = text[pos : pos + 40].lstrip()[:1]
+    if not ahead or not (ahead.isalpha() or ahead in "%/"):
+        return None
     m = _PERCENT_RE.match(text, pos)
     if m:
         return Unit("%", "percent", m.end() - pos)

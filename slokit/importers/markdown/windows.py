@@ -174,7 +174,7 @@ def find_windows(text: str, *, in_window_cell: bool = False) -> list[WindowMatch
     """
     found: list[WindowMatch] = []
     for m in NUMERIC_WINDOW_RE.finditer(text):
-        before = text[: m.start()].rstrip()
+        before = text[max(0, m.start() - 40) : m.start()].rstrip()
         if before.endswith(("<", ">", "=", "≤", "≥", "~")) and not m.group("prep"):
             continue
         if (
