@@ -1,0 +1,266 @@
+"""Evaluating 1,000 SLOs from a 30-day store: time, peak memory, bytes on disk, vs a naive baseline.
+
+Setup: a spec of N Occurrences SLOs over a 30-day rolling window (half ratio indicators, half
+latency thresholds), each on its own stream, and a store holding D days of per-minute
+aggregates (valid, good, and for thresholds a log-bucket histogram) with their hour and day
+rollups. The rows are **written in bulk straight into the store's tables** (Arrow tables
+appended through the store's DuckDB connection, one day at a time, in time order as ingest
+would append them), because ingesting N × D × 1440 × E events through ``Store.ingest`` would
+take far longer than the evaluation being measured. The synthetic events are drawn with numpy:
+E events per minute per indicator (Poisson), 0.1 % errors, lognormal latencies (median 120,
+σ 0.5); good counts of threshold indicators are counted from the same values as their
+histograms, so the two agree exactly.
+
+Measured, each in a fresh child process (so peak RSS is that of opening the store and
+evaluating, not of building it):
+
+* ``evaluate_all``: all N SLOs × (SLO window + 7 burn windows) + p50…p99.9 for thresholds;
+* naive baseline: the same numbers with one store query per SLO per window (and one histogram
+  query per threshold SLO), the way a loop over SLOs calling a point function would read them.
+
+Usage: ``python benchmarks/evaluate_bench.py [--slis 1000] [--days 30] [--events 10] [--dir DIR]``
+(``--dir`` keeps the store for later runs; it is rebuilt when its parameters differ).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+import slokit
+from slokit.engine.histogram import DEFAULT_LAYOUT
+from slokit.sources.status import PERCENTILES, burn_windows, evaluate_all
+from slokit.sources.store import Store
+from slokit.spec.model import Spec
+
+AT_DAY = 20_000  # evaluation at the end of this UTC day (epoch days), 2024-10-04
+
+
+def spec_text(n: int) -> str:
+    docs = []
+    for i in range(n):
+        if i % 2 == 0:
+            sli = (
+                "ratioMetric: {counter: true, "
+                f"good: {{metricSource: {{type: slokit, spec: {{stream: s{i}, where: 'ok = true'}}}}}}, "
+                f"total: {{metricSource: {{type: slokit, spec: {{stream: s{i}}}}}}}}}"
+            )
+            objective = "{target: 0.999}"
+        else:
+            sli = f"thresholdMetric: {{metricSource: {{type: slokit, spec: {{stream: s{i}, value: ms}}}}}}"
+            objective = "{target: 0.95, op: lt, value: 300}"
+        docs.append(
+            f"""apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: slo-{i}}}
+spec:
+  service: svc-{i % 50}
+  timeWindow: [{{duration: 30d, isRolling: true}}]
+  budgetingMethod: Occurrences
+  objectives: [{objective}]
+  indicator:
+    metadata: {{name: sli-{i}}}
+    spec: {{{sli}}}
+"""
+        )
+    return "---\n".join(docs)
+
+
+def _append(con: Any, table: str, sli: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """Bulk-append rows (sli_id, '', t, a, b) to one of the store's count or histogram tables."""
+    second = ("bucket", "n") if table.startswith("hist") else ("valid", "good")
+    a_type = np.int16 if second[0] == "bucket" else np.int64
+    rows = pa.table(
+        {
+            "sli_id": sli.astype(np.int32),
+            "t": t.astype(np.int64),
+            "a": a.astype(a_type),
+            "b": b.astype(np.int64),
+        }
+    )
+    con.register("_bulk", rows)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT sli_id, '', t, a, b FROM _bulk")
+    finally:
+        con.unregister("_bulk")
+
+
+def _cells(keys: np.ndarray, counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    return uniq, np.bincount(inverse, weights=counts).astype(np.int64)
+
+
+def build_store(path: Path, spec: Spec, n: int, days: int, events: float, seed: int = 1) -> None:
+    rng = np.random.default_rng(seed)
+    lay = DEFAULT_LAYOUT
+    with Store.open(path) as store:
+        store.register(spec)
+        ids = np.array([store.sli_id(f"slo-{i}/0") for i in range(n)], np.int64)
+        threshold = np.arange(n) % 2 == 1
+        con = store._con
+        first_day = AT_DAY - days + 1
+        for day in range(first_day, AT_DAY + 1):
+            m0 = day * 1440
+            valid = rng.poisson(events, size=(n, 1440)).astype(np.int64)
+            good = valid - rng.binomial(valid, 0.001)
+            # Threshold indicators: values per event, histogram cells and exact good counts.
+            tv = valid[threshold]
+            total = int(tv.sum())
+            owner = np.repeat(np.arange(tv.size, dtype=np.int64), tv.ravel())  # (sli row, minute) flat
+            values = rng.lognormal(math.log(120.0), 0.5, total)
+            good_t = np.bincount(owner, weights=values < 300.0, minlength=tv.size).astype(np.int64)
+            good[threshold] = good_t.reshape(tv.shape)
+            index = np.clip(np.ceil(np.log(values) / lay.log_gamma), lay.min_index, lay.max_index).astype(
+                np.int64
+            )
+            code = index - lay.min_index + 1
+            key, cnt = _cells(owner * 2048 + code)
+            flat, code_u = key // 2048, key % 2048
+            t_rows = np.flatnonzero(threshold)
+            sli_h = ids[t_rows][flat // 1440]
+            minute_h = m0 + flat % 1440
+            r, c = np.nonzero(valid)
+            sli_c, minute_c = ids[r], m0 + c
+            v_c, g_c = valid[r, c], good[r, c]
+            _append(con, "counts_1m", sli_c, minute_c, v_c, g_c)
+            _append(con, "hist_1m", sli_h, minute_h, code_u, cnt)
+            for level, width in (("1h", 60), ("1d", 1440)):
+                k, vs = _cells(sli_c * 2**32 + minute_c // width, v_c.astype(np.float64))
+                _, gs = _cells(sli_c * 2**32 + minute_c // width, g_c.astype(np.float64))
+                _append(con, f"counts_{level}", k >> 32, k & (2**32 - 1), vs, gs)
+                hk, hn = _cells((sli_h * 2**32 + minute_h // width) * 2048 + code_u, cnt.astype(np.float64))
+                base = hk // 2048
+                _append(con, f"hist_{level}", base >> 32, base & (2**32 - 1), hk % 2048, hn)
+        con.execute("CHECKPOINT")
+
+
+def naive(spec: Spec, store: Store, at: int) -> int:
+    """One window_counts query per SLO per window, one histogram query per threshold SLO."""
+    queries = 0
+    t_row = at // 60
+    for slo in spec:
+        key = f"{slo.name}/0"
+        windows = [slo.time_window.duration.seconds, *burn_windows(slo)]
+        sums = []
+        for w in windows:
+            sums.append(store.window_counts([(key, (at - w) // 60, t_row)]))
+            queries += 1
+        if slo.objectives[0].op is not None:
+            (h,) = store.window_histograms([(key, (at - windows[0]) // 60, t_row)])
+            h.quantiles([q for _, q in PERCENTILES])
+            queries += 1
+    return queries
+
+
+def child(store_path: str, spec_path: str, mode: str, repeat: int) -> None:
+    spec = slokit.load(Path(spec_path))
+    at = (AT_DAY + 1) * 86400
+    times = []
+    extra: dict[str, Any] = {}
+    with Store.open(store_path, read_only=True) as store:
+        for _ in range(repeat):
+            start = time.perf_counter()
+            if mode == "fast":
+                states = evaluate_all(spec, store, at)
+                extra["with_data"] = sum(s.status != "no data" for s in states)
+                extra["p95_sample"] = next(s.percentiles["p95"] for s in states if s.percentiles)
+            else:
+                extra["queries"] = naive(spec, store, at)
+            times.append(time.perf_counter() - start)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    print(json.dumps({"times": times, "rss": rss, **extra}))
+
+
+def run_child(store: Path, spec: Path, mode: str, repeat: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            mode,
+            "--store",
+            str(store),
+            "--spec",
+            str(spec),
+            "--repeat",
+            str(repeat),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--slis", type=int, default=1000)
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--events", type=float, default=10.0, help="events per minute per indicator")
+    ap.add_argument("--dir", type=Path, default=None)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--child", choices=("fast", "naive"))
+    ap.add_argument("--store")
+    ap.add_argument("--spec")
+    args = ap.parse_args()
+    if args.child:
+        child(args.store, args.spec, args.child, args.repeat)
+        return
+    tmp = None
+    folder = args.dir
+    if folder is None:
+        tmp = tempfile.mkdtemp(prefix="slokit-eval-bench-")
+        folder = Path(tmp)
+    folder.mkdir(parents=True, exist_ok=True)
+    tag = f"{args.slis}x{args.days}d@{args.events:g}"
+    store_path, spec_path = folder / f"store-{tag}.duckdb", folder / f"spec-{args.slis}.yaml"
+    try:
+        spec_path.write_text(spec_text(args.slis))
+        spec = slokit.load(spec_path)
+        if not store_path.exists():
+            start = time.perf_counter()
+            build_store(store_path, spec, args.slis, args.days, args.events)
+            print(f"built the store in {time.perf_counter() - start:.1f} s (bulk rows, see the docstring)")
+        size = store_path.stat().st_size
+        fast = run_child(store_path, spec_path, "fast", args.repeat)
+        slow = run_child(store_path, spec_path, "naive", 1)
+        print(
+            f"{args.slis} SLOs (30-day rolling, 8 windows each, p50..p99.9 on {args.slis // 2} thresholds), "
+            f"{args.days} days of per-minute rows, {args.events:g} events/min/indicator"
+        )
+        print(f"store on disk: {size / 2**20:,.0f} MiB ({size:,} bytes)")
+        first, best = fast["times"][0], min(fast["times"])
+        print(
+            f"evaluate_all: first {first:.3f} s, best of {len(fast['times'])} {best:.3f} s (target 0.5 s); "
+            f"SLOs with data {fast['with_data']}, a p95 {fast['p95_sample']:.1f}"
+        )
+        print(f"peak RSS opening the store + evaluating: {fast['rss'] / 2**20:,.0f} MiB (target <= 2048 MiB)")
+        naive_t = slow["times"][0]
+        print(
+            f"naive baseline ({slow['queries']:,} queries): {naive_t:.3f} s, "
+            f"peak RSS {slow['rss'] / 2**20:,.0f} MiB"
+        )
+        print(f"speed-up of evaluate_all over the naive baseline: {naive_t / best:.1f}x")
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif os.environ.get("SLOKIT_BENCH_CLEAN"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

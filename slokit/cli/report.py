@@ -1,0 +1,80 @@
+"""``slokit report``: the state of every SLO at an instant, from the embedded store.
+
+This module reads flags and prints; the numbers come from :mod:`slokit.sources.status` and the
+renderings from :mod:`slokit.exporters.report`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from slokit.cli.budget import parse_instant
+from slokit.cli.output import emit, output_option
+from slokit.cli.validate import check_paths
+from slokit.errors import SlokitError, UsageError
+from slokit.exporters.report import TABLE_COLUMNS, report_json, report_markdown, table_rows
+from slokit.sources.status import evaluate_all
+from slokit.sources.store import Store
+from slokit.spec.loader import load_paths
+
+
+@click.command(
+    "report",
+    epilog="""\b
+Examples:
+  slokit report examples/mtogo --store mtogo.duckdb
+  slokit report examples/mtogo --store mtogo.duckdb --at 2026-03-01T12:00:00Z --output json
+  slokit report examples/cnc-quote --store cnc.duckdb --slo cnc-api-error-rate --output markdown
+""",
+)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--store", "store_path", required=True, type=click.Path(), help="The store file (slokit ingest)."
+)
+@click.option(
+    "--at",
+    "at_text",
+    default="now",
+    show_default=True,
+    help="Evaluation instant (ISO 8601; without an offset it is UTC), floored to the minute.",
+)
+@click.option("--slo", "slo_names", multiple=True, help="Only this SLO (repeatable).")
+@output_option("markdown")
+def report(
+    paths: tuple[str, ...], store_path: str, at_text: str, slo_names: tuple[str, ...], output: str
+) -> None:
+    """The state of every SLO: SLI, error budget, burn rates, percentiles, status and forecast.
+
+    Rolling windows end at the instant; a calendar window counts the events so far (the budget
+    of the events seen since it began, not a projection), and the output says so.
+    Exit 0 when the report was produced, 1 when the spec or the store is unusable.
+    """
+    check_paths(paths)
+    try:
+        at = parse_instant(at_text, ZoneInfo("UTC"))
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
+    spec, _ = load_paths(paths)
+    for name in slo_names:
+        if name not in spec.slos:
+            known = ", ".join(sorted(spec.slos)) or "none"
+            raise UsageError(f"--slo {name!r}: the spec has no such SLO; known SLOs: {known}")
+    if not Path(store_path).is_file():
+        raise SlokitError(
+            f"no store at {store_path}: create one with slokit ingest FILE --store {store_path}"
+        )
+    with Store.open(store_path, read_only=True) as store:
+        states = evaluate_all(spec, store, at.astimezone(UTC), list(slo_names) or None)
+    if output == "markdown":
+        sys.stdout.write(report_markdown(states))
+        return
+    data = report_json(states)
+    at_utc = datetime.fromtimestamp(math.floor(at.timestamp() / 60) * 60, UTC)
+    title = f"{len(states)} SLOs at {at_utc:%Y-%m-%d %H:%M}Z"
+    emit(data, output, TABLE_COLUMNS, title=title, rows=table_rows(states))
