@@ -9,6 +9,7 @@ on every socket operation.
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import html
 import smtplib
 import ssl
@@ -72,7 +73,9 @@ def html_body(n: Notification) -> str:
 
 
 def build_message(n: Notification, sender: str, recipients: tuple[str, ...], prefix: str) -> EmailMessage:
-    message = EmailMessage()
+    # Headers fold at 200 rather than 78 characters: the stdlib doubles a space where it folds
+    # next to an encoded word (a subject with "3×" in it), and alert subjects are rarely that long.
+    message = EmailMessage(policy=email.policy.SMTP.clone(max_line_length=200))
     message["Subject"] = subject(n, prefix)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
