@@ -115,6 +115,8 @@ class Batch:
         self._buffer: IntArray | None = None
         self._truths: dict[Predicate, tuple[BoolArray, BoolArray, str, tuple[str, ...]]] = {}
         self._values: dict[str, tuple[FloatArray, dict[str, BoolArray]]] = {}
+        #: (min, max) of a value column that numeric_values found clean, from its own check.
+        self._ranges: dict[str, tuple[float, float]] = {}
         self._codes: dict[str, tuple[IntArray, BoolArray | None, BoolArray | None]] = {}
 
     def offset(self) -> IntArray:
@@ -156,7 +158,10 @@ class Batch:
 
     def values(self, name: str) -> tuple[FloatArray, dict[str, BoolArray]]:
         if name not in self._values:
-            self._values[name] = numeric_values(self.table, name)
+            values, bad, value_range = numeric_values(self.table, name)
+            if value_range is not None:
+                self._ranges[name] = value_range
+            self._values[name] = (values, bad)
         return self._values[name]
 
     def codes(self, name: str) -> tuple[IntArray, BoolArray | None, BoolArray | None]:
@@ -165,7 +170,14 @@ class Batch:
             masks = [m for m in bad.values() if m.any()]
             if masks:
                 values = np.where(np.logical_or.reduce(masks), 1.0, values)
-            self._codes[name] = bucket_codes(values)
+                self._codes[name] = bucket_codes(values)
+            else:
+                # A clean column's range is known: when it is safely inside the layout, the
+                # bucket indices need no range check of their own.
+                lay = DEFAULT_LAYOUT
+                low, high = self._ranges.get(name, (0.0, np.inf))
+                inside = low > lay.lowest_in_range * (1 + 1e-9) and high < lay.highest_in_range * (1 - 1e-9)
+                self._codes[name] = bucket_codes(values, lay, known_inside=inside)
         return self._codes[name]
 
 
@@ -210,11 +222,14 @@ def aggregate(batch: Batch, bound: BoundSLI) -> SliRows:
     return rows
 
 
-def numeric_values(table: pa.Table, name: str) -> tuple[FloatArray, dict[str, BoolArray]]:
-    """The column as float64 and, per reason, which rows cannot be an indicator value."""
+def numeric_values(
+    table: pa.Table, name: str
+) -> tuple[FloatArray, dict[str, BoolArray], tuple[float, float] | None]:
+    """The column as float64, per reason which rows cannot be an indicator value, and the
+    column's (min, max) when every value is usable (then the reasons are empty)."""
     n = table.num_rows
     if name not in table.column_names:
-        return np.full(n, np.nan), {MISSING_FIELDS: np.ones(n, np.bool_)}
+        return np.full(n, np.nan), {MISSING_FIELDS: np.ones(n, np.bool_)}, None
     column = table.column(name)
     kind = column.type
     missing = (
@@ -225,8 +240,10 @@ def numeric_values(table: pa.Table, name: str) -> tuple[FloatArray, dict[str, Bo
     not_number = np.zeros(n, np.bool_)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
         values = np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
-        if not column.null_count and n and _all_usable(values) and not not_numbers(table, name):
-            return values, {}
+        if not column.null_count and n and not not_numbers(table, name):
+            value_range = _usable_range(values)
+            if value_range is not None:
+                return values, {}, value_range  # the usual column: nothing to report, no masks
         coerced = not_numbers(table, name)
         if coerced:
             not_number[coerced] = True
@@ -246,19 +263,24 @@ def numeric_values(table: pa.Table, name: str) -> tuple[FloatArray, dict[str, Bo
         infinite = np.isinf(values)
         negative = values < 0
     negative &= ~infinite
-    return values, {
+    reasons = {
         MISSING_FIELDS: missing,
         NOT_A_NUMBER: not_number,
         NAN_VALUE: nan,
         INFINITE_VALUE: infinite,
         NEGATIVE_VALUE: negative,
     }
+    return values, reasons, None
 
 
-def _all_usable(values: FloatArray) -> bool:
-    """No NaN, infinite or negative value, in two reductions (NaN makes ``min`` NaN)."""
+def _usable_range(values: FloatArray) -> tuple[float, float] | None:
+    """(min, max) when no value is NaN, infinite or negative, in two reductions (NaN makes
+    ``min`` NaN); None otherwise."""
     low = float(values.min())
-    return low >= 0.0 and float(values.max()) < np.inf
+    if not low >= 0.0:
+        return None
+    high = float(values.max())
+    return (low, high) if high < np.inf else None
 
 
 def _text_numbers(column: pa.ChunkedArray) -> tuple[FloatArray, BoolArray]:
@@ -319,7 +341,7 @@ def _counts(key: str, batch: Batch, valid: BoolArray, good: BoolArray) -> SliRow
 
 
 def bucket_codes(
-    values: FloatArray, layout: Layout = DEFAULT_LAYOUT
+    values: FloatArray, layout: Layout = DEFAULT_LAYOUT, *, known_inside: bool = False
 ) -> tuple[IntArray, BoolArray | None, BoolArray | None]:
     """Histogram column of each (finite, non-negative) value: 0 is the zero bucket, ``1 +
     (i - layout.min_index)`` bucket ``i = ceil(log_gamma(v))``, clamped into the layout's range.
@@ -327,15 +349,18 @@ def bucket_codes(
     Returns the codes and which values were clamped low (underflow) and high (overflow), None
     when none were; the binning is the one
     :meth:`slokit.engine.histogram.LogHistogram.add_values` uses (a test checks that merged
-    rows equal the engine's histogram of the same values).
+    rows equal the engine's histogram of the same values). ``known_inside`` says the caller
+    has checked that every value lies strictly inside the layout's range.
     """
     with np.errstate(divide="ignore"):
         index = np.log(values)
     index *= 1.0 / layout.log_gamma
     np.ceil(index, out=index)
-    lowest = float(index.min()) if index.size else 0.0
-    highest = float(index.max()) if index.size else 0.0
     zero = under = over = None
+    if known_inside or not index.size:
+        lowest, highest = float(layout.min_index), float(layout.max_index)
+    else:
+        lowest, highest = float(index.min()), float(index.max())
     if lowest < layout.min_index:
         zero = index <= layout.zero_index
         under = (index < layout.min_index) & ~zero

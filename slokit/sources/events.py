@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -50,20 +49,44 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-@dataclass(frozen=True, slots=True)
 class Timestamps:
-    """Event times of one batch: seconds since the epoch, minute rows and a reason code.
+    """Event times of one batch: minute rows, a reason code, and seconds since the epoch.
 
     ``minute`` is the row of :func:`slokit.engine.series.minute_of` (``(60·m, 60·m + 60]``),
     computed in exact integer arithmetic for integer and Arrow timestamp columns. ``reason``
     is 0 for a usable timestamp, otherwise ``REASON_CODE[MISSING_TIMESTAMP]`` or
     ``REASON_CODE[BAD_TIMESTAMP]``; unusable rows have NaN seconds and minute row 0.
+    ``latest`` is the largest usable timestamp in seconds (-inf when there is none); the
+    float ``seconds`` of an integer column are only computed when asked for, since the usual
+    batch needs nothing but ``latest`` to check for events in the future.
     """
 
-    field: str | None
-    seconds: FloatArray
-    minute: IntArray
-    reason: npt.NDArray[np.int8]
+    __slots__ = ("_raw", "_scale", "_seconds", "field", "latest", "minute", "reason")
+
+    def __init__(
+        self,
+        field: str | None,
+        minute: IntArray,
+        reason: npt.NDArray[np.int8],
+        latest: float,
+        seconds: FloatArray | None = None,
+        raw: IntArray | None = None,
+        scale: float = 1.0,
+    ) -> None:
+        self.field = field
+        self.minute = minute
+        self.reason = reason
+        self.latest = latest
+        self._seconds = seconds
+        self._raw = raw
+        self._scale = scale
+
+    @property
+    def seconds(self) -> FloatArray:
+        if self._seconds is None:
+            assert self._raw is not None
+            self._seconds = self._raw / self._scale
+        return self._seconds
 
 
 def to_table(batch: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]) -> pa.Table:
@@ -162,49 +185,50 @@ def timestamp_field(table: pa.Table) -> str | None:
 
 
 def timestamps(table: pa.Table) -> Timestamps:
-    """Seconds since the epoch and minute rows for every row, with a reason for unusable ones."""
+    """Minute rows for every row, with a reason for unusable ones (see :class:`Timestamps`)."""
     n = table.num_rows
     name = timestamp_field(table)
     if name is None:
         missing = np.full(n, REASON_CODE[MISSING_TIMESTAMP], np.int8)
-        return Timestamps(None, np.full(n, np.nan), np.zeros(n, np.int64), missing)
+        return Timestamps(None, np.zeros(n, np.int64), missing, -math.inf, np.full(n, np.nan))
     column = table.column(name)
-    exact = _integer_minutes(column)
+    exact = _integer_minutes(name, column)
     if exact is not None:
-        seconds, minute = exact
-    else:
-        seconds = _seconds(column)
-        minute = minutes(seconds)
+        return exact
+    seconds = _seconds(column)
     reason = np.zeros(n, np.int8)
+    usable = np.isfinite(seconds)
+    reason[~usable] = REASON_CODE[BAD_TIMESTAMP]
     if column.null_count:
-        reason[~np.isfinite(seconds)] = REASON_CODE[BAD_TIMESTAMP]
         reason[_null_mask(column)] = REASON_CODE[MISSING_TIMESTAMP]
-    elif exact is None:
-        reason[~np.isfinite(seconds)] = REASON_CODE[BAD_TIMESTAMP]
-    return Timestamps(name, seconds, minute, reason)
+    latest = float(np.max(seconds, where=usable, initial=-math.inf))
+    return Timestamps(name, minutes(seconds), reason, latest, seconds)
 
 
-def _integer_minutes(column: pa.ChunkedArray) -> tuple[FloatArray, IntArray] | None:
-    """Seconds and exact minute rows of a null-free integer or timestamp column (else None)."""
+def _integer_minutes(name: str, column: pa.ChunkedArray) -> Timestamps | None:
+    """Exact minute rows of a null-free integer or timestamp column (else None)."""
     if column.null_count or len(column) == 0:
         return None
     kind = column.type
+    reason = np.zeros(len(column), np.int8)
     if pa.types.is_timestamp(kind):
         per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[kind.unit]
         raw = np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
-        return raw / per_second, (raw - 1) // (60 * per_second)
+        minute = (raw - 1) // (60 * per_second)
+        return Timestamps(name, minute, reason, int(raw.max()) / per_second, raw=raw, scale=per_second)
     if not pa.types.is_integer(kind):
         return None
     raw = np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
     threshold = int(EPOCH_MS_THRESHOLD)
-    if int(raw.max()) < threshold and int(raw.min()) > -threshold:  # all seconds: two reductions
+    top, bottom = int(raw.max()), int(raw.min())
+    if top < threshold and bottom > -threshold:  # all seconds: two reductions
         minute = np.subtract(raw, 1)
         np.floor_divide(minute, 60, out=minute)
-        return raw.astype(np.float64), minute
+        return Timestamps(name, minute, reason, float(top), raw=raw)
     is_ms = (raw >= threshold) | (raw <= -threshold)
     seconds = np.where(is_ms, raw / 1000.0, raw.astype(np.float64))
     minute = np.where(is_ms, (raw - 1) // 60_000, (raw - 1) // 60)
-    return seconds, minute
+    return Timestamps(name, minute, reason, float(seconds.max()), seconds)
 
 
 def _null_mask(column: pa.ChunkedArray) -> BoolArray:

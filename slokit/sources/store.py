@@ -436,37 +436,38 @@ class Store:
         valid = np.concatenate([r.valid for r in live])
         good = np.concatenate([r.good for r in live])
         hist_rows = [r for r in live if r.hist_minute.size]
-        for level, width in LEVELS:
-            if width == 1:
-                self._insert_counts(level, sli, t, valid, good)
-            else:
-                self._insert_counts(level, *_rollup_counts(sli, t // width, valid, good))
+        self._insert("counts", {"sli_id": sli, "t": t, "valid": valid, "good": good}, "sum(valid), sum(good)")
         if hist_rows:
-            hs = np.concatenate(
-                [np.full(r.hist_minute.size, self._ids[r.sli_key], np.int32) for r in hist_rows]
-            )
-            ht = np.concatenate([r.hist_minute for r in hist_rows])
-            hb = np.concatenate([r.hist_bucket for r in hist_rows])
-            hn = np.concatenate([r.hist_count for r in hist_rows])
+            hist = {
+                "sli_id": np.concatenate(
+                    [np.full(r.hist_minute.size, self._ids[r.sli_key], np.int32) for r in hist_rows]
+                ),
+                "t": np.concatenate([r.hist_minute for r in hist_rows]),
+                "bucket": np.concatenate([r.hist_bucket for r in hist_rows]).astype(np.int16),
+                "n": np.concatenate([r.hist_count for r in hist_rows]),
+            }
+            self._insert("hist", hist, "bucket, sum(n)")
+
+    def _insert(self, family: str, columns: dict[str, Any], sums: str) -> None:
+        """Minute rows as given; hour and day rows summed by DuckDB from the same Arrow table.
+
+        (DuckDB's ``//`` truncates toward zero; the expression floors, as the minute rows do.)
+        """
+        value_cols = "valid, good" if family == "counts" else "bucket, n"
+        group = "sli_id, t_" + (", bucket" if family == "hist" else "")
+        self._con.register("_rows", pa.table(columns))
+        try:
             for level, width in LEVELS:
                 if width == 1:
-                    self._insert_hist(level, hs, ht, hb, hn)
+                    self._con.execute(
+                        f"INSERT INTO {family}_{level} SELECT sli_id, '', t, {value_cols} FROM _rows"
+                    )
                 else:
-                    self._insert_hist(level, *_rollup_hist(hs, ht // width, hb, hn))
-
-    def _insert_counts(self, level: str, sli: Any, t: Any, valid: Any, good: Any) -> None:
-        rows = pa.table({"sli_id": sli, "t": t, "valid": valid, "good": good})
-        self._con.register("_rows", rows)
-        try:
-            self._con.execute(f"INSERT INTO counts_{level} SELECT sli_id, '', t, valid, good FROM _rows")
-        finally:
-            self._con.unregister("_rows")
-
-    def _insert_hist(self, level: str, sli: Any, t: Any, bucket: Any, n: Any) -> None:
-        rows = pa.table({"sli_id": sli, "t": t, "bucket": np.asarray(bucket, np.int16), "n": n})
-        self._con.register("_rows", rows)
-        try:
-            self._con.execute(f"INSERT INTO hist_{level} SELECT sli_id, '', t, bucket, n FROM _rows")
+                    self._con.execute(
+                        f"INSERT INTO {family}_{level} SELECT sli_id, '', t_, {sums} FROM "
+                        f"(SELECT *, (t - ((t % {width}) + {width}) % {width}) // {width} AS t_ FROM _rows) "
+                        f"GROUP BY {group}"
+                    )
         finally:
             self._con.unregister("_rows")
 
@@ -728,7 +729,7 @@ def _admit(
     clean = not code.any()
     limit = now_s + FUTURE_TOLERANCE_SECONDS
     with np.errstate(invalid="ignore"):
-        if not clean or np.nanmax(ts.seconds, initial=-np.inf) > limit:
+        if not clean or ts.latest > limit:
             code = code.copy()
             code[(code == 0) & (ts.seconds > limit)] = REASON_CODE[IN_FUTURE]
             clean = False
@@ -749,24 +750,6 @@ def _admit(
             code = code.copy() if clean else code
             code[(code == 0) & (minute < oldest_allowed)] = REASON_CODE[TOO_LATE]
     return code, newest
-
-
-def _rollup_counts(sli: Any, t: IntArray, valid: IntArray, good: IntArray) -> tuple[Any, ...]:
-    key = sli.astype(np.int64) * (1 << 40) + (t - t.min())
-    uniq, inverse = np.unique(key, return_inverse=True)
-    v = np.bincount(inverse, weights=valid).astype(np.int64)
-    g = np.bincount(inverse, weights=good).astype(np.int64)
-    return (uniq >> 40).astype(np.int32), (uniq & ((1 << 40) - 1)) + t.min(), v, g
-
-
-def _rollup_hist(sli: Any, t: IntArray, bucket: IntArray, n: IntArray) -> tuple[Any, ...]:
-    t0 = t.min()
-    key = (sli.astype(np.int64) * (1 << 24) + (t - t0)) * 2048 + (bucket + 2)
-    uniq, inverse = np.unique(key, return_inverse=True)
-    total = np.bincount(inverse, weights=n).astype(np.int64)
-    b = uniq % 2048 - 2
-    rest = uniq // 2048
-    return (rest >> 24).astype(np.int32), (rest & ((1 << 24) - 1)) + t0, b, total
 
 
 def _seconds(now: float | datetime) -> float:
