@@ -702,6 +702,9 @@ class History:
     #: Per objective (index order): SLI and remaining budget.
     objective_sli: Floats
     objective_remaining: Floats
+    #: Percentile label -> series of the objective shown at each instant (with ``percentiles=True``
+    #: and a threshold indicator; empty otherwise).
+    percentiles: Mapping[str, Floats] = field(default_factory=dict)
 
     @property
     def status_names(self) -> list[str]:
@@ -715,11 +718,16 @@ def history(
     start: datetime | float,
     end: datetime | float,
     step: int | timedelta,
+    *,
+    percentiles: bool = False,
 ) -> History:
     """The SLO's state at ``start``, ``start + step``, … ≤ ``end`` (whole minutes), vectorized.
 
     One :meth:`~slokit.sources.store.Store.minute_matrix` read covers every window of every
-    instant; window sums are prefix-sum differences.
+    instant; window sums are prefix-sum differences. With ``percentiles``, one more batched
+    :meth:`~slokit.sources.store.Store.window_histograms` call reads the window histogram of
+    every instant (from rollups; a dense per-minute histogram matrix of a 30-day window would
+    be hundreds of MB per indicator).
     """
     s = spec.slo(slo)
     step_s = int(step.total_seconds()) if isinstance(step, timedelta) else int(step)
@@ -775,6 +783,7 @@ def history(
         weights = np.array([o.composite_weight or 1.0 for o in s.objectives])
         sli, consumed = composite(sli_o, weights), composite(cons_o, weights)
         burn = composite(burn_o, weights)
+        pick = np.zeros(n, np.int64)
     else:
         # The objective with the least remaining budget at each instant (no data counts last).
         key = np.where(np.isnan(cons_o), -np.inf, cons_o)
@@ -782,6 +791,16 @@ def history(
         cols = np.arange(n)
         sli, consumed = sli_o[pick, cols], cons_o[pick, cols]
         burn = burn_o[pick, :, cols].T
+    pct_series: dict[str, Floats] = {}
+    thresholds = [
+        (i, tg.key)
+        for i, tg in enumerate(targets)
+        if tg.key is not None and tg.bound is not None and tg.bound.kind == "threshold"
+    ]
+    if percentiles and thresholds and not s.is_composite:
+        qs = _history_percentiles(store, thresholds, len(targets), first_rows, t_rows, runs)
+        picked = qs[pick, np.arange(n)]  # (n, Q): the shown objective at each instant
+        pct_series = {label: picked[:, j] for j, (label, _) in enumerate(PERCENTILES)}
     remaining = 1.0 - consumed
     status = eb.status(remaining, burn[windows.index(STATUS_WINDOW)])
     forecast = eb.exhaustion_seconds(
@@ -807,4 +826,33 @@ def history(
         forecast=forecast,
         objective_sli=sli_o,
         objective_remaining=1.0 - cons_o,
+        percentiles=pct_series,
     )
+
+
+def _history_percentiles(
+    store: Store,
+    thresholds: Sequence[tuple[int, str]],
+    n_objectives: int,
+    first_rows: Ints,
+    t_rows: Ints,
+    runs: Sequence[tuple[int, int]],
+) -> Floats:
+    """Percentiles ``(objectives, instants, len(PERCENTILES))`` of each instant's SLO window."""
+    n = t_rows.size
+    width = DEFAULT_LAYOUT.n_buckets + 1
+    dense = np.zeros((n_objectives, n, width), np.int64)
+    requests: list[tuple[str, int, int]] = []
+    owners: list[tuple[int, int]] = []
+    for obj, key in thresholds:
+        for i in range(n):
+            for lo, hi in kept_runs(int(first_rows[i]), int(t_rows[i]), runs):
+                requests.append((key, lo, hi))
+                owners.append((obj, i))
+    for (obj, i), h in zip(owners, store.window_histograms(requests), strict=True):
+        dense[obj, i, 0] += h.zero
+        dense[obj, i, 1:] += h.counts
+    qs = quantiles_of_rows(
+        dense.reshape(-1, width), [q for _, q in PERCENTILES], DEFAULT_LAYOUT, has_zero_column=True
+    )
+    return qs.reshape(n_objectives, n, len(PERCENTILES))

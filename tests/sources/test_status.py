@@ -427,7 +427,7 @@ def test_history_equals_point_evaluations(spec: Spec, store_factory: Any) -> Non
     store = store_factory(events)
     start, end = BASE + 86400, BASE + 86400 + 6 * 3600
     for name in ("avail", "monthly", "uptime", "mean-ratio", "journey", "latency", "quiet"):
-        series = history(spec, store, name, start, end, 1800)
+        series = history(spec, store, name, start, end, 1800, percentiles=True)
         assert series.at.tolist() == list(range(start, end + 1, 1800))
         for i, t in enumerate(series.at.tolist()):
             (point,) = evaluate_all(spec, store, t, [name])
@@ -436,6 +436,9 @@ def test_history_equals_point_evaluations(spec: Spec, store_factory: Any) -> Non
             for label, values in series.burn_rates.items():
                 assert close(_none(values[i]), point.burn_rates[label]), (name, t, label)
             assert series.status_names[i] == point.status
+            assert set(series.percentiles) == (set(point.percentiles) if name == "latency" else set())
+            for label, values in series.percentiles.items():
+                assert close(_none(values[i]), point.percentiles[label]), (name, t, label)
             want = None if point.forecast is None else point.forecast.timestamp()
             assert close(_none(series.forecast[i]), want, 1e-9), (name, t)
 
