@@ -585,3 +585,36 @@ def test_settings_file_that_does_not_parse(tmp_path: Path) -> None:
         load_settings(path)
     with pytest.raises(SlokitError, match="cannot read notification settings"):
         load_settings(tmp_path / "missing.yaml")
+
+
+# --- the value types ---
+
+
+def test_notification_rejects_naive_times_and_unknown_states() -> None:
+    with pytest.raises(ValueError, match="starts_at must be timezone-aware"):
+        firing(starts_at=datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match="state must be 'firing' or 'resolved'"):
+        firing(state="pending")
+    with pytest.raises(ValueError, match="non-empty alert_id"):
+        firing(alert_id="")
+
+
+def test_times_are_sent_in_utc() -> None:
+    from zoneinfo import ZoneInfo
+
+    local = datetime(2026, 11, 20, 9, 30, 0, 250000, tzinfo=ZoneInfo("Europe/Copenhagen"))
+    assert firing(starts_at=local).to_dict()["starts_at"] == "2026-11-20T08:30:00.250000Z"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"attempts": 0}, "attempts must be at least 1"),
+        ({"timeout": 0.0}, "timeout must be a positive number"),
+        ({"backoff": float("nan")}, "backoff must be a positive number"),
+        ({"jitter": 1.5}, "jitter is a fraction"),
+    ],
+)
+def test_retry_policy_rejects_nonsense(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RetryPolicy(**changes)

@@ -68,7 +68,11 @@ class Inbox:
         raw = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
-        self.mails.append((envelope, message, session.ssl is not None))
+        transport = server.transport
+        over_tls = session.ssl is not None or (
+            transport is not None and transport.get_extra_info("ssl_object") is not None
+        )
+        self.mails.append((envelope, message, over_tls))
         return "250 OK"
 
 
@@ -207,6 +211,17 @@ def test_starttls_with_a_trusted_self_signed_certificate(
     assert untrusted.error.startswith(
         f"TLS with SMTP server 127.0.0.1:{port} failed: CERTIFICATE_VERIFY_FAILED"
     )
+
+
+def test_implicit_tls(smtp_server: Any, certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox, port = smtp_server(ssl_context=context)
+    [result] = dispatch(NOTE, [_notifier(port, security="ssl", ca_file=str(cert))], POLICY)
+    assert result.delivered, result.error
+    [(_, message, over_tls)] = inbox.mails
+    assert over_tls and message["X-Slokit-State"] == "firing"
 
 
 def test_server_without_starttls(smtp_server: Any) -> None:
