@@ -100,9 +100,9 @@ class Batch:
         self.events = EventBatch(table)
         self.minute = minute
         self.accepted = accepted
-        self.all_accepted = bool(accepted.all())
-        self.any = self.all_accepted or bool(accepted.any())
-        if self.all_accepted and minute.size:
+        self.any = bool(accepted.any())
+        self.all_accepted = self.any and bool(accepted.all())
+        if self.all_accepted:
             lo, hi = int(minute.min()), int(minute.max())
         elif self.any:
             lo = int(np.min(minute, where=accepted, initial=np.iinfo(np.int64).max))
@@ -248,14 +248,13 @@ def numeric_values(
         if coerced:
             not_number[coerced] = True
             missing[coerced] = False
-    elif pa.types.is_boolean(kind) or pa.types.is_null(kind):
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_dictionary(kind):
+        text = column if pa.types.is_string(kind) else column.cast(pa.string())
+        values, not_number = _text_numbers(text)
+        not_number &= ~missing
+    else:  # booleans, lists, records, bytes: no value of these is a number
         values = np.full(n, np.nan)
         not_number = ~missing
-    else:
-        values, not_number = _text_numbers(
-            column.cast(pa.string()) if not pa.types.is_string(kind) else column
-        )
-        not_number &= ~missing
     if column.null_count:
         values = np.where(missing, 0.0, values)
     with np.errstate(invalid="ignore"):

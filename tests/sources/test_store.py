@@ -307,3 +307,19 @@ def test_acknowledged_batch_survives_a_crash(tmp_path: Path) -> None:
     store = Store.open(path, clock=lambda: NOW)
     assert window(store, "avail/0", *ALL) == (500, 400)
     assert store.ingest("api", [ev(NOW, status=200)], spec=basic_spec(), batch_id="acked").duplicate
+
+
+def test_odd_values_are_reported_not_raised(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "s.duckdb", clock=lambda: NOW)
+    spec = basic_spec()
+    assert store.ingest("api", [], spec=spec).accepted == 0
+    lists = store.ingest("api", [ev(NOW, status=True, latency_ms=[1, 2])], spec=spec)
+    assert dict(lists.per_sli["lat/0"].invalid) == {"non_numeric": 1}
+    assert dict(lists.per_sli["avail/0"].invalid) == {"type_mismatch": 1}
+    assert lists.per_sli["avail/0"].warnings  # says which field had which type
+    mixed = store.ingest(
+        "api", [ev(NOW, status=200, latency_ms="abc"), ev(NOW, status="200", latency_ms="12")], spec=spec
+    )
+    assert (mixed.per_sli["avail/0"].valid, mixed.per_sli["avail/0"].good) == (2, 2)
+    assert (mixed.per_sli["lat/0"].valid, dict(mixed.per_sli["lat/0"].invalid)) == (1, {"non_numeric": 1})
+    assert store.ingest("api", [{"ts": [1], "status": 200}], spec=spec).rejected == {"bad_timestamp": 1}
