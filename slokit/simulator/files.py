@@ -131,16 +131,19 @@ def _writer(fmt: Format, path: Path, schema: pa.Schema) -> _Writer:
 def jsonl_bytes(table: pa.Table) -> bytes:
     """The table as JSON Lines, built with Arrow kernels (no Python loop per event).
 
-    Null fields are left out of their line, which is what a missing field means to a predicate.
+    Null fields are left out of their line, which is what a missing field means to a predicate;
+    so are NaN and infinite numbers, which JSON cannot write.
     """
     members = []
     for name, column in zip(table.column_names, table.columns, strict=True):
         key = json.dumps(name) + ":"
         kind = column.type
         if pa.types.is_string(kind):
-            escaped = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"), '"', '\\"')
-            members.append(pc.binary_join_element_wise(key + '"', escaped, '"', ""))
-        elif pa.types.is_boolean(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind):
+            members.append(pc.binary_join_element_wise(key, _json_strings(column), ""))
+        elif pa.types.is_floating(kind):
+            finite = pc.if_else(pc.is_finite(column), column, pa.scalar(None, kind))  # JSON has no NaN
+            members.append(pc.binary_join_element_wise(key, pc.cast(finite, pa.string()), ""))
+        elif pa.types.is_boolean(kind) or pa.types.is_integer(kind):
             members.append(pc.binary_join_element_wise(key, pc.cast(column, pa.string()), ""))
         else:
             raise TypeError(f"cannot write a {kind} column as JSON")
@@ -148,6 +151,18 @@ def jsonl_bytes(table: pa.Table) -> bytes:
     lines = pc.binary_join_element_wise("{", body, "}\n", "")
     array = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
     return _string_bytes(array)
+
+
+def _json_strings(column: Any) -> Any:
+    """Text values as JSON string literals: Arrow kernels for the usual case, ``json.dumps`` for
+    values holding control characters (which JSON requires as escapes)."""
+    if pc.any(pc.match_substring_regex(column, "[\\x00-\\x1f]")).as_py():
+        values = column.to_pylist()
+        return pa.array(
+            [None if v is None else json.dumps(v, ensure_ascii=False) for v in values], pa.string()
+        )
+    escaped = pc.replace_substring(pc.replace_substring(column, "\\", "\\\\"), '"', '\\"')
+    return pc.binary_join_element_wise('"', escaped, '"', "")
 
 
 def _string_bytes(array: pa.Array) -> bytes:
