@@ -13,6 +13,7 @@ import asyncio
 import logging
 import random
 import time
+import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -155,7 +156,10 @@ async def _one_attempt(
     except TimeoutError:
         return DeliveryError(f"no answer within {deadline:g} s", retryable=True)
     except Exception as exc:  # a notifier bug must not take the other targets down
-        log.exception("notifier %s crashed", notifier.name)
+        # The traceback's frames help find the bug; its message may hold a secret, so redact it.
+        frames = redact("".join(traceback.format_tb(exc.__traceback__)), notifier.secrets())
+        message = redact(f"{type(exc).__name__}: {exc}", notifier.secrets())
+        log.error("notifier %s crashed: %s\n%s", notifier.name, message, frames)
         return DeliveryError(
             f"internal error in the {notifier.kind} notifier: {type(exc).__name__}", retryable=False
         )

@@ -352,7 +352,10 @@ class _Reader:
         except (httpx.InvalidURL, ValueError):
             parsed = None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
-            shown = "the URL in " + str(self.config["url_env"]) if secret or has_env else repr(value)
+            if has_env:
+                shown = f"the URL in {self.config['url_env']}"
+            else:
+                shown = "the url" if secret else repr(value)
             self.error(key, f"{shown} is not an http:// or https:// URL with a host")
             return None
         return value

@@ -243,13 +243,13 @@ class CrashingNotifier:
     retry = None
 
     def secrets(self) -> tuple[str, ...]:
-        return ()
+        return ("CRASHSECRET",)
 
     async def send(self, notification: Notification, session: Session) -> Receipt:
-        raise RuntimeError("bug")
+        raise RuntimeError("bug while holding CRASHSECRET")
 
 
-def test_a_crashing_notifier_is_a_failed_record(serve: Any) -> None:
+def test_a_crashing_notifier_is_a_failed_record(serve: Any, caplog: pytest.LogCaptureFixture) -> None:
     good = serve()
     results = dispatch(NOTE, [CrashingNotifier(), WebhookNotifier("ok", good.url)], QUICK)
     assert results[0].status == "failed" and results[0].attempt_count == 1
@@ -257,6 +257,8 @@ def test_a_crashing_notifier_is_a_failed_record(serve: Any) -> None:
         "internal error in the webhook notifier: RuntimeError (not retried: trying again would not help)"
     )
     assert results[1].delivered
+    assert "notifier buggy crashed: RuntimeError: bug while holding [redacted]" in caplog.text
+    assert "in send" in caplog.text and "CRASHSECRET" not in caplog.text
 
 
 def test_secrets_never_reach_errors_or_logs(serve: Any, caplog: pytest.LogCaptureFixture) -> None:

@@ -578,6 +578,16 @@ def test_bad_target_settings() -> None:
     assert "targets.mail.port: port must be a number from 1 to 65535, got 70000" in text
 
 
+def test_slack_url_problems_do_not_show_the_url() -> None:
+    text = _problems(["team-chat"], {"targets": {"team-chat": {"url": "ftp://hooks/SECRETPATH"}}}, {})
+    assert "targets.team-chat.url: the url is not an http:// or https:// URL with a host" in text
+    text = _problems(
+        ["team-chat"], {"targets": {"team-chat": {"url_env": "HOOK"}}}, {"HOOK": "nonsense SECRET"}
+    )
+    assert "targets.team-chat.url_env: the URL in HOOK is not an http:// or https:// URL with a host" in text
+    assert "SECRET" not in text
+
+
 def test_settings_file_that_does_not_parse(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("notifications: [unclosed\n", encoding="utf-8")
