@@ -359,6 +359,17 @@ def test_alertmanager_postable_alert(receiver: Receiver) -> None:
     assert alert["startsAt"] == "2026-11-20T08:30:00Z"
     assert "endsAt" not in alert
     assert alert["generatorURL"] == "https://slokit.example.com/slo/checkout-availability"
+    assert alert["annotations"]["SLO"] == "https://slokit.example.com/slo/checkout-availability"
+
+
+def test_alertmanager_links_never_overwrite_annotations(receiver: Receiver) -> None:
+    links = (Link("https://a.example.com", "summary"), Link("https://b.example.com"))
+    dispatch(firing(links=links), [AlertmanagerNotifier("am", receiver.url)], FAST)
+    annotations = receiver.requests[0].json()[0]["annotations"]
+    assert annotations["summary"] == firing().summary
+    assert (
+        annotations["link_0"] == "https://a.example.com" and annotations["link_1"] == "https://b.example.com"
+    )
 
 
 def test_alertmanager_resolved_has_end_in_the_past(receiver: Receiver) -> None:

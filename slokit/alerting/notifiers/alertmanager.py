@@ -71,7 +71,8 @@ def render(
     if n.budget_remaining is not None:
         annotations["budget_remaining"] = format_rate(n.budget_remaining)
     for index, link in enumerate(n.links):
-        annotations[label_name(link.text) if link.text else f"link_{index}"] = link.href
+        name = label_name(link.text) if link.text else ""
+        annotations[name if name and name not in annotations else f"link_{index}"] = link.href
     alert: dict[str, Any] = {
         # Alertmanager treats an empty label value as an absent label; drop them up front.
         "labels": {k: v for k, v in labels.items() if v != ""},
