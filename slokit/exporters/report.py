@@ -65,6 +65,7 @@ def _slo_json(s: SLOState) -> dict[str, Any]:
         "percentiles": {k: _num(v) for k, v in s.percentiles.items()},
         "forecast": _iso(s.forecast),
         "coverage": s.coverage,
+        "coverage_kind": s.coverage_kind,
         "notes": list(s.notes),
         "objectives": [
             {
@@ -89,6 +90,7 @@ def _slo_json(s: SLOState) -> dict[str, Any]:
                 "burn_rates": {k: _num(v) for k, v in o.burn_rates.items()},
                 "percentiles": {k: _num(v) for k, v in o.percentiles.items()},
                 "coverage": o.coverage,
+                "coverage_kind": o.coverage_kind,
                 "note": o.note,
             }
             for o in s.objectives
@@ -217,7 +219,7 @@ def report_markdown(states: Sequence[SLOState]) -> str:
         lines += ["", "## Calendar windows", ""]
         for s in calendar:
             lines.append(f"- **{s.slo}** ({s.window}): {s.budget_basis}.")
-    noted = [s for s in states if s.notes or "complete" not in s.coverage]
+    noted = [s for s in states if s.notes or s.coverage_kind in ("live", "raw_archive")]
     if noted:
         lines += ["", "## Data coverage and notes", ""]
         for s in noted:
@@ -254,6 +256,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "percentiles": ("object",),
     "forecast": ("string", "null"),
     "coverage": ("string",),
+    "coverage_kind": ("string", "null"),
     "notes": ("array",),
     "objectives": ("array",),
 }
@@ -280,6 +283,7 @@ OBJECTIVE_FIELDS: dict[str, tuple[str, ...]] = {
     "burn_rates": ("object",),
     "percentiles": ("object",),
     "coverage": ("string", "null"),
+    "coverage_kind": ("string", "null"),
     "note": ("string", "null"),
 }
 STATUSES = ("ok", "burning", "exhausted", "no data")

@@ -66,7 +66,7 @@ from slokit.engine.series import MinuteCounts, rows_between
 from slokit.engine.sli import SliceCounts, SliceSeries, composite, occurrences
 from slokit.engine.windows import Window, to_utc, wall_to_instant, window_at, window_bounds_many
 from slokit.sources.bound import BoundSLI, bind_objective
-from slokit.sources.store import Store
+from slokit.sources.store import COMPLETE, LIVE, RAW_ARCHIVE, Store
 from slokit.spec.model import SLO, Correction, Objective, Spec
 
 Floats = NDArray[np.float64]
@@ -200,6 +200,7 @@ class _Target:
     bound: BoundSLI | None
     note: str | None
     coverage: str | None
+    coverage_kind: str | None
 
     @property
     def key(self) -> str | None:
@@ -227,6 +228,7 @@ def _targets(spec: Spec, store: Store, slos: Sequence[SLO]) -> dict[str, list[_T
             bound = bind_objective(slo, i, objective)
             note: str | None = None
             cov: str | None = None
+            kind: str | None = None
             if bound is None:
                 note = (
                     "not measured by the embedded store: its indicator does not read `type: slokit` sources"
@@ -239,8 +241,10 @@ def _targets(spec: Spec, store: Store, slos: Sequence[SLO]) -> dict[str, list[_T
                     "ingest with this spec to start counting the new one"
                 )
             else:
-                cov = coverage[bound.sli_key].describe() if bound.sli_key in coverage else None
-            items.append(_Target(slo, i, objective, bound, note, cov))
+                found = coverage.get(bound.sli_key)
+                if found is not None:
+                    cov, kind = found.describe(), found.coverage
+            items.append(_Target(slo, i, objective, bound, note, cov, kind))
         out[slo.name] = items
     return out
 
@@ -326,6 +330,8 @@ class ObjectiveState:
     percentiles: Mapping[str, float | None]
     status: str
     coverage: str | None
+    #: The store's coverage code: ``complete``, ``raw_archive`` or ``live`` (None: not measured).
+    coverage_kind: str | None
     note: str | None
 
 
@@ -358,6 +364,9 @@ class SLOState:
     status: str
     forecast: datetime | None
     coverage: str
+    #: ``live`` if any objective counts only from some time onward, else ``raw_archive`` if any
+    #: was rebuilt from the archive, else ``complete``; None when nothing is measured.
+    coverage_kind: str | None
     objectives: tuple[ObjectiveState, ...]
     notes: tuple[str, ...] = field(default=())
 
@@ -603,6 +612,7 @@ def _state(
                 percentiles=pct,
                 status=status,
                 coverage=tg.coverage,
+                coverage_kind=tg.coverage_kind,
                 note=tg.note,
             )
         )
@@ -652,6 +662,8 @@ def _state(
         )
         when = None if seconds is None else datetime.fromtimestamp(seconds, UTC)
     covers = sorted({o.coverage for o in objectives if o.coverage is not None})
+    kinds = {o.coverage_kind for o in objectives if o.coverage_kind is not None}
+    coverage_kind = next((k for k in (LIVE, RAW_ARCHIVE, COMPLETE) if k in kinds), None)
     notes = tuple(dict.fromkeys(f"{o.name}: {o.note}" for o in objectives if o.note))
     return SLOState(
         slo=slo.name,
@@ -679,6 +691,7 @@ def _state(
         status=status,
         forecast=when,
         coverage="; ".join(covers) if covers else "no data in the store",
+        coverage_kind=coverage_kind,
         objectives=tuple(objectives),
         notes=notes,
     )

@@ -225,3 +225,30 @@ def test_docs_describe_every_field(repo_root: Path) -> None:
     documented = set(re.findall(r"^\| `([a-z_.\[\]]+)` \|", text, re.MULTILINE))
     assert set(FIELDS) <= documented
     assert {f"objectives[].{k}" for k in OBJECTIVE_FIELDS} <= documented
+
+
+def test_objective_added_later_counts_from_then_and_says_so(tmp_path: Path) -> None:
+    """An SLO added after its stream had events is counted from then on (no raw archive)."""
+    docs = SPEC.split("---\n")
+    first = slokit.load("---\n".join(docs[:2]))  # the SLI and 'worked' only
+    full = slokit.load(SPEC)
+    events = worked_events()
+    early = [e for e in events if int(str(e["ts"])) <= NOON + 180]  # rows ending 12:01 … 12:03
+    late = [e for e in events if int(str(e["ts"])) > NOON + 180]
+    path = tmp_path / "store.duckdb"
+    with Store.open(path) as store:
+        store.ingest("api", early, spec=first, now=NOON + 3600)
+        store.ingest("api", late, spec=full, now=NOON + 3600)
+    with Store.open(path, read_only=True) as store:
+        data = {d["name"]: d for d in report_json(evaluate_all(full, store, NOON + 300))}
+    assert data["worked"]["coverage_kind"] == "complete"
+    assert data["worked"]["objectives"][0]["valid"] == 1000
+    monthly = data["monthly"]
+    assert monthly["coverage_kind"] == "live"
+    assert monthly["coverage"] == "from 2024-05-14T12:03Z onward"
+    # rows ending 12:04 and 12:05 hold 0/0 and 400/397
+    assert (monthly["objectives"][0]["valid"], monthly["objectives"][0]["good"]) == (400, 397)
+    with Store.open(path, read_only=True) as store:
+        page = report_markdown(evaluate_all(full, store, NOON + 300))
+    assert "- **monthly**: data from 2024-05-14T12:03Z onward." in page
+    assert "- **worked**" not in page.split("## Data coverage and notes")[1]
