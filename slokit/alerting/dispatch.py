@@ -154,7 +154,8 @@ async def _one_attempt(
     except DeliveryError as exc:
         return exc
     except TimeoutError:
-        return DeliveryError(f"no answer within {deadline:g} s", retryable=True)
+        reason = f"no complete answer within {deadline:g} s (one attempt may take twice the timeout)"
+        return DeliveryError(reason, retryable=True)
     except Exception as exc:  # a notifier bug must not take the other targets down
         # The traceback's frames help find the bug; its message may hold a secret, so redact it.
         frames = redact("".join(traceback.format_tb(exc.__traceback__)), notifier.secrets())

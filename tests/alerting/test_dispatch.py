@@ -39,6 +39,8 @@ class Reply:
     body: bytes = b"ok"
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    #: Send the body one byte at a time with this pause between bytes (a trickling receiver).
+    drip: float = 0.0
 
 
 @dataclass
@@ -72,7 +74,13 @@ def serve() -> Iterator[Any]:
                         self.send_header(name, value)
                     self.send_header("Content-Length", str(len(reply.body)))
                     self.end_headers()
-                    self.wfile.write(reply.body)
+                    if reply.drip:
+                        for byte in reply.body:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(reply.drip)
+                    else:
+                        self.wfile.write(reply.body)
                 except OSError:
                     pass  # the client gave up waiting
 
@@ -137,6 +145,15 @@ def test_slow_target_times_out_and_is_retried(serve: Any) -> None:
     assert len(slow.arrivals) == 2
     assert result.error is not None
     assert "timed out after 0.2 s while waiting for the answer" in result.error
+
+
+def test_trickling_target_hits_the_hard_deadline(serve: Any) -> None:
+    trickle = serve(Reply(200, b"x" * 200, drip=0.05))
+    policy = RetryPolicy(attempts=1, timeout=0.3, backoff=0.01, max_backoff=0.01)
+    [result] = dispatch(NOTE, [WebhookNotifier("trickle", trickle.url)], policy)
+    # every byte arrives well within the read timeout, so only the whole-attempt limit can stop it
+    assert result.status == "failed"
+    assert result.error == "no complete answer within 0.6 s (one attempt may take twice the timeout)"
 
 
 def test_500_is_retried_then_delivered(serve: Any) -> None:
