@@ -252,3 +252,18 @@ def test_objective_added_later_counts_from_then_and_says_so(tmp_path: Path) -> N
         page = report_markdown(evaluate_all(full, store, NOON + 300))
     assert "- **monthly**: data from 2024-05-14T12:03Z onward." in page
     assert "- **worked**" not in page.split("## Data coverage and notes")[1]
+
+
+def test_objective_rebuilt_from_raw_archive(tmp_path: Path) -> None:
+    docs = SPEC.split("---\n")
+    first = slokit.load("---\n".join(docs[:2]))
+    full = slokit.load(SPEC)
+    path, raw = tmp_path / "store.duckdb", tmp_path / "raw"
+    with Store.open(path, raw_dir=raw) as store:
+        store.ingest("api", worked_events(), spec=first, now=NOON + 3600)
+        store.backfill(full)
+    with Store.open(path, read_only=True) as store:
+        data = {d["name"]: d for d in report_json(evaluate_all(full, store, NOON + 300))}
+    monthly = data["monthly"]
+    assert monthly["coverage_kind"] == "raw_archive" and monthly["coverage"].startswith("from raw archive")
+    assert (monthly["objectives"][0]["valid"], monthly["objectives"][0]["good"]) == (1000, 992)
