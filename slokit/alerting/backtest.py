@@ -22,8 +22,8 @@ starts within ``[start, end]``.
 * reset time = last matching alert's end − incident end (mean over detected incidents whose
   alerts ended inside the history);
 * budget consumed before detection = bad events in ``(incident start, detection]`` over the
-  allowed bad events of an SLO period ending at detection (``(1 − target) · Σvalid``), for the
-  SLO whose alert detected it.
+  allowed bad events of an SLO period ending at detection (``(1 − target) · Σvalid``, see
+  :func:`budget_share`), for the SLO whose alert detected it.
 
 An incident's budget consumption is the same quotient over ``(start, end]``, the largest over the
 incident's SLOs (those listed in ``"slos"``, else all of its service's); it includes the baseline
@@ -265,13 +265,25 @@ def parse_incidents(text: str, file: str = "<incidents>") -> list[Incident]:
 
 
 def budget_share(series: Series, start: float, end: float) -> float:
-    """Bad events in ``(start, end]`` over the allowed bad events of a period ending at ``end``."""
+    """Bad events in ``(start, end]`` over the allowed bad events of a whole SLO period ending at ``end``.
+
+    The allowed bad events are ``(1 − target) · Σvalid`` of that period; where the history does
+    not reach back a whole period, Σvalid is estimated from the history's first period (its mean
+    rate × the period length).
+    """
     cum = series.cumulative()
     a, b = math.floor(start / 60), math.floor(end / 60)
     v, g = cum.between(np.array([a]), np.array([b]))
     period_rows = math.ceil(series.period_seconds / 60)
-    pv, _ = cum.between(np.array([b - period_rows]), np.array([b]))
-    allowed = allowed_bad_fraction(series.target) * float(pv[0])
+    nonzero = np.flatnonzero(series.counts.valid)
+    if nonzero.size == 0:
+        return 0.0
+    first_data = series.counts.first_minute + int(nonzero[0])
+    lo, hi = b - period_rows, b
+    if lo < first_data:  # the history does not cover the period: estimate from its first period
+        lo, hi = first_data, min(first_data + period_rows, series.counts.stop_minute)
+    pv, _ = cum.between(np.array([lo]), np.array([hi]))
+    allowed = allowed_bad_fraction(series.target) * float(pv[0]) * period_rows / (hi - lo)
     if allowed <= 0:
         return 0.0
     return float(v[0] - g[0]) / allowed

@@ -11,13 +11,16 @@ Where an SLO's tiers come from, first match wins:
    the multiwindow set;
 5. the defaults derived from the SLO's period (:func:`tiers_for_period`).
 
-**Short periods.** The factor ``share · period / long`` is used for periods of at least
-:data:`FORMULA_MIN_PERIOD` (7 days: 30 d → 14.4, 6, 3, 1; 28 d → 13.44, 5.6, 2.8, 0.93;
-7 d → 3.36, 1.4, 0.7, 0.23). Below that the formula gives paging tiers factors under 1 (a 1-day
-SLO would page at 0.48× its allowed error rate, while it is being met), so shorter periods keep
-the 30-day factors (14.4, 6, 3, 1) on the tiers whose long window fits into the period; tiers
-with a longer window are dropped. On a 1-day SLO the 1 h page then fires after 60 % of the day's
-budget, the 6 h page after 150 %: a page that the objective is about to be, or has been, missed.
+**Short periods.** The factor ``share · period / long`` on the Workbook's fixed windows is used
+for periods of at least :data:`FORMULA_MIN_PERIOD` (7 days: 30 d → 14.4, 6, 3, 1; 28 d → 13.44,
+5.6, 2.8, 0.93; 7 d → 3.36, 1.4, 0.7, 0.23). Below that the formula would give the paging tiers
+factors under 1 (a 1-day SLO would page at 0.48× its allowed error rate, while it is being met).
+Shorter periods keep the tiers' *meaning* instead — each fires once the same share of the
+period's budget is spent — by scaling the windows with the period, as Pyrra does: windows are
+the 30-day ones × period / 30 d, rounded to whole minutes and at least one minute (the store's
+row), and factors are recomputed from the rounded windows. A 1-day SLO gets 2m/1m at 14.4,
+12m/1m at 6, 48m/4m at 3 and 144m/12m at 1. The low-traffic guard keeps such short windows from
+paging on a single failure.
 
 A settings file (YAML) looks like::
 
@@ -38,7 +41,7 @@ A tier gives exactly one of ``factor`` (a burn rate) and ``share`` (of the perio
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -51,7 +54,7 @@ from slokit.spec.yamlnodes import Node, parse_documents, read_text
 _DAY: Final = 86400
 #: Shortest period for which default factors follow ``share · period / long``.
 FORMULA_MIN_PERIOD: Final = 7 * _DAY
-#: The period whose factors shorter periods keep.
+#: The period whose windows shorter periods scale down from.
 REFERENCE_PERIOD: Final = 30 * _DAY
 #: Divisor from long to short window when only the long window is given (Workbook pairs).
 SHORT_DIVISOR: Final = 12
@@ -82,6 +85,8 @@ class Policy:
     min_bad_events: int = DEFAULT_MIN_BAD_EVENTS
     alert_when_no_data: bool = False
     source: str = "default"
+    #: Problems that did not stop the policy (e.g. a shared condition that does not fit this SLO).
+    warnings: tuple[str, ...] = ()
 
     @property
     def max_window_seconds(self) -> int:
@@ -97,8 +102,12 @@ def tiers_for_period(period: float) -> tuple[Tier, ...]:
     """Default tiers for a period; see "Short periods" above."""
     if period >= FORMULA_MIN_PERIOD:
         return default_tiers(period)
-    kept = [t for t in default_tiers(REFERENCE_PERIOD) if t.long_seconds <= period]
-    return tuple(replace(t, share=t.factor * t.long_seconds / period) for t in kept)
+    out = []
+    for t in default_tiers(REFERENCE_PERIOD):
+        long_s = max(round(t.long_seconds * period / REFERENCE_PERIOD / 60), 2) * 60
+        short_s = min(max(round(t.short_seconds * period / REFERENCE_PERIOD / 60), 1) * 60, long_s)
+        out.append(Tier.from_share(t.share, long_s, short_s, t.severity, period))
+    return tuple(out)
 
 
 def _rule_name(tier: Tier) -> str:
@@ -154,14 +163,12 @@ def condition_tier(
         return None
     period = period_seconds(slo)
     if lookback.seconds > period:
-        sink.diagnostics.append(
-            _problem(
-                slo,
-                what,
-                f"lookbackWindow {lookback} is longer than the SLO period ({slo.time_window.duration})",
-                "a burn-rate window must fit into the SLO window",
-                loc,
-            )
+        # A warning, not an error: OpenSLO policies are shared by SLOs of different periods.
+        sink.warning(
+            f"SLO {slo.name!r}, {what}: lookbackWindow {lookback} is longer than the SLO period "
+            f"({slo.time_window.duration}); this condition is skipped for this SLO",
+            loc,
+            hint="a burn-rate window must fit into the SLO window",
         )
         ok = False
     after = condition.alert_after
@@ -190,9 +197,12 @@ def openslo_policy(slo: SLO) -> Policy | None:
                 name = ap.name if len(ap.conditions) == 1 else f"{ap.name}/{condition.name}"
                 rules.append(Rule(name, tier))
     sink.raise_if_errors(f"SLO {slo.name!r} has alert conditions slokit cannot evaluate")
-    if not rules:
+    warnings = tuple(d.format() for d in sink.diagnostics if d.severity == "warning")
+    if not rules and not warnings:
         return None
-    return Policy("openslo", tuple(rules), alert_when_no_data=no_data, source="OpenSLO AlertPolicy")
+    return Policy(
+        "openslo", tuple(rules), alert_when_no_data=no_data, source="OpenSLO AlertPolicy", warnings=warnings
+    )
 
 
 # --- settings files ---
@@ -442,6 +452,7 @@ def _from_setting(slo: SLO, setting: PolicySetting, base: Policy, name: str, sou
         setting.min_bad_events if setting.min_bad_events is not None else base.min_bad_events,
         setting.alert_when_no_data if setting.alert_when_no_data is not None else base.alert_when_no_data,
         source,
+        () if setting.tiers is not None else base.warnings,
     )
 
 
@@ -460,7 +471,9 @@ def policy_for(slo: SLO, settings: AlertSettings | None = None) -> Policy:
         base = _from_setting(slo, s.services[slo.service], base, s.name, f"{where} services.{slo.service}")
     if slo.name in s.slos:
         base = _from_setting(slo, s.slos[slo.name], base, s.name, f"{where} slos.{slo.name}")
-    return Policy(s.name, base.rules, base.min_bad_events, base.alert_when_no_data, base.source)
+    return Policy(
+        s.name, base.rules, base.min_bad_events, base.alert_when_no_data, base.source, base.warnings
+    )
 
 
 # --- built-in policies for backtests ---
