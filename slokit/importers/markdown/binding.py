@@ -21,6 +21,7 @@ from slokit.importers.markdown.model import ImportedObjective
 from slokit.importers.markdown.numbers import format_number
 from slokit.importers.markdown.reader import slugify
 from slokit.importers.markdown.units import TIME_UNIT_MS
+from slokit.spec.reader import DISPLAY_NAME_MAX
 
 BindKind = Literal["slokit", "prometheus"]
 ANNOTATION = "slokit.dev/"
@@ -214,7 +215,7 @@ def build_documents(
         if window_note:
             annotations[ANNOTATION + "assumed-window"] = window_note
         name = _unique(slugify(f"{obj.service}-{obj.name}") or obj.service, used)
-        objective: dict[str, Any] = {"displayName": _describe(obj)}
+        objective: dict[str, Any] = {"displayName": _short(_describe(obj))}
         if value is not None:
             objective["op"] = obj.op or "lte"
             objective["value"] = round(value, 9)
@@ -223,7 +224,7 @@ def build_documents(
             {
                 "apiVersion": "openslo/v1",
                 "kind": "SLO",
-                "metadata": {"name": name, "displayName": obj.name[:200], "annotations": annotations},
+                "metadata": {"name": name, "displayName": _short(obj.name), "annotations": annotations},
                 "spec": {
                     "description": f"{obj.sli_kind} objective imported from {source} line {obj.source_line}.",
                     "service": obj.service,
@@ -235,6 +236,14 @@ def build_documents(
             }
         )
     return by_service, skipped
+
+
+def _short(text: str) -> str:
+    """A display name within OpenSLO's limit, cut at a word where possible."""
+    if len(text) <= DISPLAY_NAME_MAX:
+        return text
+    cut = text[: DISPLAY_NAME_MAX - 1].rsplit(" ", 1)[0]
+    return cut + "…"
 
 
 def _describe(obj: ImportedObjective) -> str:

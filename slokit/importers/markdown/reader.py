@@ -143,11 +143,11 @@ _UNIT_SECONDS = (
     (re.compile(r"d|dag|tag|día|jour", re.I), 86400.0),
 )
 _PER = (
-    (re.compile(r"month|måned|monat|mes|mois", re.I), "1M"),
-    (re.compile(r"year|år|jahr|año|an", re.I), "1Y"),
-    (re.compile(r"quarter|kvartal|quartal|trimestre", re.I), "1Q"),
-    (re.compile(r"week|uge|woche|semana|semaine", re.I), "1w"),
-    (re.compile(r"day|dag|tag|día|jour", re.I), "1d"),
+    (words(r"months?", r"måned(?:en)?", r"monat", r"mes", r"mois"), "1M"),
+    (words(r"years?", r"år(?:et)?", r"jahr", r"año", r"an"), "1Y"),
+    (words(r"quarters?", r"kvartal(?:et)?", r"quartal", r"trimestre"), "1Q"),
+    (words(r"weeks?", r"uge(?:n)?", r"woche", r"semana", r"semaine"), "1w"),
+    (words(r"days?", r"dag(?:en)?", r"tag", r"día", r"jour"), "1d"),
 )
 _STATEMENT_ROLES: tuple[ColumnRole, ...] = ("name", "percentile", "target", "threshold")
 _HINT_ROLES: tuple[ColumnRole, ...] = ("kind", "description")
@@ -436,7 +436,10 @@ class Reader:
             indexes.append(len(self.result.objectives) - 1)
         return indexes
 
-    def _budget(self, text: str, line: int, target: float | None, objective: int | None) -> bool:
+    def _budget(
+        self, text: str, line: int, target: float | None, objective: int | None, period_hint: str = ""
+    ) -> bool:
+        """Record a stated allowance; ``period_hint`` is where the period may be (a column header)."""
         m = _BUDGET_AMOUNT.search(text)
         if not m:
             return False
@@ -450,8 +453,10 @@ class Reader:
         per_text = (m.group("per") or "") + text[m.end() : m.end() + 40]
         per = next((dur for pattern, dur in _PER if m.group("per") and pattern.search(m.group("per"))), None)
         if per is None:
-            found = find_windows(per_text)
+            found = find_windows(per_text) or find_windows(period_hint)
             per = found[0].window.duration if found else None
+        if per is None and period_hint:
+            per = next((dur for pattern, dur in _PER if pattern.search(period_hint)), None)
         decimals = len(re.split(r"[.,]", number.group(0))[1]) if re.search(r"[.,]\d", number.group(0)) else 0
         self.result.budgets.append(
             BudgetClaim(
@@ -656,8 +661,8 @@ class Reader:
                     number = NUMBER_RE.search(target_cells[0][1])
                     if number:
                         target = parse_number(number.group(0), percent=True)
-                for _, cell in col("budget"):
-                    self._budget(cell, line, target, None)
+                for i, cell in col("budget"):
+                    self._budget(cell, line, target, None, table.header[i])
                 self._skip(line, row_text, "non-objective", "budget arithmetic")
                 continue
             name = " ".join(c for _, c in col("name")).strip()
@@ -704,9 +709,9 @@ class Reader:
                 service_label=name,
                 explicit_service=explicit,
             )
-            for _, cell in col("budget"):
+            for i, cell in col("budget"):
                 target = self.result.objectives[indexes[0]].target_percent if indexes else None
-                if self._budget(cell, line, target, indexes[0] if indexes else None):
+                if self._budget(cell, line, target, indexes[0] if indexes else None, table.header[i]):
                     self._skip(line, f"{name}: {cell}", "non-objective", "budget arithmetic")
 
     # --- lists ---
