@@ -88,6 +88,16 @@ spec:
 ---
 apiVersion: openslo/v1
 kind: SLO
+metadata: {name: rolling-month}
+spec:
+  service: shop
+  timeWindow: [{duration: 1M, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.99}]
+  indicatorRef: api-ok
+---
+apiVersion: openslo/v1
+kind: SLO
 metadata: {name: uptime}
 spec:
   service: shop
@@ -152,7 +162,14 @@ spec:
   slos: [avail, uptime]
 """
 
-TARGET = {"avail": 0.99, "latency": 0.9, "monthly": 0.995, "uptime": 0.95, "mean-ratio": 0.97}
+TARGET = {
+    "avail": 0.99,
+    "latency": 0.9,
+    "monthly": 0.995,
+    "rolling-month": 0.99,
+    "uptime": 0.95,
+    "mean-ratio": 0.97,
+}
 WINDOW = {"avail": 86400, "latency": 6 * 3600, "uptime": 86400, "mean-ratio": 12 * 3600, "journey": 86400}
 BURN = {"5m": 300, "30m": 1800, "1h": 3600, "2h": 7200, "6h": 21600, "1d": 86400, "3d": 259200}
 # Around the spring DST change in Copenhagen (2024-03-31 02:00 CET -> 03:00 CEST) and the month end.
@@ -226,6 +243,28 @@ def month_start(t: int) -> tuple[int, int]:
     return int(start.timestamp()), int(nxt.replace(tzinfo=CPH).timestamp())
 
 
+def month_back(t: int) -> int:
+    """A rolling calendar month ending at t starts at the same UTC wall time a month earlier,
+    the day clamped to that month's length (31 March -> 29 February 2024)."""
+    u = datetime.fromtimestamp(t, UTC)
+    year, month = (u.year, u.month - 1) if u.month > 1 else (u.year - 1, 12)
+    days = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ]
+    return int(u.replace(year=year, month=month, day=min(u.day, days[month - 1])).timestamp())
+
+
 def in_window(events: list[Event], lo: int, hi: int, slo: str) -> list[Event]:
     fixes = slo in ("avail", "uptime")
     return [e for e in events if lo < e["ts"] <= hi and not (fixes and corrected(e["ts"]))]
@@ -248,7 +287,7 @@ def fast150(e: Event) -> bool:
     return bool(e["latency_ms"] <= 150)
 
 
-GOOD = {"avail": ok, "monthly": ok, "uptime": ok, "mean-ratio": ok, "latency": fast300}
+GOOD = {"avail": ok, "monthly": ok, "rolling-month": ok, "uptime": ok, "mean-ratio": ok, "latency": fast300}
 
 
 def burn(events: list[Event], t: int, w: int, slo: str, target: float, good_fn: Any) -> float | None:
@@ -308,12 +347,16 @@ def check_state(events: list[Event], state: Any, t: int) -> None:
         length = end - lo
         assert state.window_start.timestamp() == lo and state.window_end.timestamp() == end
         assert "events so far" in state.budget_basis
+    elif name == "rolling-month":
+        lo = month_back(t)
+        length = t - lo
+        assert state.window_start.timestamp() == lo
     else:
         lo, length = t - WINDOW[name], WINDOW[name]
     for label, w in BURN.items():
-        if name in ("avail", "latency", "monthly"):
+        if name in ("avail", "latency", "monthly", "rolling-month"):
             assert close(state.burn_rates[label], burn(events, t, w, name, target, good_fn)), label
-    if name in ("avail", "latency", "monthly"):
+    if name in ("avail", "latency", "monthly", "rolling-month"):
         v, g = occ(events, lo, t, name, good_fn)
         (obj,) = state.objectives
         assert (obj.valid, obj.good) == (v, g)
@@ -426,7 +469,7 @@ def test_history_equals_point_evaluations(spec: Spec, store_factory: Any) -> Non
     events = random_events(rng, 3000, bad=0.008)
     store = store_factory(events)
     start, end = BASE + 86400, BASE + 86400 + 6 * 3600
-    for name in ("avail", "monthly", "uptime", "mean-ratio", "journey", "latency", "quiet"):
+    for name in ("avail", "monthly", "rolling-month", "uptime", "mean-ratio", "journey", "latency", "quiet"):
         series = history(spec, store, name, start, end, 1800, percentiles=True)
         assert series.at.tolist() == list(range(start, end + 1, 1800))
         for i, t in enumerate(series.at.tolist()):
