@@ -33,6 +33,9 @@ TIMESTAMP_FIELDS = ("ts", "timestamp", "time")
 #: Epoch numbers at or above this magnitude are milliseconds (see the module docstring).
 EPOCH_MS_THRESHOLD = 1e11
 
+#: Timestamps at or beyond this many seconds from the epoch (about 317,000 years) are not times.
+MAX_EPOCH_SECONDS = 1e13
+
 #: Field metadata key listing the rows of a mixed-type column that held no number.
 NOT_NUMBERS_KEY = b"slokit.not_numbers"
 
@@ -105,8 +108,13 @@ def to_table(batch: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]) -> 
 
 
 def flatten(table: pa.Table) -> pa.Table:
+    """Nested records as dotted columns; an empty record (``{}``) becomes a null column."""
     while any(pa.types.is_struct(f.type) for f in table.schema):
-        table = table.flatten()
+        for i, f in enumerate(table.schema):
+            if pa.types.is_struct(f.type) and f.type.num_fields == 0:
+                table = table.set_column(i, f.name, pa.nulls(table.num_rows))
+        if any(pa.types.is_struct(f.type) for f in table.schema):
+            table = table.flatten()
     return table
 
 
@@ -197,7 +205,9 @@ def timestamps(table: pa.Table) -> Timestamps:
         return exact
     seconds = _seconds(column)
     reason = np.zeros(n, np.int8)
-    usable = np.isfinite(seconds)
+    with np.errstate(invalid="ignore"):
+        usable = np.abs(seconds) < MAX_EPOCH_SECONDS  # False for NaN too
+    seconds[~usable] = np.nan
     reason[~usable] = REASON_CODE[BAD_TIMESTAMP]
     if column.null_count:
         reason[_null_mask(column)] = REASON_CODE[MISSING_TIMESTAMP]
@@ -225,6 +235,8 @@ def _integer_minutes(name: str, column: pa.ChunkedArray) -> Timestamps | None:
         minute = np.subtract(raw, 1)
         np.floor_divide(minute, 60, out=minute)
         return Timestamps(name, minute, reason, float(top), raw=raw)
+    if top >= MAX_EPOCH_SECONDS * 1000 or bottom <= -MAX_EPOCH_SECONDS * 1000:
+        return None  # absurd values: the general path marks them as bad timestamps
     is_ms = (raw >= threshold) | (raw <= -threshold)
     seconds = np.where(is_ms, raw / 1000.0, raw.astype(np.float64))
     minute = np.where(is_ms, (raw - 1) // 60_000, (raw - 1) // 60)

@@ -3,6 +3,7 @@ durability, coverage and backfill from the raw archive, composite objectives."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from slokit.sources.store import Store
 from slokit.spec.durations import parse_duration
@@ -323,3 +326,34 @@ def test_odd_values_are_reported_not_raised(tmp_path: Path) -> None:
     assert (mixed.per_sli["avail/0"].valid, mixed.per_sli["avail/0"].good) == (2, 2)
     assert (mixed.per_sli["lat/0"].valid, dict(mixed.per_sli["lat/0"].invalid)) == (1, {"non_numeric": 1})
     assert store.ingest("api", [{"ts": [1], "status": 200}], spec=spec).rejected == {"bad_timestamp": 1}
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8)
+    | st.sampled_from(["2023-11-14T22:00:00Z", "1700000000", "/a", "500"]),
+    lambda children: (
+        st.lists(children, max_size=2) | st.dictionaries(st.text(max_size=3), children, max_size=2)
+    ),
+    max_leaves=4,
+)
+_events = st.lists(
+    st.dictionaries(
+        st.sampled_from(["ts", "time", "status", "latency_ms", "route"]), _json_values, max_size=5
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=_events)
+def test_any_json_events_are_counted_never_raised(tmp_path: Path, batch: list[dict[str, Any]]) -> None:
+    store = Store.open(tmp_path / f"{uuid.uuid4().hex}.duckdb", clock=lambda: NOW)
+    result = store.ingest("api", batch, spec=basic_spec())
+    assert result.accepted + sum(result.rejected.values()) == len(batch)
+    for summary in result.per_sli.values():
+        assert 0 <= summary.good <= summary.valid <= result.accepted
+    store.close()
