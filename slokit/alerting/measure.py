@@ -1,0 +1,82 @@
+"""Per-minute history of every alerting SLO objective, read from the event store.
+
+The alerting code works on :class:`~slokit.alerting.backtest.Series` (per-minute valid and good
+counts of one objective); this module fills them from the store with one
+:meth:`~slokit.sources.store.Store.minute_matrix` read for all objectives, applying corrections
+the way :mod:`slokit.sources.status` does (its helpers, so both agree on which rows count).
+
+* Occurrences: the counts as stored.
+* Timeslices: each slice becomes one "event" at its last minute row, good when the slice is good
+  (``good / valid >= timeSliceTarget``); slices without data are no events. Burn rate is then bad
+  slices over slices with data, as :mod:`slokit.sources.status` computes it, and the low-traffic
+  guard counts bad slices.
+* RatioTimeslices: the event counts (a burn over events, not over per-slice ratios).
+
+Which SLOs alert: when the spec has alert policies, the SLOs that reference one, plus SLOs and
+services named in the settings; without any alert policy in the spec, every SLO (with the
+default tiers). Examples keep their ``stage: target`` SLOs, which reference no policy, quiet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from slokit.alerting.backtest import Series
+from slokit.alerting.policy import AlertSettings, period_seconds
+from slokit.engine.series import MinuteCounts
+from slokit.engine.sli import SliceSeries
+from slokit.sources.status import _mask, _targets, correction_intervals, masked_runs
+from slokit.sources.store import Store
+from slokit.spec.model import SLO, Spec
+
+
+def alerting_slos(spec: Spec, settings: AlertSettings | None = None) -> list[SLO]:
+    """The SLOs alerts are evaluated for (see the module docstring)."""
+    s = settings or AlertSettings()
+    if s.ignore_spec or s.default.tiers is not None:
+        return list(spec)
+    if not any(slo.alert_policies for slo in spec):
+        return list(spec)
+    return [slo for slo in spec if slo.alert_policies or slo.name in s.slos or slo.service in s.services]
+
+
+def _as_slices(counts: MinuteCounts, minutes: int, slice_target: float) -> MinuteCounts:
+    series = SliceSeries.from_minutes(counts, minutes, slice_target)
+    n = len(counts)
+    valid = np.zeros(n, dtype=np.int64)
+    good = np.zeros(n, dtype=np.int64)
+    last_rows = (series.first_slice + np.arange(series.has_data.size)) * minutes + minutes - 1
+    idx = last_rows - counts.first_minute
+    keep = (idx >= 0) & (idx < n)
+    valid[idx[keep]] = series.has_data[keep]
+    good[idx[keep]] = series.good[keep]
+    return MinuteCounts(counts.first_minute, valid, good)
+
+
+def load_series(spec: Spec, store: Store, slos: Sequence[SLO], first_row: int, stop_row: int) -> list[Series]:
+    """One :class:`Series` per measured objective of ``slos`` over rows ``[first_row, stop_row)``."""
+    targets = _targets(spec, store, slos)
+    keyed = [tg for slo in slos for tg in targets[slo.name] if tg.key is not None]
+    keys = [tg.key for tg in keyed if tg.key is not None]
+    if not keys:
+        return []
+    mv, mg = store.minute_matrix(keys, first_row, stop_row)
+    out: list[Series] = []
+    for i, tg in enumerate(keyed):
+        slo = tg.slo
+        counts = MinuteCounts(first_row, np.asarray(mv[i], np.int64), np.asarray(mg[i], np.int64))
+        fixes = spec.corrections_for(slo)
+        if fixes:
+            runs = masked_runs(correction_intervals(fixes, first_row * 60, stop_row * 60))
+            if runs:
+                counts = counts.excluding(_mask(first_row, len(counts), runs))
+        objective = tg.objective
+        if slo.budgeting_method == "Timeslices" and objective.time_slice_target is not None:
+            counts = _as_slices(counts, tg.slice_minutes, objective.time_slice_target)
+        group = ""
+        if len(slo.objectives) > 1:
+            group = objective.display_name or f"objective-{tg.index}"
+        out.append(Series(slo.name, slo.service, objective.target, period_seconds(slo), counts, group))
+    return out

@@ -1,0 +1,93 @@
+"""``slokit gate``: exit non-zero when an error-budget policy blocks deploys (for CI pipelines).
+
+The remaining budget comes from :mod:`slokit.sources.status` (as ``slokit report`` shows it), the
+verdict from :mod:`slokit.alerting.gate`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from slokit.alerting.gate import decide
+from slokit.cli.budget import parse_instant
+from slokit.cli.output import emit, output_option
+from slokit.cli.validate import check_paths
+from slokit.errors import SlokitError, UsageError
+from slokit.sources.status import evaluate_all
+from slokit.sources.store import Store
+from slokit.spec.loader import load_paths
+
+COLUMNS = (
+    ("slo", "SLO"),
+    ("remaining", "Budget left"),
+    ("state", "State"),
+    ("verdict", "Verdict"),
+    ("reason", "Why"),
+)
+
+
+@click.command(
+    "gate",
+    epilog="""\b
+Examples:
+  slokit gate examples/mtogo --store mtogo.duckdb
+  slokit gate examples/mtogo --store mtogo.duckdb --slo order-service-uptime --output json
+""",
+)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--store", "store_path", required=True, type=click.Path(), help="The store file (slokit ingest)."
+)
+@click.option("--slo", "slo_names", multiple=True, help="Only this SLO (repeatable); default: every SLO.")
+@click.option(
+    "--at",
+    "at_text",
+    default="now",
+    show_default=True,
+    help="Instant to judge (ISO 8601; UTC without offset).",
+)
+@output_option()
+def gate(
+    paths: tuple[str, ...], store_path: str, slo_names: tuple[str, ...], at_text: str, output: str
+) -> None:
+    """Exit 1 when an ErrorBudgetPolicy state with blockDeploys applies to a selected SLO, else 0.
+
+    Prints every selected SLO's budget state and why it blocks or allows deploys.
+    """
+    check_paths(paths)
+    try:
+        at = parse_instant(at_text, ZoneInfo("UTC"))
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
+    spec, _ = load_paths(paths)
+    for name in slo_names:
+        if name not in spec.slos:
+            known = ", ".join(sorted(spec.slos)) or "none"
+            raise UsageError(f"--slo {name!r}: the spec has no such SLO; known SLOs: {known}")
+    if not Path(store_path).is_file():
+        raise SlokitError(
+            f"no store at {store_path}: create one with slokit ingest FILE --store {store_path}"
+        )
+    with Store.open(store_path, read_only=True) as store:
+        states = evaluate_all(spec, store, at, list(slo_names) or None)
+    verdicts = decide(spec, {s.slo: s.remaining for s in states})
+    blocked = [v for v in verdicts if v.blocks]
+    data = {"blocked": bool(blocked), "slos": [v.to_json() for v in verdicts]}
+    rows = [
+        {
+            "slo": v.slo,
+            "remaining": None if v.remaining is None else f"{v.remaining:.2%}",
+            "state": None if v.state is None else v.state.name,
+            "verdict": "BLOCKED" if v.blocks else "ok",
+            "reason": v.reason,
+        }
+        for v in verdicts
+    ]
+    emit(data, output, COLUMNS, title="Deploy gate", rows=rows)
+    if blocked:
+        for v in blocked:
+            click.echo(f"slokit gate: {v.slo}: {v.reason}", err=True)
+        raise SystemExit(1)
