@@ -63,6 +63,7 @@ def _slo_json(s: SLOState) -> dict[str, Any]:
         "budget_remaining_events": _num(s.remaining_events),
         "burn_rates": {k: _num(v) for k, v in s.burn_rates.items()},
         "percentiles": {k: _num(v) for k, v in s.percentiles.items()},
+        "percentile_bounds": dict(s.percentile_bounds),
         "forecast": _iso(s.forecast),
         "coverage": s.coverage,
         "coverage_kind": s.coverage_kind,
@@ -89,6 +90,7 @@ def _slo_json(s: SLOState) -> dict[str, Any]:
                 "budget_remaining_seconds": _num(o.remaining_seconds),
                 "burn_rates": {k: _num(v) for k, v in o.burn_rates.items()},
                 "percentiles": {k: _num(v) for k, v in o.percentiles.items()},
+                "percentile_bounds": dict(o.percentile_bounds),
                 "coverage": o.coverage,
                 "coverage_kind": o.coverage_kind,
                 "note": o.note,
@@ -136,6 +138,14 @@ def _forecast_text(s: SLOState) -> str:
     return f"{s.forecast:%Y-%m-%d %H:%M}Z (in {format_seconds(left)})"
 
 
+def _percentile_text(s: SLOState, label: str) -> str:
+    value = s.percentiles.get(label)
+    if value is None:
+        return "-"
+    prefix = {"at least": "≥ ", "at most": "≤ "}.get(s.percentile_bounds.get(label, ""), "")
+    return f"{prefix}{value:.4g}"
+
+
 def _target_text(s: SLOState) -> str:
     if s.target is None:
         return "composite"
@@ -158,7 +168,7 @@ def table_rows(states: Sequence[SLOState]) -> list[dict[str, str]]:
             "window": s.window if s.rolling else f"{s.window}, {s.elapsed_fraction:.0%} elapsed",
             "status": s.status,
             "budget": _budget_text(s),
-            "p95": "-" if s.percentiles.get("p95") is None else f"{s.percentiles['p95']:.4g}",
+            "p95": _percentile_text(s, "p95"),
             "forecast": _forecast_text(s),
         }
         for label in SHOWN_BURNS:
@@ -254,6 +264,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "budget_remaining_events": ("number", "null"),
     "burn_rates": ("object",),
     "percentiles": ("object",),
+    "percentile_bounds": ("object",),
     "forecast": ("string", "null"),
     "coverage": ("string",),
     "coverage_kind": ("string", "null"),
@@ -282,6 +293,7 @@ OBJECTIVE_FIELDS: dict[str, tuple[str, ...]] = {
     "budget_remaining_seconds": ("number", "null"),
     "burn_rates": ("object",),
     "percentiles": ("object",),
+    "percentile_bounds": ("object",),
     "coverage": ("string", "null"),
     "coverage_kind": ("string", "null"),
     "note": ("string", "null"),

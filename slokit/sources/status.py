@@ -61,7 +61,7 @@ from numpy.typing import NDArray
 from slokit.engine import budget as eb
 from slokit.engine.allowance import allowed_bad_fraction
 from slokit.engine.burn import burn_rate
-from slokit.engine.histogram import DEFAULT_LAYOUT, quantiles_of_rows
+from slokit.engine.histogram import DEFAULT_LAYOUT, LogHistogram, quantiles_of_rows
 from slokit.engine.series import MinuteCounts, rows_between
 from slokit.engine.sli import SliceCounts, SliceSeries, composite, occurrences
 from slokit.engine.windows import Window, to_utc, wall_to_instant, window_at, window_bounds_many
@@ -85,6 +85,8 @@ PERCENTILES: tuple[tuple[str, float], ...] = (
     ("p99", 0.99),
     ("p99.9", 0.999),
 )
+#: Words for :meth:`LogHistogram.quantile_flags`: -1 (rank on an underflowed value), +1 (overflowed).
+CLAMPED = {-1: "at most", 1: "at least"}
 BUDGET_ROLLING = "rolling window: the events of the whole window ending at the evaluation instant"
 BUDGET_SO_FAR = (
     "events so far: the budget of the events since the calendar window started "
@@ -328,6 +330,9 @@ class ObjectiveState:
     remaining_seconds: float | None
     burn_rates: Mapping[str, float | None]
     percentiles: Mapping[str, float | None]
+    #: Percentiles whose rank fell on a value outside the histogram's range: the value shown is
+    #: then only a bound, "at least" (clamped from above) or "at most" (from below).
+    percentile_bounds: Mapping[str, str]
     status: str
     coverage: str | None
     #: The store's coverage code: ``complete``, ``raw_archive`` or ``live`` (None: not measured).
@@ -361,6 +366,7 @@ class SLOState:
     remaining_events: float | None
     burn_rates: Mapping[str, float | None]
     percentiles: Mapping[str, float | None]
+    percentile_bounds: Mapping[str, str]
     status: str
     forecast: datetime | None
     coverage: str
@@ -392,6 +398,9 @@ class _Cell:
     good: Ints
     slices: SliceCounts | None = None
     hist: Ints | None = None
+    #: Values clamped into the lowest / highest bucket (out of the histogram's range).
+    underflow: int = 0
+    overflow: int = 0
 
 
 def evaluate(spec: Spec, store: Store, slo: str, at: datetime | float) -> SLOState:
@@ -488,15 +497,28 @@ def evaluate_all(
                 cell.hist = np.zeros(width, np.int64)
             cell.hist[0] += h.zero
             cell.hist[1:] += h.counts
+            cell.underflow += h.underflow
+            cell.overflow += h.overflow
     hist_keys = [k for k, c in cells.items() if c.hist is not None]
     quantiles: dict[tuple[str, int], Floats] = {}
+    clamped: dict[tuple[str, int], dict[str, str]] = {}
+    for k in hist_keys:
+        cell = cells[k]
+        if (cell.underflow or cell.overflow) and cell.hist is not None:
+            merged = LogHistogram(
+                DEFAULT_LAYOUT, cell.hist[1:].copy(), int(cell.hist[0]), cell.underflow, cell.overflow
+            )
+            flags = merged.quantile_flags([q for _, q in PERCENTILES])
+            clamped[k] = {
+                label: CLAMPED[int(f)] for (label, _), f in zip(PERCENTILES, flags, strict=True) if f
+            }
     if hist_keys:
         mat = np.stack([cells[k].hist for k in hist_keys])  # type: ignore[misc]
         qs = quantiles_of_rows(mat, [q for _, q in PERCENTILES], DEFAULT_LAYOUT, has_zero_column=True)
         quantiles = dict(zip(hist_keys, qs, strict=True))
 
     numbers = _all_numbers(chosen, targets, cells)
-    return [_state(s, targets[s.name], plans[s.name], cells, numbers, quantiles, t) for s in chosen]
+    return [_state(s, targets[s.name], plans[s.name], cells, numbers, quantiles, clamped, t) for s in chosen]
 
 
 def _all_numbers(
@@ -541,6 +563,7 @@ def _state(
     cells: Mapping[tuple[str, int], _Cell],
     numbers: Mapping[tuple[str, int], _Numbers],
     quantiles: Mapping[tuple[str, int], Floats],
+    clamped: Mapping[tuple[str, int], Mapping[str, str]],
     t: int,
 ) -> SLOState:
     bounds, windows, _ = plan
@@ -610,6 +633,7 @@ def _state(
                 remaining_seconds=None if remaining is None else remaining * allowed_seconds,
                 burn_rates=burns,
                 percentiles=pct,
+                percentile_bounds=dict(clamped.get((slo.name, tg.index), {})),
                 status=status,
                 coverage=tg.coverage,
                 coverage_kind=tg.coverage_kind,
@@ -629,6 +653,7 @@ def _state(
         target = None
         allowed_seconds = remaining_seconds = remaining_events = None
         slo_pct: Mapping[str, float | None] = {}
+        slo_bounds: Mapping[str, str] = {}
         sli_name = "composite"
         burn_status = slo_burns.get(window_label(STATUS_WINDOW))
         status = eb.STATUS_NAMES[
@@ -647,6 +672,7 @@ def _state(
         allowed_seconds, remaining_seconds = lead.allowed_seconds, lead.remaining_seconds
         remaining_events = lead.remaining_events
         slo_pct = lead.percentiles
+        slo_bounds = lead.percentile_bounds
         sli_name = slo.indicator.name if slo.indicator is not None else ""
         status = lead.status  # same remaining budget and 1 h burn as the SLO's
     burn_1d = slo_burns.get(window_label(FORECAST_WINDOW))
@@ -688,6 +714,7 @@ def _state(
         remaining_events=remaining_events,
         burn_rates=dict(slo_burns),
         percentiles=dict(slo_pct),
+        percentile_bounds=dict(slo_bounds),
         status=status,
         forecast=when,
         coverage="; ".join(covers) if covers else "no data in the store",

@@ -267,3 +267,21 @@ def test_objective_rebuilt_from_raw_archive(tmp_path: Path) -> None:
     monthly = data["monthly"]
     assert monthly["coverage_kind"] == "raw_archive" and monthly["coverage"].startswith("from raw archive")
     assert (monthly["objectives"][0]["valid"], monthly["objectives"][0]["good"]) == (1000, 992)
+
+
+def test_percentiles_outside_the_histogram_range_are_bounds(spec_path: Path, tmp_path: Path) -> None:
+    """600 values below the range (1e-5 ms), 390 in range, 10 above it (2e6 ms)."""
+    spec = slokit.load(spec_path)
+    values = [1e-5] * 600 + [100.0] * 390 + [2e6] * 10
+    events = [{"ts": NOON + 1 + i % 250, "status": 200, "latency_ms": v} for i, v in enumerate(values)]
+    path = tmp_path / "clamped.duckdb"
+    with Store.open(path) as store:
+        store.ingest("api", events, spec=spec, now=NOON + 3600)
+    with Store.open(path, read_only=True) as store:
+        (slow,) = report_json(evaluate_all(spec, store, NOON + 300, ["slow"]))
+    assert schema_problems([slow]) == []
+    # p50 (rank 500) is an underflowed value, p90…p99 (ranks 900…990) are 100 ms, p99.9 overflowed
+    assert slow["percentile_bounds"] == {"p50": "at most", "p99.9": "at least"}
+    assert slow["percentiles"]["p95"] == pytest.approx(100.0, rel=0.01)
+    assert slow["percentiles"]["p99.9"] < 2e6  # the top bucket's value: a lower bound only
+    assert slow["objectives"][0]["percentile_bounds"] == slow["percentile_bounds"]
