@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "generate": ("slokit.cli.generate", "generate", "Generate Prometheus rules (native, Sloth-compatible, VictoriaMetrics)."),
     "simulate": ("slokit.cli.simulate", "simulate", "Generate realistic events for the example platforms."),
     "report": ("slokit.cli.report", "report", "The state of every SLO: SLI, budget, burn rates, forecast."),
+    "serve": ("slokit.cli.serve", "serve", "Serve the ingest API, SLO API, alert evaluator and web dashboard."),
+    "demo": ("slokit.cli.demo", "demo", "A live dashboard of the example platforms with simulated traffic."),
     "backtest": ("slokit.cli.backtest", "backtest", "Replay history through alert policies and score them."),
     "gate": ("slokit.cli.gate", "gate", "Exit non-zero when an error-budget policy blocks deploys."),
 }

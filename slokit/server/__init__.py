@@ -1,0 +1,1 @@
+"""``slokit serve``: ingest API, read and admin API, background evaluator and the web dashboard."""

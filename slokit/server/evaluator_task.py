@@ -1,0 +1,103 @@
+"""The background evaluator: one alerting pass (H13's Evaluator) every N seconds, in a thread.
+
+It runs in a thread of its own (the pass is synchronous DuckDB and numpy work) and takes the
+server's store lock for each pass, so ingest waits at most one pass. The same loop notices a
+changed spec file and reloads it: a broken edit is logged and the old spec stays in use.
+Notices are logged; delivering them to notifiers is wired when the notifier settings exist
+(``send``), otherwise the alert store still records every state and transition.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from slokit.alerting.evaluator import Evaluation, Evaluator, Send
+from slokit.alerting.state import Notice
+from slokit.errors import SlokitError
+from slokit.server.state import ServerState
+
+log = logging.getLogger("slokit.server.evaluator")
+
+
+def _log_notice(notice: Notice) -> bool:
+    log.warning("alert %s: %s", notice.kind, notice.key)
+    return True
+
+
+class EvaluatorTask:
+    """Owns the evaluator thread; :meth:`run_once` is what each tick does (tests call it directly)."""
+
+    def __init__(
+        self,
+        state: ServerState,
+        interval: float,
+        send: Send | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.state = state
+        self.interval = interval
+        self.send = send or _log_notice
+        self.clock = clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._generation = -1
+        self._evaluator: Evaluator | None = None
+        self.last: Evaluation | None = None
+        self.last_error: str | None = None
+        self.passes = 0
+
+    def _current(self) -> Evaluator:
+        if (
+            self._evaluator is None
+            or self._generation != self.state.generation
+            or (self._evaluator.spec is not self.state.spec)
+        ):
+            self._evaluator = Evaluator(self.state.spec, self.state.store, self.state.settings, self.send)
+            self._generation = self.state.generation
+        return self._evaluator
+
+    def run_once(self, at: float | None = None) -> Evaluation:
+        with self.state.locked():
+            evaluation = self._current().evaluate(self.clock() if at is None else at)
+        self.last = evaluation
+        self.passes += 1
+        return evaluation
+
+    def _watch(self) -> None:
+        if not self.state.spec_changed():
+            return
+        try:
+            self.state.reload()
+            log.warning("spec files changed: reloaded")
+        except SlokitError as exc:
+            log.error("spec files changed but do not load; keeping the previous spec: %s", exc)
+            self.state.reload_failed = str(exc)
+
+    def _loop(self) -> None:
+        next_eval = next_watch = time.monotonic()
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_watch:
+                self._watch()
+                next_watch = now + self.state.config.watch_interval
+            if now >= next_eval:
+                try:
+                    self.run_once()
+                    self.last_error = None
+                except Exception as exc:  # a failing pass must not end the loop
+                    self.last_error = str(exc)
+                    log.exception("alert evaluation failed; next pass in %s s", self.interval)
+                next_eval = now + self.interval
+            self._stop.wait(max(min(next_eval, next_watch) - time.monotonic(), 0.05))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="slokit-evaluator", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

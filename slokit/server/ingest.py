@@ -1,0 +1,194 @@
+"""``POST /api/v1/streams/{stream}/events``: events in, committed to the store, then 2xx.
+
+The body is a JSON array of event objects, or NDJSON (one object per line) when the
+``Content-Type`` is ``application/x-ndjson``/``application/jsonl`` or ``?format=ndjson``;
+``Content-Encoding: gzip`` is accepted. The raw bytes are decoded with msgspec (no per-field
+validation layer: the store checks what matters, timestamps, column by column).
+
+* Bodies above the configured limit, before or after decompression, get 413.
+* A JSON array that does not parse gets 400 with the byte offset, line and column.
+* Per-event problems do not fail the batch: an element that is not an object, an NDJSON line
+  that does not parse, an event without a usable timestamp or outside the accepted lateness is
+  listed as ``{"index", "reason"}`` and every other event is kept.
+* ``Idempotency-Key`` becomes the store's batch id: a repeated batch is answered 200 with
+  ``"duplicate": true`` and counted once, even across a crash (the id commits with the rows).
+* The response is sent only after :meth:`~slokit.sources.store.Store.ingest` returned, i.e.
+  after the batch's transaction committed.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import Any
+
+import msgspec
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from slokit.server.auth import check_bearer
+from slokit.server.errors import ApiError
+from slokit.server.state import ServerState
+from slokit.sources.store import IngestResult
+
+NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/ndjson")
+MAX_KEY_LENGTH = 200
+_STREAM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+_BYTE = re.compile(r"\(byte (\d+)\)")
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) anything larger than ``limit`` bytes once decompressed."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        parts.append(chunk)
+    body = b"".join(parts)
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "x-gzip"):
+        raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; send gzip or identity")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise ApiError(400, f"the gzip body cannot be decompressed: {exc}") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise _too_large(limit, after_gzip=True)
+    if not inflater.eof:
+        raise ApiError(400, "the gzip body is truncated")
+    return out
+
+
+def _too_large(limit: int, after_gzip: bool = False) -> ApiError:
+    what = "decompressed body" if after_gzip else "body"
+    return ApiError(
+        413, f"the {what} is larger than the limit of {limit} bytes; send smaller batches", {"limit": limit}
+    )
+
+
+def position(data: bytes, offset: int) -> dict[str, int]:
+    """Byte offset -> 1-based line and column, for error messages editors can jump to."""
+    offset = max(0, min(offset, len(data)))
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return {"byte": offset, "line": line, "column": column}
+
+
+def _malformed(data: bytes, exc: msgspec.DecodeError) -> ApiError:
+    text = str(exc)
+    m = _BYTE.search(text)
+    offset = int(m.group(1)) if m else len(data)
+    where = position(data, offset)
+    reason = _BYTE.sub("", text).strip()
+    if "truncated" in text:
+        reason = "the JSON ends before it is complete"
+    return ApiError(
+        400,
+        f"malformed JSON at line {where['line']}, column {where['column']} (byte {where['byte']}): {reason}",
+        {"position": where},
+    )
+
+
+def decode_events(data: bytes, ndjson: bool) -> tuple[list[Any], list[tuple[int, str]]]:
+    """Decoded events and per-event problems ``(index, reason)``; objects only are events.
+
+    Returned events keep their positions: a rejected element is ``None`` in the list so the
+    store's indices stay the request's indices.
+    """
+    problems: list[tuple[int, str]] = []
+    if ndjson:
+        items: list[Any] = []
+        for i, line in enumerate(data.splitlines()):
+            if not line.strip():
+                items.append(None)
+                problems.append((i, "empty_line"))
+                continue
+            try:
+                items.append(_decode(line))
+            except msgspec.DecodeError as exc:
+                items.append(None)
+                problems.append((i, f"malformed_json: {_BYTE.sub('', str(exc)).strip()}"))
+        if items and items[-1] is None and problems and problems[-1] == (len(items) - 1, "empty_line"):
+            items.pop()
+            problems.pop()
+    else:
+        try:
+            decoded = _decode(data)
+        except msgspec.DecodeError as exc:
+            raise _malformed(data, exc) from None
+        if not isinstance(decoded, list):
+            raise ApiError(
+                400,
+                "the body must be a JSON array of event objects (or NDJSON with "
+                "Content-Type: application/x-ndjson)",
+            )
+        items = decoded
+    for i, item in enumerate(items):
+        if item is not None and not isinstance(item, dict):
+            problems.append((i, "not_an_object"))
+            items[i] = None
+    return items, problems
+
+
+def ingest_stream(state: ServerState, stream: str, events: list[Any], batch_id: str | None) -> IngestResult:
+    """Commit one batch (runs in a worker thread, under the store lock)."""
+    keep = [i for i, e in enumerate(events) if e is not None]
+    batch = events if len(keep) == len(events) else [events[i] for i in keep]
+    with state.locked() as store:
+        result = store.ingest(stream, batch, spec=state.spec, batch_id=batch_id)
+    if len(keep) != len(events) and result.rejected_index.size:
+        result.rejected_index = result.rejected_index.copy()
+        for j, i in enumerate(result.rejected_index.tolist()):
+            result.rejected_index[j] = keep[i]
+    return result
+
+
+async def ingest_events(request: Request) -> Response:
+    state: ServerState = request.app.state.slokit
+    check_bearer(request, state.config.token)
+    stream = request.path_params["stream"]
+    if not _STREAM.match(stream):
+        raise ApiError(
+            400, "stream names are 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit"
+        )
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise ApiError(400, f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+    data = await read_body(request, state.config.max_body_bytes)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    ndjson = ctype in NDJSON_TYPES or request.query_params.get("format") == "ndjson"
+    events, problems = decode_events(data, ndjson)
+    if len(events) > state.config.max_events:
+        raise ApiError(
+            413,
+            f"{len(events)} events in one request; at most {state.config.max_events} are accepted",
+            {"limit_events": state.config.max_events},
+        )
+    result = await run_in_threadpool(ingest_stream, state, stream, events, key)
+    rejections = sorted(problems + result.rejections)
+    counts: dict[str, int] = dict(result.rejected)
+    for _, reason in problems:
+        name = reason.split(":")[0]
+        counts[name] = counts.get(name, 0) + 1
+    body = {
+        "stream": stream,
+        "batch_id": key,
+        "received": len(events),
+        "accepted": result.accepted,
+        "duplicate": result.duplicate,
+        "unknown_stream": result.unknown_stream,
+        "rejected_counts": counts,
+        "rejected": [{"index": i, "reason": r} for i, r in rejections],
+    }
+    return Response(_encode(body), 200, media_type="application/json")
