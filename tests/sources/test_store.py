@@ -3,7 +3,6 @@ durability, coverage and backfill from the raw archive, composite objectives."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -348,10 +347,10 @@ _events = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=_events)
 def test_any_json_events_are_counted_never_raised(tmp_path: Path, batch: list[dict[str, Any]]) -> None:
-    store = Store.open(tmp_path / f"{uuid.uuid4().hex}.duckdb", clock=lambda: NOW)
+    store = Store.open(":memory:", clock=lambda: NOW)
     result = store.ingest("api", batch, spec=basic_spec())
     assert result.accepted + sum(result.rejected.values()) == len(batch)
     for summary in result.per_sli.values():

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import random
-import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -236,7 +235,7 @@ def run_case(tmp: Path, seed: int, n: int, span_ms: int) -> None:
     rng = random.Random(seed)
     events = [random_event(rng, span_ms) for _ in range(n)]
     spec = make_spec()
-    store = Store.open(tmp / f"s{seed}-{uuid.uuid4().hex}.duckdb")
+    store = Store.open(":memory:")  # durability is tested on files elsewhere
     oracle = Oracle()
     pos = 0
     batch_no = 0
@@ -298,7 +297,7 @@ def check_store(store: Store, oracle: Oracle, rng: random.Random) -> None:
 
 
 def test_store_matches_oracle_plain_random(tmp_path: Path) -> None:
-    for seed in range(3):
+    for seed in range(2):
         # span of 4 days: crosses day rollups and the 48 h lateness bound.
         run_case(tmp_path, seed, 1500, 4 * 86_400_000)
 
@@ -309,7 +308,7 @@ def test_store_matches_oracle_sparse_histogram_path(tmp_path: Path, monkeypatch:
     run_case(tmp_path, 11, 800, 3 * 86_400_000)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 300), span_hours=st.sampled_from([1, 5, 30, 70]))
 def test_store_matches_oracle_hypothesis(tmp_path: Path, seed: int, n: int, span_hours: int) -> None:
     run_case(tmp_path, seed + 100, n, span_hours * 3_600_000)
