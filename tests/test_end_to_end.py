@@ -148,7 +148,10 @@ def _epoch(text: str) -> int:
 @pytest.mark.skipif("simulate" not in COMMANDS, reason="slokit simulate is not in this tree yet")
 def test_simulated_mtogo_end_to_end(tmp_path: Path, repo_root: Path) -> None:
     out = tmp_path / "sim"
-    invoke("simulate", "--example", "mtogo", "--days", "2", "--out", str(out), "--quiet")
+    # a quarter of the request traffic keeps the test quick (probes keep their rate)
+    invoke(
+        "simulate", "--example", "mtogo", "--days", "2", "--rate-scale", "0.25", "--out", str(out), "--quiet"
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert (out / "incidents.json").is_file()
     spec = repo_root / "examples" / "mtogo"
