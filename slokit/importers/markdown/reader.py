@@ -120,6 +120,13 @@ _RETENTION = words(
     r"intervals?",
     r"frequency",
 )
+#: "< 99.9 % for 5 minutes": a condition held for a while is an alert rule, not an objective.
+_SUSTAINED = re.compile(
+    r"(?:[<>≤≥]|below|above|under|over|unter|über|por debajo|por encima|sous|au-dessus)[^.;]{0,40}?\s"
+    r"(?:for|during|durante|pendant|i|für|während)\s+(?:(?:at least|mindst|mindestens|al menos|au moins)\s+)?"
+    r"\d+\s*(?:s|sec\w*|m|min\w*|h|hours?|timer?|stunden?|horas?|heures?)\b",
+    re.IGNORECASE,
+)
 _DOC_SERVICE = re.compile(
     r"\bfor\s+(?:the\s+|our\s+|den\s+|det\s+|die\s+|das\s+|el\s+|la\s+|le\s+)?"
     r"((?:[\w.-]+\s+){0,3}?[\w.-]+)\s+(?:platform|platformen|plattform|plataforma|plateforme|service|"
@@ -191,6 +198,8 @@ def non_objective_reason(text: str) -> NonObjectiveReason | None:
         return "burn-rate rule"
     if ALERT_WORDS.search(text) and not RESPONSE_WORDS.search(text):
         return "alert threshold"
+    if _SUSTAINED.search(text):
+        return "alert threshold"
     if BENCHMARK_WORDS.search(text):
         return "benchmark"
     head = " ".join(text.split()[:2])
@@ -246,6 +255,8 @@ class _ListContext:
     window_source: str = ""
     lines: tuple[int, ...] = ()
     parent_objectives: list[int] = field(default_factory=list)
+    #: Set when a label above the list says its items are not objectives ("Alerting:").
+    reason: NonObjectiveReason | None = None
 
 
 class Reader:
@@ -292,6 +303,15 @@ class Reader:
                 if found and not scan_has_anchor(block.text, self.comma_decimal):
                     declared[id(block)] = (found[0].window, f"the heading '{block.text}' (line {block.line})")
             heading_of.append(list(stack))
+            if isinstance(block, Table) and self._is_vertical(block):
+                for row, line in zip(block.rows, block.row_lines, strict=False):
+                    found = labelled_window(f"{row[0]}: {row[1]}")
+                    if found:
+                        owner = stack[-1] if stack and stack[-1].level > 1 else None
+                        declared.setdefault(
+                            id(owner) if owner is not None else 0,
+                            (found[0].window, f"'{row[0]}: {row[1]}' (line {line})"),
+                        )
             if (
                 isinstance(block, Paragraph)
                 and len(block.text) < 400
@@ -637,7 +657,23 @@ class Reader:
                     explicit_service=row_name if roles[name_col] == "service" else "",
                 )
 
+    @staticmethod
+    def _is_vertical(table: Table) -> bool:
+        """A two-column key/value table ("| **Compliance period** | 4w |") with an empty header."""
+        return (
+            len(table.header) == 2
+            and not any(h.strip() for h in table.header)
+            and all(len(row) >= 2 and not re.search(r"\d", row[0]) for row in table.rows)
+        )
+
     def _table(self, table: Table, scope: _Scope) -> None:
+        if self._is_vertical(table):
+            items = [
+                Item(f"{row[0]}: {row[1]}", line)
+                for row, line in zip(table.rows, table.row_lines, strict=False)
+            ]
+            self._items(items, scope, self._list_label(-1, scope))
+            return
         roles, header_windows = self._roles(table)
         columns = self._metric_columns(table, roles)
         if columns:
@@ -743,6 +779,7 @@ class Reader:
             if found:
                 ctx.window, ctx.window_source = found[0].window, f"'{text}' (line {para.line})"
             ctx.lines = (para.line,)
+            ctx.reason = label_reason(text)
         if ctx.percentile is None:
             for heading in reversed(scope.headings):
                 ctx.percentile = _percentile_of(heading.text, self.comma_decimal)
@@ -787,6 +824,12 @@ class Reader:
             if parent.name and label and not kind_in(label):
                 ctx.name = f"{parent.name} {label}"
             indexes: list[int] = []
+            if parent.reason is not None:
+                if re.search(r"\d", text):
+                    self._skip(item.line, text, "non-objective", parent.reason)
+                if item.children:
+                    self._items(item.children, scope, parent)
+                continue
             if text:
                 indexes = self._statement(
                     text,
@@ -821,6 +864,7 @@ class Reader:
                     window_source=parent.window_source,
                     lines=(item.line, *parent.lines),
                     parent_objectives=indexes,
+                    reason=None if indexes else label_reason(label or text),
                 )
                 if child.percentile is None:
                     child.percentile = parent.percentile
@@ -855,6 +899,14 @@ class Reader:
 
 
 _WINDOW_LABEL = dict(COLUMN_ROLES)["window"]
+
+
+def label_reason(text: str) -> NonObjectiveReason | None:
+    """Why the items under a label ("Alerting:", "Improvement targets") are not objectives."""
+    reason = _heading_reason(text)
+    if reason is None and ALERT_WORDS.search(text) and not RESPONSE_WORDS.search(text):
+        reason = "alert threshold"
+    return reason
 
 
 def labelled_window(text: str) -> list[WindowMatch]:

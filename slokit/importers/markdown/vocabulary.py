@@ -453,7 +453,20 @@ COLUMN_ROLES: tuple[tuple[ColumnRole, re.Pattern[str]], ...] = (
     (
         "alert",
         words(
-            r"alert\w*", r"alarm\w*", r"page", r"paging", r"burn\w*", r"alerta\w*", r"alerte\w*", r"varsling"
+            r"alert\w*",
+            r"alarm\w*",
+            r"page",
+            r"paging",
+            r"burn\w*",
+            r"alerta\w*",
+            r"alerte\w*",
+            r"varsling",
+            r"warn\w*",
+            r"critical",
+            r"kritisch\w*",
+            r"advarsel\w*",
+            r"aviso",
+            r"avertissement",
         ),
     ),
     ("budget", BUDGET_WORDS),
@@ -563,6 +576,9 @@ COLUMN_ROLES: tuple[tuple[ColumnRole, re.Pattern[str]], ...] = (
             r"measurement window",
             r"evaluation window",
             r"interval",
+            r"intervall",
+            r"intervalo",
+            r"intervalle",
         ),
     ),
     (
