@@ -2,8 +2,9 @@
 
 This module only composes: the store (:mod:`slokit.sources.store`) answers "how many valid and
 good events, which histogram, in these minute rows", the engine answers everything else (window
-bounds, SLI, budget, burn, status, forecast). Nothing here counts events or does budget
-arithmetic of its own.
+bounds, SLI, budget, burn, status, forecast). Nothing here counts events; the one formula applied
+here is the Timeslices allowance (1 − target) · window length, per instant, because calendar
+windows differ in length from one instant to the next.
 
 What an :class:`SLOState` holds, for one SLO at instant ``t`` (floored to a whole minute, so
 per-minute rows give exactly the raw-event answer):
