@@ -226,6 +226,63 @@ def _heading_reason(text: str) -> NonObjectiveReason | None:
     return None
 
 
+_TITLE_SPLIT = re.compile(r"\s[–—-]\s|:\s|\s(?:for|für|pour|para|til|of|de la|del|des)\s", re.IGNORECASE)
+_GENERIC_TITLE_WORDS = words(
+    r"slo'?s?",
+    r"slo'er",
+    r"sli'?s?",
+    r"service level objectives?",
+    r"service[- ]level",
+    r"objectives?",
+    r"servicemål",
+    r"mål",
+    r"ziele",
+    r"objetivos?",
+    r"objectifs?",
+    r"targets?",
+    r"reliability",
+    r"document",
+    r"de nivel de servicio",
+    r"de niveau de service",
+    r"niveles de servicio",
+    r"kpi-?",
+    r"und",
+    r"og",
+    r"and",
+    r"y",
+    r"et",
+    r"übersicht",
+    r"overview",
+    r"the",
+    r"(?:q[1-4])",
+    r"\(.*?\)",
+    r"for",
+    r"für",
+    r"pour",
+    r"d[eu] service",
+    r"del? servicio",
+    r"\w*ziele",
+    r"\w*mål",
+)
+
+
+def _could_be_service(label: str, comma_decimal: bool) -> bool:
+    """A bullet label names a service or endpoint unless it names a role or a percentile."""
+    if _percentile_of(label, comma_decimal) is not None:
+        return False
+    return not any(pattern.search(label) for role, pattern in COLUMN_ROLES if role != "service")
+
+
+def _title_subject(title: str) -> str:
+    """What a document title is about: "SLO'er for Lagerstyring" -> "Lagerstyring"."""
+    for part in reversed(_TITLE_SPLIT.split(title)):
+        rest = _GENERIC_TITLE_WORDS.sub(" ", part)
+        rest = re.sub(r"[^\w\s-]", " ", rest).strip(" -")
+        if rest and len(rest.split()) <= 4 and not kind_in(rest):
+            return rest
+    return ""
+
+
 def _is_generic_heading(text: str) -> bool:
     return bool(
         GENERIC_HEADING.search(text)
@@ -354,6 +411,10 @@ class Reader:
                 if m and not kind_in(m.group(1)):
                     self.doc_service = slugify(m.group(1)) or "service"
                     return
+        if title is not None:
+            name = _title_subject(title.text)
+            if name:
+                self.doc_service = slugify(name) or "service"
 
     def _service(self, scope: _Scope, label: str, explicit: str = "") -> tuple[str, bool]:
         """Service slug and whether it was stated (column, prefix, heading) rather than defaulted."""
@@ -428,6 +489,7 @@ class Reader:
                 and partial.notes
                 and "from the statement" not in partial.notes[0]
                 and "from the name" not in partial.notes[0]
+                and _could_be_service(service_label, self.comma_decimal)
             ):
                 label_service = service_label
             service, stated = self._service(scope, service_label, label_service)
