@@ -105,46 +105,53 @@ def _cells(keys: np.ndarray, counts: np.ndarray | None = None) -> tuple[np.ndarr
 
 def build_store(path: Path, spec: Spec, n: int, days: int, events: float, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
-    lay = DEFAULT_LAYOUT
     with Store.open(path) as store:
         store.register(spec)
         ids = np.array([store.sli_id(f"slo-{i}/0") for i in range(n)], np.int64)
-        threshold = np.arange(n) % 2 == 1
+        threshold = np.flatnonzero(np.arange(n) % 2 == 1)
         con = store._con
-        first_day = AT_DAY - days + 1
-        for day in range(first_day, AT_DAY + 1):
+        for day in range(AT_DAY - days + 1, AT_DAY + 1):
             m0 = day * 1440
             valid = rng.poisson(events, size=(n, 1440)).astype(np.int64)
             good = valid - rng.binomial(valid, 0.001)
-            # Threshold indicators: values per event, histogram cells and exact good counts.
-            tv = valid[threshold]
-            total = int(tv.sum())
-            owner = np.repeat(np.arange(tv.size, dtype=np.int64), tv.ravel())  # (sli row, minute) flat
-            values = rng.lognormal(math.log(120.0), 0.5, total)
-            good_t = np.bincount(owner, weights=values < 300.0, minlength=tv.size).astype(np.int64)
-            good[threshold] = good_t.reshape(tv.shape)
-            index = np.clip(np.ceil(np.log(values) / lay.log_gamma), lay.min_index, lay.max_index).astype(
-                np.int64
-            )
-            code = index - lay.min_index + 1
-            key, cnt = _cells(owner * 2048 + code)
-            flat, code_u = key // 2048, key % 2048
-            t_rows = np.flatnonzero(threshold)
-            sli_h = ids[t_rows][flat // 1440]
-            minute_h = m0 + flat % 1440
+            # Threshold indicators, a few at a time to bound memory: values per event, histogram
+            # cells, and good counts from the same values.
+            for lo in range(0, threshold.size, CHUNK):
+                rows = threshold[lo : lo + CHUNK]
+                good[rows] = _histograms(con, rng, ids[rows], valid[rows], m0)
             r, c = np.nonzero(valid)
             sli_c, minute_c = ids[r], m0 + c
             v_c, g_c = valid[r, c], good[r, c]
             _append(con, "counts_1m", sli_c, minute_c, v_c, g_c)
-            _append(con, "hist_1m", sli_h, minute_h, code_u, cnt)
             for level, width in (("1h", 60), ("1d", 1440)):
                 k, vs = _cells(sli_c * 2**32 + minute_c // width, v_c.astype(np.float64))
                 _, gs = _cells(sli_c * 2**32 + minute_c // width, g_c.astype(np.float64))
                 _append(con, f"counts_{level}", k >> 32, k & (2**32 - 1), vs, gs)
-                hk, hn = _cells((sli_h * 2**32 + minute_h // width) * 2048 + code_u, cnt.astype(np.float64))
-                base = hk // 2048
-                _append(con, f"hist_{level}", base >> 32, base & (2**32 - 1), hk % 2048, hn)
         con.execute("CHECKPOINT")
+
+
+#: Threshold indicators generated together (bounds the builder's memory at high event rates).
+CHUNK = 50
+
+
+def _histograms(
+    con: Any, rng: np.random.Generator, ids: np.ndarray, valid: np.ndarray, m0: int
+) -> np.ndarray:
+    """Append one day of histogram rows (all resolutions) for some indicators; their good counts."""
+    lay = DEFAULT_LAYOUT
+    owner = np.repeat(np.arange(valid.size, dtype=np.int64), valid.ravel())  # flat (indicator, minute)
+    values = rng.lognormal(math.log(120.0), 0.5, owner.size)
+    good = np.bincount(owner, weights=values < 300.0, minlength=valid.size).astype(np.int64)
+    index = np.clip(np.ceil(np.log(values) / lay.log_gamma), lay.min_index, lay.max_index).astype(np.int64)
+    key, cnt = _cells(owner * 2048 + (index - lay.min_index + 1))
+    flat, code = key // 2048, key % 2048
+    sli, minute = ids[flat // 1440], m0 + flat % 1440
+    _append(con, "hist_1m", sli, minute, code, cnt)
+    for level, width in (("1h", 60), ("1d", 1440)):
+        hk, hn = _cells((sli * 2**32 + minute // width) * 2048 + code, cnt.astype(np.float64))
+        base = hk // 2048
+        _append(con, f"hist_{level}", base >> 32, base & (2**32 - 1), hk % 2048, hn)
+    return good.reshape(valid.shape)
 
 
 def naive(spec: Spec, store: Store, at: int) -> int:
