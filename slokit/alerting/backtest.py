@@ -11,8 +11,9 @@ window sums twice.
 
 **Scoring** (Google SRE Workbook, "Alerting on SLOs": precision, recall, detection time, reset
 time). Ground truth is a list of incidents ``{"service", "start", "end"}`` (RFC 3339; optional
-``"slos"``, ``"id"``). An alert *matches* an incident when their services are equal and the alert
-starts within ``[start, end]``.
+``"slos"``, ``"id"``). An alert *matches* an incident when their services are equal — or the
+incident lists the alert's SLO among those it affects (a Kafka outage shows in the order
+service's publish SLO) — and the alert starts within ``[start, end]``.
 
 * precision = matching alerts / alerts (None without alerts);
 * recall = detected incidents / incidents, counting only incidents that consumed at least
@@ -332,7 +333,9 @@ def _mean(values: Sequence[float]) -> float | None:
 
 
 def matches(alert: Alert, incident: Incident) -> bool:
-    return alert.service == incident.service and incident.start <= alert.start <= incident.end
+    """Same service (or an SLO the incident lists), starting within ``[start, end]``."""
+    related = alert.service == incident.service or alert.slo in incident.slos
+    return related and incident.start <= alert.start <= incident.end
 
 
 def incident_share(incident: Incident, series: Sequence[Series]) -> float:

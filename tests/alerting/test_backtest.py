@@ -142,3 +142,11 @@ def test_incidents_parse() -> None:
         ]
     )
     assert parse_incidents(text) == [Incident("api", 1767225600.0, 1767226200.0, ("a",), "")]
+
+
+def test_an_incident_listing_the_slo_matches_across_services() -> None:
+    alerts = replay(history(), POLICY, 0, 18000)
+    other_service = [Incident("kafka", 6000.0, 6600.0, ("api-availability",), id="K")]
+    assert score("hand", alerts[:1], other_service, shares={0: 1.0}).detected == 1
+    unrelated = [Incident("kafka", 6000.0, 6600.0, ("something-else",), id="K")]
+    assert score("hand", alerts[:1], unrelated, shares={0: 1.0}).detected == 0
