@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 
 from slokit.alerting.policy import Policy
 from slokit.engine.allowance import allowed_bad_fraction
-from slokit.engine.burn import evaluate_tier, held_for
+from slokit.engine.burn import Tier, TierEvaluation, evaluate_tier, held_for
 from slokit.engine.series import Cumulative, MinuteCounts
 from slokit.errors import Diagnostic, Location, SlokitError
 
@@ -102,6 +102,34 @@ def rfc3339(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
+def evaluate_rule(
+    series: Series, cum: Cumulative, ends: NDArray[np.int64], tier: Tier, policy: Policy
+) -> TierEvaluation:
+    """:func:`~slokit.engine.burn.evaluate_tier`, or its traffic-aware form when the policy asks.
+
+    Traffic-aware ("budget") burn over a window ``w``: bad events in ``w`` over the allowance a
+    window of that length gets on average, ``(1 − target) · Σvalid(period) · w / period``. With
+    even traffic it equals the burn rate; at a peak hour it is higher (those bad events spend
+    more of the period's budget), in a quiet hour lower. Σvalid of the period is taken over the
+    period ending at each instant, projected from the part the history covers.
+    """
+    if not policy.traffic_aware:
+        return evaluate_tier(cum, ends, tier, series.target, policy.min_bad_events)
+    period_min = max(math.ceil(series.period_seconds / 60), 1)
+    lv, lg = cum.rolling(ends, tier.long_seconds // 60)
+    sv, sg = cum.rolling(ends, tier.short_seconds // 60)
+    pv, _ = cum.rolling(ends, period_min)
+    nonzero = np.flatnonzero(series.counts.valid)
+    first = series.counts.first_minute + (int(nonzero[0]) if nonzero.size else len(series.counts))
+    covered = np.clip(ends - first, 1, period_min)
+    per_minute = allowed_bad_fraction(series.target) * pv / covered
+    with np.errstate(invalid="ignore", divide="ignore"):
+        long_burn = np.where(pv > 0, (lv - lg) / (per_minute * (tier.long_seconds // 60)), np.nan)
+        short_burn = np.where(pv > 0, (sv - sg) / (per_minute * (tier.short_seconds // 60)), np.nan)
+        firing = (long_burn >= tier.factor) & (short_burn >= tier.factor) & (sv - sg >= policy.min_bad_events)
+    return TierEvaluation(firing, long_burn, short_burn, (sv - sg).astype(np.int64))
+
+
 def firing_series(
     series: Series, policy: Policy, ends: NDArray[np.int64]
 ) -> list[tuple[str, NDArray[np.bool_], NDArray[np.float64]]]:
@@ -109,7 +137,7 @@ def firing_series(
     cum = series.cumulative()
     out = []
     for rule in policy.rules:
-        ev = evaluate_tier(cum, ends, rule.tier, series.target, policy.min_bad_events)
+        ev = evaluate_rule(series, cum, ends, rule.tier, policy)
         firing = held_for(ev.firing, 60, rule.tier.for_seconds)
         out.append((rule.name, firing, ev.long_burn))
     return out
@@ -166,7 +194,7 @@ def verdicts_at(
     out = []
     longest_no_data = True
     for rule in policy.rules:
-        ev = evaluate_tier(cum, ends, rule.tier, series.target, policy.min_bad_events)
+        ev = evaluate_rule(series, cum, ends, rule.tier, policy)
         lb, sb = float(ev.long_burn[0]), float(ev.short_burn[0])
         longest_no_data = longest_no_data and math.isnan(lb)
         out.append((rule.name, rule.tier.severity, rule.tier.for_seconds, bool(ev.firing[0]), lb, sb))

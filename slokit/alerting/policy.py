@@ -26,6 +26,7 @@ A settings file (YAML) looks like::
 
     name: pyrra                 # optional, shown by ``slokit backtest``
     minBadEvents: 3             # low-traffic guard, see slokit.engine.burn
+    trafficAware: false         # see below
     tiers:                      # optional: every SLO
       - {severity: page, long: 1h, short: 5m, factor: 14, for: 2m}
       - {severity: ticket, long: 3d, share: 0.1}   # factor from each SLO's period
@@ -34,6 +35,10 @@ A settings file (YAML) looks like::
     slos:
       checkout-latency: {tiers: [...]}
 
+``trafficAware: true`` compares each window's bad events with the period's average allowance for
+a window of that length instead of the window's own traffic
+(:func:`slokit.alerting.backtest.evaluate_rule`); off by default.
+
 A tier gives exactly one of ``factor`` (a burn rate) and ``share`` (of the period's budget);
 ``short`` defaults to ``long / 12``; ``for`` to 0; ``name`` to ``<severity>-<long>``.
 """
@@ -41,7 +46,7 @@ A tier gives exactly one of ``factor`` (a burn rate) and ``share`` (of the perio
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -87,6 +92,9 @@ class Policy:
     source: str = "default"
     #: Problems that did not stop the policy (e.g. a shared condition that does not fit this SLO).
     warnings: tuple[str, ...] = ()
+    #: Compare bad events with the period's average allowance instead of the window's own
+    #: traffic (see :func:`slokit.alerting.backtest.evaluate_rule`).
+    traffic_aware: bool = False
 
     @property
     def max_window_seconds(self) -> int:
@@ -238,6 +246,7 @@ class PolicySetting:
     tiers: tuple[TierSetting, ...] | None = None
     min_bad_events: int | None = None
     alert_when_no_data: bool | None = None
+    traffic_aware: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +285,7 @@ def _number(node: Node, path: str, sink: DiagnosticSink) -> float | None:
 
 
 _TIER_KEYS: Final = ("name", "severity", "long", "short", "factor", "share", "for")
-_POLICY_KEYS: Final = ("tiers", "minBadEvents", "alertWhenNoData")
+_POLICY_KEYS: Final = ("tiers", "minBadEvents", "alertWhenNoData", "trafficAware")
 
 
 def _unknown_keys(node: Node, allowed: Sequence[str], path: str, sink: DiagnosticSink) -> None:
@@ -384,7 +393,14 @@ def _policy_setting(node: Node, path: str, sink: DiagnosticSink, extra: Sequence
             sink.error("alertWhenNoData must be true or false", nd.loc, join("alertWhenNoData"))
         else:
             no_data = nd.value
-    return PolicySetting(tiers, min_bad, no_data)
+    aware: bool | None = None
+    if "trafficAware" in fields:
+        ta = fields["trafficAware"]
+        if not isinstance(ta.value, bool):
+            sink.error("trafficAware must be true or false", ta.loc, join("trafficAware"))
+        else:
+            aware = ta.value
+    return PolicySetting(tiers, min_bad, no_data, aware)
 
 
 def parse_settings(text: str, file: str = "<settings>") -> AlertSettings:
@@ -453,6 +469,7 @@ def _from_setting(slo: SLO, setting: PolicySetting, base: Policy, name: str, sou
         setting.alert_when_no_data if setting.alert_when_no_data is not None else base.alert_when_no_data,
         source,
         () if setting.tiers is not None else base.warnings,
+        setting.traffic_aware if setting.traffic_aware is not None else base.traffic_aware,
     )
 
 
@@ -461,19 +478,14 @@ def policy_for(slo: SLO, settings: AlertSettings | None = None) -> Policy:
     s = settings or AlertSettings()
     base = (None if s.ignore_spec else openslo_policy(slo)) or default_policy(slo)
     where = s.file or "settings"
-    if (
-        s.default.tiers is not None
-        or s.default.min_bad_events is not None
-        or s.default.alert_when_no_data is not None
-    ):
+    d = s.default
+    if any(v is not None for v in (d.tiers, d.min_bad_events, d.alert_when_no_data, d.traffic_aware)):
         base = _from_setting(slo, s.default, base, s.name, where)
     if slo.service in s.services:
         base = _from_setting(slo, s.services[slo.service], base, s.name, f"{where} services.{slo.service}")
     if slo.name in s.slos:
         base = _from_setting(slo, s.slos[slo.name], base, s.name, f"{where} slos.{slo.name}")
-    return Policy(
-        s.name, base.rules, base.min_bad_events, base.alert_when_no_data, base.source, base.warnings
-    )
+    return replace(base, name=s.name)
 
 
 # --- built-in policies for backtests ---
@@ -490,9 +502,13 @@ def _builtin(name: str, shapes: Sequence[tuple[str, int, int, float, int]]) -> A
 #: Policies ``slokit backtest`` compares when given none: the SRE Workbook defaults derived from
 #: each SLO's period (:func:`tiers_for_period`, ignoring the spec's alert policies), a
 #: single-window 1 h page at 14.4 (short window = long window: no second window confirms), and
-#: Pyrra's static factors 14/7/2/1 on its 28-day windows 1h/5m, 6h/30m, 1d/2h, 4d/6h.
+#: Pyrra's static factors 14/7/2/1 on its 28-day windows 1h/5m, 6h/30m, 1d/2h, 4d/6h; and the
+#: defaults in their traffic-aware form (``trafficAware: true``).
 BUILTIN: Final[Mapping[str, AlertSettings]] = {
     "default": AlertSettings("default", ignore_spec=True),
+    "default-traffic-aware": AlertSettings(
+        "default-traffic-aware", PolicySetting(traffic_aware=True), ignore_spec=True
+    ),
     "single-1h": _builtin("single-1h", [("page", 3600, 3600, 14.4, 0)]),
     "pyrra": _builtin(
         "pyrra",
@@ -523,7 +539,10 @@ def fitting_policy(slo: SLO, settings: AlertSettings) -> Policy:
     d = settings.default
     if d.tiers is not None:
         d = PolicySetting(
-            tuple(t for t in d.tiers if t.long_seconds <= period), d.min_bad_events, d.alert_when_no_data
+            tuple(t for t in d.tiers if t.long_seconds <= period),
+            d.min_bad_events,
+            d.alert_when_no_data,
+            d.traffic_aware,
         )
         if not d.tiers:
             return Policy(settings.name, (), source="no tier fits the period")

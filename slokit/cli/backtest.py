@@ -105,8 +105,8 @@ Examples:
     "--policy",
     "policy_names",
     multiple=True,
-    help="A settings file or a built-in (configured, default, single-1h, pyrra); repeatable. "
-    "Default: configured, default, single-1h, pyrra.",
+    help="A settings file or a built-in (configured, default, default-traffic-aware, single-1h, pyrra); "
+    "repeatable. Default: all five.",
 )
 @click.option(
     "--settings",
@@ -146,7 +146,7 @@ def backtest(
     spec, _ = load_paths(paths)
     configured = load_settings(settings_path) if settings_path else AlertSettings()
     chosen: dict[str, AlertSettings] = {}
-    for name in policy_names or ("configured", "default", "single-1h", "pyrra"):
+    for name in policy_names or ("configured", *BUILTIN):
         if name == "configured":
             chosen[name] = configured
         elif name in BUILTIN:

@@ -150,3 +150,37 @@ def test_an_incident_listing_the_slo_matches_across_services() -> None:
     assert score("hand", alerts[:1], other_service, shares={0: 1.0}).detected == 1
     unrelated = [Incident("kafka", 6000.0, 6600.0, ("something-else",), id="K")]
     assert score("hand", alerts[:1], unrelated, shares={0: 1.0}).detected == 0
+
+
+def test_traffic_aware_burn_weighs_bad_events_by_the_periods_allowance() -> None:
+    """10 events a minute, but rows 150–159 carry 100 a minute with 5 % bad (a peak).
+
+    Rate burn over rows 150–159: 5 % / 1 % = 5 < 9: no alert. Traffic-aware: the 100-minute
+    period before t = 160 min holds 90 · 10 + 10 · 100 = 1900 events, so a minute's average
+    allowance is 0.01 · 1900 / 100 = 0.19 bad events; 50 bad in 10 minutes is 50 / 1.9 = 26.3
+    and 25 bad in the last 5 minutes is 25 / 0.95 = 26.3, both ≥ 9: the peak of the alert. It
+    starts at t = 153 min already: 970 + 300 = 1270 events in the period (allowance 0.127 a
+    minute), 15 bad in 10 minutes is 15 / 1.27 = 11.8, in 5 minutes 15 / 0.635 = 23.6.
+    """
+    valid = np.full(200, 10, dtype=np.int64)
+    valid[150:160] = 100
+    bad = np.zeros(200, dtype=np.int64)
+    bad[150:160] = 5
+    s = Series("api", "api", 0.99, 6000.0, MinuteCounts(0, valid, valid - bad))
+    rule = (Rule("peak", Tier(0.0, 600, 300, "page", 9.0)),)
+    assert replay(s, Policy("rate", rule), 9000, 9600) == []
+    aware = Policy("aware", rule, traffic_aware=True)
+    (alert,) = replay(s, aware, 9000, 9600)
+    assert alert.start == 153 * 60
+    assert alert.peak_burn == pytest.approx(50 / 1.9)
+    # with even traffic both forms agree
+    even = Series(
+        "api",
+        "api",
+        0.99,
+        6000.0,
+        MinuteCounts(0, np.full(300, 100), np.full(300, 100) - history().counts.bad),
+    )
+    assert [(a.start, a.end) for a in replay(even, POLICY, 0, 18000)] == [
+        (a.start, a.end) for a in replay(even, Policy("hand", POLICY.rules, traffic_aware=True), 0, 18000)
+    ]
