@@ -19,7 +19,8 @@ service's publish SLO) — and the alert starts within ``[start, end]``.
 * recall = detected incidents / incidents, counting only incidents that consumed at least
   ``min_share`` of the budget (default 2 %: the smallest share the default policy is designed to
   page on); ``recall_all`` counts every incident;
-* detection time = first matching alert's start − incident start (mean over detected incidents);
+* detection time = first matching alert's start − incident start (mean and median over detected
+  incidents);
 * reset time = last matching alert's end − incident end (mean over detected incidents whose
   alerts ended inside the history);
 * budget consumed before detection = bad events in ``(incident start, detection]`` over the
@@ -337,6 +338,7 @@ class Score:
     reset_seconds: float | None
     budget_before_detection: float | None
     missed: tuple[str, ...] = field(default=())
+    detection_median_seconds: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -350,6 +352,7 @@ class Score:
             "recall": self.recall,
             "recall_all": self.recall_all,
             "detection_seconds": self.detection_seconds,
+            "detection_median_seconds": self.detection_median_seconds,
             "reset_seconds": self.reset_seconds,
             "budget_before_detection": self.budget_before_detection,
             "missed": list(self.missed),
@@ -424,6 +427,7 @@ def score(
         _mean(resets),
         _mean(spent),
         tuple(missed),
+        float(np.median(detections)) if detections else None,
     )
 
 

@@ -30,7 +30,8 @@ COLUMNS = (
     ("alerts", "Alerts"),
     ("precision", "Precision"),
     ("recall", "Recall"),
-    ("detection", "Detection"),
+    ("detection", "Detection (mean)"),
+    ("median", "(median)"),
     ("reset", "Reset"),
     ("budget", "Budget before detection"),
 )
@@ -200,6 +201,7 @@ def backtest(
                 "precision": _ratio(sc.precision) if sc else None,
                 "recall": _ratio(sc.recall) if sc else None,
                 "detection": _duration(sc.detection_seconds) if sc else None,
+                "median": _duration(sc.detection_median_seconds) if sc else None,
                 "reset": _duration(sc.reset_seconds) if sc else None,
                 "budget": None
                 if sc is None or sc.budget_before_detection is None

@@ -76,7 +76,7 @@ def test_scores_match_the_hand_worked_example() -> None:
     assert sc.precision == 0.5
     assert sc.recall == 0.5
     assert sc.recall_all == pytest.approx(1 / 3)
-    assert sc.detection_seconds == 360.0
+    assert sc.detection_seconds == 360.0 == sc.detection_median_seconds
     assert sc.reset_seconds == 300.0
     assert sc.budget_before_detection == pytest.approx(6.0)
     assert sc.missed == ("I2",)
