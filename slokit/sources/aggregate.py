@@ -12,10 +12,10 @@ index and whether the row was accepted), this computes
 
 Missing fields follow the predicate language's SQL semantics: a comparison with a missing field
 is unknown, and an event whose ``total``, ``good`` or ``bad`` predicate is unknown is **invalid
-for that indicator** (neither good nor bad) and counted in ``missing_fields``. Without that rule a
-``bad`` predicate on a missing field would silently count the event as good. Unknown is found as
-"neither ``p`` nor ``NOT p`` is true", and only computed when a field the predicate names is
-absent or has nulls in the batch, so a clean batch evaluates each predicate once.
+for that indicator** (neither good nor bad) and counted in ``missing_fields`` (or
+``type_mismatch`` when a condition did not fit a field's type). Without that rule a ``bad``
+predicate on a missing field would silently count the event as good. The evaluator
+(:mod:`slokit.sources.predicate_eval`) reports the unknown events along with the matching ones.
 
 Counting uses one ``numpy.bincount`` of ``3 * minute + state`` (state: not valid / bad / good)
 and one of ``minute * buckets + bucket`` for the histogram, over whole columns without compacting
@@ -35,7 +35,7 @@ from slokit.engine.histogram import DEFAULT_LAYOUT, Layout
 from slokit.sources.bound import BoundSLI
 from slokit.sources.events import not_numbers
 from slokit.sources.predicate_eval import EventBatch, evaluate
-from slokit.spec.predicate import Not, Predicate
+from slokit.spec.predicate import Predicate
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -146,13 +146,11 @@ class Batch:
             result = evaluate(predicate, self.events)
             true = np.asarray(result.mask, dtype=np.bool_)
             warnings = tuple(m.describe() for m in result.mismatches)
-            if not result.mismatches and not any(result.missing.values()):
+            if result.unknown is None:
                 unknown = np.zeros(true.shape, np.bool_)
-                reason = MISSING_FIELDS
             else:
-                negated = np.asarray(evaluate(Not(predicate.expr), self.events).mask, dtype=np.bool_)
-                unknown = ~(true | negated)
-                reason = MISSING_FIELDS if any(result.missing.values()) else TYPE_MISMATCH
+                unknown = np.asarray(result.unknown, dtype=np.bool_)
+            reason = MISSING_FIELDS if any(result.missing.values()) else TYPE_MISMATCH
             self._truths[predicate] = (true, unknown, reason, warnings)
         return self._truths[predicate]
 
