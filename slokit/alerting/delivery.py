@@ -1,0 +1,99 @@
+"""From an alert's :class:`~slokit.alerting.state.Notice` to the notifiers: the evaluator's ``send``.
+
+:func:`notification_of` renders a notice as the :class:`~slokit.alerting.notification.Notification`
+every notifier understands; :func:`sender` returns a ``send`` callable for
+:class:`~slokit.alerting.evaluator.Evaluator` that dispatches it (:mod:`slokit.alerting.dispatch`)
+to the notifiers of the SLO's alert policies.
+
+Which targets: for a rule that came from an OpenSLO ``AlertPolicy`` (the rule is named after
+the policy), that policy's ``notificationTargets``; for other rules (defaults, settings files)
+the targets of every alert policy the SLO references, else every notifier given.
+
+A notice counts as delivered when at least one target took it; each failed target is in the
+returned delivery log and logged (dispatch already retried it with backoff). Re-sending to
+targets that succeeded, to reach one that failed, would page those people twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from slokit.alerting.dispatch import dispatch
+from slokit.alerting.notification import DeliveryResult, Notification
+from slokit.alerting.notifiers.base import Notifier
+from slokit.alerting.state import Notice
+from slokit.spec.model import SLO, Spec
+
+log = logging.getLogger("slokit.alerting.delivery")
+
+
+def _burn_label(notice: Notice) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if notice.long_burn is not None:
+        out["long"] = notice.long_burn
+    if notice.short_burn is not None:
+        out["short"] = notice.short_burn
+    return out
+
+
+def notification_of(notice: Notice, slo: SLO) -> Notification:
+    """The notifier-facing form of ``notice`` for ``slo``."""
+    what = "is burning its error budget" if notice.kind == "firing" else "no longer burns too fast"
+    summary = f"{slo.metadata.display_name or slo.name} {what} ({notice.key.rule}, {notice.severity})"
+    labels = {"slo": slo.name, "service": slo.service, "rule": notice.key.rule, "severity": notice.severity}
+    if notice.key.group:
+        labels["group"] = notice.key.group
+    return Notification(
+        alert_id=notice.alert_id,
+        slo=slo.name,
+        service=slo.service,
+        tier=notice.key.rule,
+        severity=notice.severity,
+        state=notice.kind,
+        summary=summary,
+        starts_at=datetime.fromtimestamp(notice.started_at, UTC),
+        ends_at=None if notice.ended_at is None else datetime.fromtimestamp(notice.ended_at, UTC),
+        labels=labels,
+        burn_rates=_burn_label(notice),
+        description=f"peak burn rate {notice.peak_burn:.2f}",
+    )
+
+
+def targets_for(slo: SLO, rule: str) -> list[str]:
+    """Names of the notification targets a rule's alerts go to (see the module docstring)."""
+    for policy in slo.alert_policies:
+        if rule == policy.name or rule.startswith(f"{policy.name}/"):
+            return [t.name for t in policy.notification_targets]
+    return list(dict.fromkeys(t.name for p in slo.alert_policies for t in p.notification_targets))
+
+
+def sender(
+    spec: Spec,
+    notifiers: Mapping[str, Notifier] | Sequence[Notifier],
+    log_result: Callable[[DeliveryResult], None] | None = None,
+) -> Callable[[Notice], bool]:
+    """A ``send`` for the evaluator: dispatch to the rule's targets; True if any delivered."""
+    by_name = (
+        {n.name: n for n in notifiers.values()}
+        if isinstance(notifiers, Mapping)
+        else {n.name: n for n in notifiers}
+    )
+
+    def send(notice: Notice) -> bool:
+        slo = spec.slo(notice.key.slo)
+        names = targets_for(slo, notice.key.rule)
+        chosen = [by_name[n] for n in names if n in by_name] or list(by_name.values())
+        if not chosen:
+            log.warning("no notifier configured for %s; the notice stays due", notice.key)
+            return False
+        results = dispatch(notification_of(notice, slo), chosen)
+        for r in results:
+            if log_result is not None:
+                log_result(r)
+            if not r.delivered:
+                log.warning("delivery of %s to %s failed: %s", notice.alert_id, r.target, r.error)
+        return any(r.delivered for r in results)
+
+    return send
