@@ -269,12 +269,13 @@ def assemble(text: str, ctx: Context) -> tuple[list[Partial], list[str]]:
                 last.percentile = atom.value
                 last.end = atom.end
                 continue
-            if pending_pctl is not None:
+            if pending_pctl is not None and pending_pctl.value != atom.value:
                 problems.append(f"percentile '{pending_pctl.raw}' has no threshold")
-            pending_pctl = atom
+            pending_pctl = atom  # "P50 (Median)": the same percentile twice is one
         elif atom.kind == "cmp":
             if atom.op is None and not (
-                pending_pctl is not None
+                atom.unit_kind == "rate"
+                or pending_pctl is not None
                 or ctx.percentile is not None
                 or ctx.target_cell
                 or (pending_pct is not None and _same_clause(text, pending_pct.end, atom.start))

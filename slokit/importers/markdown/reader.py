@@ -23,10 +23,12 @@ from slokit.importers.markdown.vocabulary import (
     BUDGET_WORDS,
     BURN_WORDS,
     COLUMN_ROLES,
+    EXAMPLE_WORDS,
     GENERIC_HEADING,
     IMPROVEMENT_WORDS,
     RESPONSE_WORDS,
     SECTION_REASONS,
+    SLA_WORDS,
     ColumnRole,
     NonObjectiveReason,
     words,
@@ -205,6 +207,8 @@ def non_objective_reason(text: str) -> NonObjectiveReason | None:
     head = " ".join(text.split()[:2])
     if IMPROVEMENT_WORDS.search(head):
         return "improvement target"
+    if EXAMPLE_WORDS.match(text.lstrip("*_ (")):
+        return "example"
     if re.search(
         r"(?<![\w])(?:current(?:ly)?|actual|observed|achieved|baseline|measured at|nuværende|"
         r"faktisk|opnået|aktuell|erreicht|actualmente|actuel(?:le)?)(?![\w])",
@@ -266,9 +270,26 @@ _GENERIC_TITLE_WORDS = words(
 )
 
 
+def _is_role_only(text: str) -> bool:
+    """ "SLO", "SLI/SLO", "Targets": a label that says what the items are, not what they measure."""
+    rest = re.sub(
+        r"(?<![\w])(?:slos?|slis?|slas?|targets?|objectives?|goals?|mål|ziele?|objetivos?|objectifs?)(?![\w])",
+        " ",
+        text,
+        flags=re.IGNORECASE,
+    )
+    return not re.search(r"\w", rest)
+
+
 def _could_be_service(label: str, comma_decimal: bool) -> bool:
-    """A bullet label names a service or endpoint unless it names a role or a percentile."""
-    if _percentile_of(label, comma_decimal) is not None:
+    """A bullet label names a service or endpoint unless it names a role, a bound or a percentile."""
+    if _percentile_of(label, comma_decimal) is not None or re.search(r"\d", label):
+        return False
+    if re.fullmatch(
+        r"(?:min|max|minimum|maximum|mindst|højst|mindestens|höchstens|mínimo|máximo)\.?",
+        label,
+        re.IGNORECASE,
+    ):
         return False
     return not any(pattern.search(label) for role, pattern in COLUMN_ROLES if role != "service")
 
@@ -408,7 +429,7 @@ class Reader:
         for block in self.blocks[:8]:
             if isinstance(block, Paragraph | Heading):
                 m = _DOC_SERVICE.search(block.text)
-                if m and not kind_in(m.group(1)):
+                if m and not kind_in(m.group(1)) and re.search(r"[A-ZÆØÅÄÖÜ]", m.group(1)):
                     self.doc_service = slugify(m.group(1)) or "service"
                     return
         if title is not None:
@@ -433,7 +454,9 @@ class Reader:
         """Objectives with only the document's service take the service of a same-named objective."""
         by_name: dict[str, set[str]] = {}
         for obj, explicit in zip(self.result.objectives, self._service_explicit, strict=True):
-            if explicit:
+            if explicit and not any(
+                p.search(obj.name) for r, p in COLUMN_ROLES if r not in ("service", "name")
+            ):
                 by_name.setdefault(_compact(obj.name), set()).add(obj.service)
         for i, (obj, explicit) in enumerate(zip(self.result.objectives, self._service_explicit, strict=True)):
             services = by_name.get(_compact(obj.name), set())
@@ -573,7 +596,7 @@ class Reader:
         has_number = bool(re.search(r"\d", text))
         if scope.reason is not None:
             if has_number:
-                self._skip(line, text, "non-objective", scope.reason)
+                self._skip(line, text, "non-objective", non_objective_reason(text) or scope.reason)
                 if scope.reason == "budget arithmetic":
                     self._budget(text, line, None, None)
             return []
@@ -850,6 +873,10 @@ class Reader:
         return ctx
 
     def _items(self, items: list[Item], scope: _Scope, parent: _ListContext) -> None:
+        if parent.name and _is_role_only(parent.name):
+            # "**SLO**:" above a list names nothing: the heading does.
+            heading = next((h.text for h in reversed(scope.headings)), "")
+            parent = replace(parent, name=heading)
         for item in items:
             found = labelled_window(item.text)
             if found:
@@ -875,6 +902,8 @@ class Reader:
                 name = f"{parent.name} ({label})" if is_percentile_label else label
             else:
                 name = label or parent.name
+            if label and _is_role_only(label):
+                name = parent.name or next((h.text for h in reversed(scope.headings)), label)
             ctx = Context(
                 name=label or parent.name,
                 kind_texts=(*((parent.name,) if parent.name else ()), *parent.kind_texts),
@@ -968,6 +997,8 @@ def label_reason(text: str) -> NonObjectiveReason | None:
     reason = _heading_reason(text)
     if reason is None and ALERT_WORDS.search(text) and not RESPONSE_WORDS.search(text):
         reason = "alert threshold"
+    if reason is None and SLA_WORDS.match(text.strip("*_ :")):
+        reason = "SLA commitment"
     return reason
 
 

@@ -239,6 +239,8 @@ NonObjectiveReason = Literal[
     "measured value",
     "benchmark",
     "improvement target",
+    "example",
+    "SLA commitment",
 ]
 
 BURN_WORDS = words(
@@ -378,6 +380,38 @@ IMPROVEMENT_WORDS = words(
     r"atteindre",
     r"futur(?:e|es|s)?",
 )
+EXAMPLE_WORDS = words(
+    r"examples?",
+    r"e\.g\.",
+    r"for example",
+    r"for instance",
+    r"eksempel",
+    r"eksempler",
+    r"beispiele?",
+    r"z\. ?b\.",
+    r"ejemplos?",
+    r"por ejemplo",
+    r"exemples?",
+    r"par exemple",
+    r"glossary",
+    r"dictionary",
+    r"formulas?",
+    r"templates?",
+    r"ordliste",
+    r"skabelon",
+    r"glossar",
+    r"vorlage",
+    r"glosario",
+    r"plantilla",
+    r"glossaire",
+    r"modèle",
+)
+EXAMPLE_SECTION = re.compile(
+    r"^\W*(?:examples?|eksempler?|beispiele?|ejemplos?|exemples?)\W*$|(?<![\w])(?:glossary|dictionary|formulas?|"
+    r"templates?|ordliste|skabelon|glossar|vorlage|glosario|plantilla|glossaire|modèle)(?![\w])",
+    re.IGNORECASE,
+)
+SLA_WORDS = words(r"slas?", r"service level agreements?", r"commitments?", r"contractual", r"aftale")
 #: Sections whose whole content is not objectives, by heading.
 SECTION_REASONS: tuple[tuple[NonObjectiveReason, re.Pattern[str]], ...] = (
     ("improvement target", IMPROVEMENT_WORDS),
@@ -413,13 +447,20 @@ SECTION_REASONS: tuple[tuple[NonObjectiveReason, re.Pattern[str]], ...] = (
     ),
     (
         "burn-rate rule",
+        words(r"burn[- ]?rates?"),
+    ),
+    (
+        "alert threshold",
         words(
-            r"burn[- ]?rates?",
-            r"alert(?:ing)? (?:rules|policy|policies|thresholds)",
+            r"alert(?:ing)? (?:rules|policy|policies|thresholds|conditions)",
             r"alarm(?:er|regler)?",
             r"alarmierung",
+            r"umbrales de alerta",
+            r"seuils d'alerte",
+            r"alarmgrænser",
         ),
     ),
+    ("example", EXAMPLE_SECTION),
     (
         "budget arithmetic",
         words(
