@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 
 from slokit.alerting.policy import Policy
 from slokit.engine.allowance import allowed_bad_fraction
-from slokit.engine.burn import Tier, TierEvaluation, evaluate_tier, held_for
+from slokit.engine.burn import Tier, TierEvaluation, burn_rate, evaluate_tier, held_for
 from slokit.engine.series import Cumulative, MinuteCounts
 from slokit.errors import Diagnostic, Location, SlokitError
 
@@ -58,7 +58,12 @@ NO_DATA_RULE = "no-data"
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """One SLO objective's history: per-minute counts (slices as 0/1 counts for Timeslices)."""
+    """One SLO objective's history: per-minute counts.
+
+    For Timeslices, each slice of ``slice_minutes`` is one event (valid when it has data, good
+    when it meets its slice target) in the slice's *first* row, and a window counts only the
+    slices wholly inside it, as :mod:`slokit.sources.status` does.
+    """
 
     slo: str
     service: str
@@ -66,9 +71,21 @@ class Series:
     period_seconds: float
     counts: MinuteCounts
     group: str = ""
+    slice_minutes: int = 1
 
     def cumulative(self) -> Cumulative:
         return self.counts.cumulative()
+
+    def rolling(
+        self, cum: Cumulative, ends: NDArray[np.int64], width_minutes: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """``(valid, good)`` over the windows of ``width_minutes`` ending at ``60·ends``."""
+        k = self.slice_minutes
+        if k <= 1:
+            return cum.rolling(ends, width_minutes)
+        start = -(-(ends - width_minutes) // k) * k
+        stop = np.maximum(ends // k * k, start)
+        return cum.between(start, stop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +132,20 @@ def evaluate_rule(
     period ending at each instant, projected from the part the history covers.
     """
     if not policy.traffic_aware:
-        return evaluate_tier(cum, ends, tier, series.target, policy.min_bad_events)
+        if series.slice_minutes <= 1:
+            return evaluate_tier(cum, ends, tier, series.target, policy.min_bad_events)
+        lv, lg = series.rolling(cum, ends, tier.long_seconds // 60)
+        sv, sg = series.rolling(cum, ends, tier.short_seconds // 60)
+        long_burn, short_burn = burn_rate(lv - lg, lv, series.target), burn_rate(sv - sg, sv, series.target)
+        with np.errstate(invalid="ignore"):
+            firing = (
+                (long_burn >= tier.factor) & (short_burn >= tier.factor) & (sv - sg >= policy.min_bad_events)
+            )
+        return TierEvaluation(firing, long_burn, short_burn, (sv - sg).astype(np.int64))
     period_min = max(math.ceil(series.period_seconds / 60), 1)
-    lv, lg = cum.rolling(ends, tier.long_seconds // 60)
-    sv, sg = cum.rolling(ends, tier.short_seconds // 60)
-    pv, _ = cum.rolling(ends, period_min)
+    lv, lg = series.rolling(cum, ends, tier.long_seconds // 60)
+    sv, sg = series.rolling(cum, ends, tier.short_seconds // 60)
+    pv, _ = series.rolling(cum, ends, period_min)
     nonzero = np.flatnonzero(series.counts.valid)
     first = series.counts.first_minute + (int(nonzero[0]) if nonzero.size else len(series.counts))
     covered = np.clip(ends - first, 1, period_min)

@@ -6,8 +6,9 @@ counts of one objective); this module fills them from the store with one
 the way :mod:`slokit.sources.status` does (its helpers, so both agree on which rows count).
 
 * Occurrences: the counts as stored.
-* Timeslices: each slice becomes one "event" at its last minute row, good when the slice is good
-  (``good / valid >= timeSliceTarget``); slices without data are no events. Burn rate is then bad
+* Timeslices: each slice becomes one "event" at its first minute row, good when the slice is
+  good (``good / valid >= timeSliceTarget``); slices without data are no events; windows count
+  the slices wholly inside them (:class:`~slokit.alerting.backtest.Series`). Burn rate is then bad
   slices over slices with data, as :mod:`slokit.sources.status` computes it, and the low-traffic
   guard counts bad slices.
 * RatioTimeslices: the event counts (a burn over events, not over per-slice ratios).
@@ -47,8 +48,8 @@ def _as_slices(counts: MinuteCounts, minutes: int, slice_target: float) -> Minut
     n = len(counts)
     valid = np.zeros(n, dtype=np.int64)
     good = np.zeros(n, dtype=np.int64)
-    last_rows = (series.first_slice + np.arange(series.has_data.size)) * minutes + minutes - 1
-    idx = last_rows - counts.first_minute
+    first_rows = (series.first_slice + np.arange(series.has_data.size)) * minutes
+    idx = first_rows - counts.first_minute
     keep = (idx >= 0) & (idx < n)
     valid[idx[keep]] = series.has_data[keep]
     good[idx[keep]] = series.good[keep]
@@ -75,8 +76,13 @@ def load_series(spec: Spec, store: Store, slos: Sequence[SLO], first_row: int, s
         objective = tg.objective
         if slo.budgeting_method == "Timeslices" and objective.time_slice_target is not None:
             counts = _as_slices(counts, tg.slice_minutes, objective.time_slice_target)
+        slice_minutes = 1
+        if slo.budgeting_method == "Timeslices" and objective.time_slice_target is not None:
+            slice_minutes = tg.slice_minutes
         group = ""
         if len(slo.objectives) > 1:
             group = objective.display_name or f"objective-{tg.index}"
-        out.append(Series(slo.name, slo.service, objective.target, period_seconds(slo), counts, group))
+        out.append(
+            Series(slo.name, slo.service, objective.target, period_seconds(slo), counts, group, slice_minutes)
+        )
     return out
