@@ -111,6 +111,8 @@ async def readyz(request: Request) -> Response:
             "evaluator_passes": 0 if task is None else task.passes,
             "evaluator_error": None if task is None else task.last_error,
             "reload_error": state.reload_failed,
+            "grouped_batches": request.app.state.committer.batches,
+            "group_commits": request.app.state.committer.commits,
         }
     )
 
@@ -184,4 +186,5 @@ def create_app(config: ServerConfig, *, evaluate: bool = True) -> Starlette:
     app.state.slokit = state
     app.state.evaluator = task
     app.state.registry = metrics.registry_for(state)
+    app.state.committer = ingest.GroupCommitter(state)
     return app
