@@ -16,6 +16,12 @@ from slokit.importers.markdown.numbers import format_number
 from slokit.spec.durations import parse_duration
 
 _DAY = 86400.0
+#: Calendar periods people often compute with a fixed length instead of the average one.
+_ALTERNATIVE_LENGTHS: dict[str, tuple[tuple[int, str], ...]] = {
+    "1M": ((30, "month"), (31, "month"), (28, "month")),
+    "1Q": ((90, "quarter"), (91, "quarter"), (92, "quarter")),
+    "1Y": ((365, "year"), (366, "year")),
+}
 
 
 def _key(obj: ImportedObjective) -> tuple[str, str]:
@@ -25,6 +31,22 @@ def _key(obj: ImportedObjective) -> tuple[str, str]:
     if service and name.startswith(service) and len(name) > len(service):
         name = name[len(service) :]
     return obj.service, name
+
+
+_NOISE = re.compile(
+    r"[\d.,]+\s*(?:%|ms|s|sec\w*|min\w*|h|hours?|d|days?)?|[<>=≤≥]|\bp\d+\b|\(|\)|:|\|",
+    re.IGNORECASE,
+)
+
+
+def _qualifier(obj: ImportedObjective) -> frozenset[str]:
+    """Words of the statement besides its name and numbers ("for reads", "for writes")."""
+    text = obj.source_text
+    head, sep, tail = text.partition(":")
+    if sep and len(head) <= 80:
+        text = tail
+    text = text.replace(obj.name, " ")
+    return frozenset(w.lower() for w in _NOISE.sub(" ", text).split() if len(w) > 2)
 
 
 def _statement(obj: ImportedObjective) -> str:
@@ -79,18 +101,18 @@ def _check_budget(claim: BudgetClaim, obj: ImportedObjective | None, file: str) 
         return None
     where = Location(file, claim.line)
     stated = _fmt_minutes(claim.amount_seconds)
-    if claim.per == "1M" or (obj is not None and obj.window == "1M"):
-        for days in (30, 31, 28):
-            alt = allowed_bad_seconds(target / 100, days * _DAY)
-            if abs(claim.amount_seconds - alt) <= tolerance:
-                return Diagnostic(
-                    f"allowed downtime {stated} for {format_number(target)} % assumes a {days}-day month; "
-                    f"an average month gives {_fmt_minutes(expected)}",
-                    where,
-                    "budget",
-                    "say which month length the budget uses",
-                    "warning",
-                )
+    period = claim.per or (obj.window if obj is not None else None)
+    for days, unit in _ALTERNATIVE_LENGTHS.get(period or "", ()):
+        alt = allowed_bad_seconds(target / 100, days * _DAY)
+        if abs(claim.amount_seconds - alt) <= tolerance:
+            return Diagnostic(
+                f"allowed downtime {stated} for {format_number(target)} % assumes a {days}-day {unit}; "
+                f"an average {unit} gives {_fmt_minutes(expected)}",
+                where,
+                "budget",
+                f"say which {unit} length the budget uses",
+                "warning",
+            )
     return Diagnostic(
         f"allowed downtime {stated} does not match the target {format_number(target)} %: "
         f"(1 − {format_number(target / 100)}) × {described} = {_fmt_minutes(expected)}",
@@ -120,6 +142,9 @@ def lint(result: ParseResult, file: str) -> list[Diagnostic]:
     for (service, _), group in groups.items():
         first = group[0]
         for other in group[1:]:
+            q1, q2 = _qualifier(first), _qualifier(other)
+            if q1 and q2 and q1 != q2:
+                continue  # "P95 < 200 ms for reads" and "P95 < 500 ms for writes" are two objectives
             if _values(other) != _values(first):
                 found.append(
                     Diagnostic(

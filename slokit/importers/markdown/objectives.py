@@ -331,7 +331,13 @@ def assemble(text: str, ctx: Context) -> tuple[list[Partial], list[str]]:
     flush_pct()
     objs = _drop_restatements(text, objs)
     if pending_pctl is not None:
-        if objs or (ctx.percentile is None and not ctx.target_cell):
+        ratios = [o for o in objs if o.threshold is None and not o.negative_percent]
+        if len(objs) == 1 and ratios:
+            # "Latency (p99) | 99.9 %": a percentile objective whose threshold is missing; lint reports it.
+            ratios[0].percentile = pending_pctl.value
+            ratios[0].notes.append(f"'{pending_pctl.raw}' is a percentile, but no threshold is stated")
+            ratios[0].confidence -= 0.3
+        elif objs or (ctx.percentile is None and not ctx.target_cell):
             problems.append(f"percentile '{pending_pctl.raw}' has no threshold")
         else:
             ctx.percentile = pending_pctl.value

@@ -283,7 +283,11 @@ def _is_role_only(text: str) -> bool:
 
 def _could_be_service(label: str, comma_decimal: bool) -> bool:
     """A bullet label names a service or endpoint unless it names a role, a bound or a percentile."""
-    if _percentile_of(label, comma_decimal) is not None or re.search(r"\d", label):
+    if (
+        _percentile_of(label, comma_decimal) is not None
+        or re.search(r"[\d(]", label)
+        or len(label.split()) > 3
+    ):
         return False
     if re.fullmatch(
         r"(?:min|max|minimum|maximum|mindst|højst|mindestens|höchstens|mínimo|máximo)\.?",
@@ -902,6 +906,8 @@ class Reader:
                 name = f"{parent.name} ({label})" if is_percentile_label else label
             else:
                 name = label or parent.name
+            if is_percentile_label and not parent.name and scope.headings:
+                name = f"{scope.headings[-1].text} ({label})"
             if label and _is_role_only(label):
                 name = parent.name or next((h.text for h in reversed(scope.headings)), label)
             ctx = Context(

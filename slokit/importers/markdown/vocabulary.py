@@ -96,7 +96,7 @@ KIND_WORDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"age",
             r"replication delay",
             r"propagation",
-            r"delay",
+            r"replication delay",
             r"forsinkelse",
             r"forsinket",
             r"delayed",
@@ -256,7 +256,8 @@ BURN_WORDS = words(
 ALERT_WORDS = words(
     r"alert(?:s|ing)?",
     r"alarm(?:s|er)?",
-    r"pages?",
+    r"paging",
+    r"page (?:on|the|someone|on-?call|an?)",
     r"paging",
     r"notify",
     r"varsl(?:ing|er|es)?",
