@@ -101,8 +101,8 @@ def _check_budget(claim: BudgetClaim, obj: ImportedObjective | None, file: str) 
         return None
     where = Location(file, claim.line)
     stated = _fmt_minutes(claim.amount_seconds)
-    period = claim.per or (obj.window if obj is not None else None)
-    for days, unit in _ALTERNATIVE_LENGTHS.get(period or "", ()):
+    stated_period = claim.per or (obj.window if obj is not None else None)
+    for days, unit in _ALTERNATIVE_LENGTHS.get(stated_period or "", ()):
         alt = allowed_bad_seconds(target / 100, days * _DAY)
         if abs(claim.amount_seconds - alt) <= tolerance:
             return Diagnostic(
