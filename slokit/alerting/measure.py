@@ -43,6 +43,17 @@ def alerting_slos(spec: Spec, settings: AlertSettings | None = None) -> list[SLO
     return [slo for slo in spec if slo.alert_policies or slo.name in s.slos or slo.service in s.services]
 
 
+def unmeasured(spec: Spec, store: Store, slos: Sequence[SLO]) -> list[str]:
+    """Why objectives of ``slos`` have no history in the store (one line each; empty when all do)."""
+    targets = _targets(spec, store, slos)
+    return [
+        f"{tg.slo.name} objective {tg.index}: {tg.note}"
+        for slo in slos
+        for tg in targets[slo.name]
+        if tg.note
+    ]
+
+
 def _as_slices(counts: MinuteCounts, minutes: int, slice_target: float) -> MinuteCounts:
     series = SliceSeries.from_minutes(counts, minutes, slice_target)
     n = len(counts)

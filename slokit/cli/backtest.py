@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from slokit.alerting.backtest import DEFAULT_MIN_SHARE, parse_incidents, rfc3339, run_backtest
-from slokit.alerting.measure import alerting_slos, load_series
+from slokit.alerting.measure import alerting_slos, load_series, unmeasured
 from slokit.alerting.policy import BUILTIN, AlertSettings, fitting_policy, load_settings
 from slokit.cli.budget import parse_instant
 from slokit.cli.output import console, emit, output_option
@@ -183,6 +183,8 @@ def backtest(
             click.echo(f"slokit: ... and {len(warnings) - 3} more warnings like these", err=True)
         longest = max((p.max_window_seconds for ps in policies.values() for p in ps), default=0)
         first_row = math.floor(start / 60) - longest // 60 - 1
+        for note in unmeasured(spec, store, slos):
+            click.echo(f"slokit: not replayed: {note}", err=True)
         all_series = load_series(spec, store, slos, first_row, math.floor(end / 60) + 1)
         by_slo = {slo.name: i for i, slo in enumerate(slos)}
         per_series = {name: [ps[by_slo[s.slo]] for s in all_series] for name, ps in policies.items()}

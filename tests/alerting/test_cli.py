@@ -112,3 +112,14 @@ def test_gate_blocks_after_the_outage_and_allows_before(setup: tuple[Path, Path]
     assert before.exit_code == 0, before.output
     data = json.loads(before.stdout)
     assert data["blocked"] is False and data["slos"][0]["state"] == "healthy"
+
+
+def test_backtest_says_which_objectives_it_cannot_replay(
+    setup: tuple[Path, Path], tmp_path: Path, specs: dict[str, Callable[..., Any]]
+) -> None:
+    _, db = setup
+    spec_file = tmp_path / "two.yaml"
+    spec_file.write_text("---\n".join([specs["slo"](), specs["slo"]("never-ingested")]))
+    result = CliRunner().invoke(cli, ["backtest", str(spec_file), "--store", str(db), "--output", "json"])
+    assert result.exit_code == 0, result.output
+    assert "not replayed: never-ingested objective 0" in result.stderr
