@@ -54,6 +54,12 @@ Examples:
     "--alert-settings", type=click.Path(exists=True), default=None, help="Alert policy settings file."
 )
 @click.option(
+    "--notify-settings",
+    type=click.Path(exists=True),
+    default=None,
+    help="Notification settings (where each AlertNotificationTarget delivers); without, notices are logged.",
+)
+@click.option(
     "--max-body",
     default=32 * 1024 * 1024,
     show_default=True,
@@ -71,6 +77,7 @@ def serve(
     lateness: str,
     alert_settings: str | None,
     max_body: int,
+    notify_settings: str | None,
 ) -> None:
     """Serve the API and the dashboard. Ingest and admin need a bearer token: the one in the
     environment variable (SLOKIT_API_TOKEN), or a random one printed at start."""
@@ -91,6 +98,7 @@ def serve(
         eval_interval=_seconds(eval_interval, "--eval-interval"),
         lateness_seconds=_seconds(lateness, "--lateness"),
         alert_settings=alert_settings,
+        notify_settings=notify_settings,
     )
     if generated:
         click.echo(f"slokit: no {token_env} set; this run's API token is {token}", err=True)

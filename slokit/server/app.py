@@ -159,6 +159,8 @@ def create_app(config: ServerConfig, *, evaluate: bool = True) -> Starlette:
     thread starts with the app's lifespan and stops (and the store closes) when it ends."""
     state = ServerState(config)
     task = EvaluatorTask(state, config.eval_interval) if evaluate else None
+    if task is not None and config.notify_settings:
+        task.notifier_send()  # a bad settings file is a startup error, not a log line per pass
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -3,8 +3,10 @@
 It runs in a thread of its own (the pass is synchronous DuckDB and numpy work) and takes the
 server's store lock for each pass, so ingest waits at most one pass. The same loop notices a
 changed spec file and reloads it: a broken edit is logged and the old spec stays in use.
-Notices are logged; delivering them to notifiers is wired when the notifier settings exist
-(``send``), otherwise the alert store still records every state and transition.
+With notification settings (``--notify-settings``), notices go to the notifiers of the
+spec's AlertNotificationTargets through :func:`slokit.alerting.delivery.sender`; without, they are
+logged. Either way the alert store records every state and transition. Delivery runs inside the
+pass, under the store lock, so a slow target delays ingest by at most its retry budget.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class EvaluatorTask:
     ) -> None:
         self.state = state
         self.interval = interval
-        self.send = send or _log_notice
+        self.send = send
         self.clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -55,9 +57,22 @@ class EvaluatorTask:
             or self._generation != self.state.generation
             or (self._evaluator.spec is not self.state.spec)
         ):
-            self._evaluator = Evaluator(self.state.spec, self.state.store, self.state.settings, self.send)
+            send = self.send or self.notifier_send()
+            self._evaluator = Evaluator(self.state.spec, self.state.store, self.state.settings, send)
             self._generation = self.state.generation
         return self._evaluator
+
+    def notifier_send(self) -> Send:
+        path = self.state.config.notify_settings
+        if path is None:
+            return _log_notice
+        from slokit.alerting.delivery import sender
+        from slokit.alerting.targets import build_notifiers, load_settings
+
+        settings = load_settings(path)
+        spec = self.state.spec
+        targets = [t for name, t in spec.notification_targets.items() if name in settings.targets]
+        return sender(spec, build_notifiers(targets, settings))
 
     def run_once(self, at: float | None = None) -> Evaluation:
         with self.state.locked():

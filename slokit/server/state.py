@@ -45,6 +45,8 @@ class ServerConfig:
     watch_interval: float = 2.0
     lateness_seconds: float | None = DEFAULT_LATENESS_SECONDS
     alert_settings: str | None = None
+    #: Notification settings (where each AlertNotificationTarget delivers); None = log notices only.
+    notify_settings: str | None = None
     cors_origins: tuple[str, ...] = field(default=())
 
 
