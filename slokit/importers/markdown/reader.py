@@ -264,10 +264,20 @@ _GENERIC_TITLE_WORDS = words(
     r"für",
     r"pour",
     r"d[eu] service",
+    r"agreements?",
+    r"matrix",
+    r"slas?",
     r"del? servicio",
     r"\w*ziele",
     r"\w*mål",
 )
+
+
+def _mask_quantities(text: str, comma_decimal: bool) -> str:
+    for atom in reversed(scan(text, Context(comma_decimal=comma_decimal))):
+        if atom.kind in ("cmp", "pct"):
+            text = text[: atom.start] + " " * (atom.end - atom.start) + text[atom.end :]
+    return text
 
 
 def _is_role_only(text: str) -> bool:
@@ -503,11 +513,7 @@ class Reader:
         indexes: list[int] = []
         for partial in partials:
             obj_name = name or (partial.kind or "objective")
-            if (
-                len(partials) > 1
-                and partial.percentile is not None
-                and f"{format_number(partial.percentile)}" not in obj_name
-            ):
+            if partial.percentile is not None and f"{format_number(partial.percentile)}" not in obj_name:
                 obj_name = f"{obj_name} p{format_number(partial.percentile)}"
             label_service = explicit_service
             if (
@@ -792,6 +798,13 @@ class Reader:
                 continue
             name = " ".join(c for _, c in col("name")).strip()
             pieces = [c for role in _STATEMENT_ROLES for _, c in col(role)]
+            if len(pieces) > 1 and any(
+                a.kind == "cmp"
+                for p in pieces[1:]
+                for a in scan(p, Context(comma_decimal=self.comma_decimal))
+            ):
+                # "Whisper p95 (30 s audio) | ≤ 3 s": quantities in the name are conditions, not thresholds.
+                pieces[0] = _mask_quantities(pieces[0], self.comma_decimal)
             statement = " : ".join(pieces)
             window: Window | None = None
             window_source = scope.window_source
