@@ -23,9 +23,20 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from slokit.alerting.backtest import Incident, Series, parse_incidents, replay, run_backtest, score
+from slokit.alerting.backtest import (
+    Incident,
+    Series,
+    parse_incidents,
+    replay,
+    run_backtest,
+    score,
+    verdicts_at,
+)
 from slokit.alerting.policy import Policy, Rule
+from slokit.alerting.state import AlertKey, AlertState, step
 from slokit.engine.burn import Tier
 from slokit.engine.series import MinuteCounts
 from slokit.errors import SlokitError
@@ -184,3 +195,44 @@ def test_traffic_aware_burn_weighs_bad_events_by_the_periods_allowance() -> None
     assert [(a.start, a.end) for a in replay(even, POLICY, 0, 18000)] == [
         (a.start, a.end) for a in replay(even, Policy("hand", POLICY.rules, traffic_aware=True), 0, 18000)
     ]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    for_minutes=st.integers(0, 4),
+    aware=st.booleans(),
+    slice_minutes=st.sampled_from([1, 1, 3]),
+)
+def test_vectorized_replay_equals_a_minute_by_minute_state_machine(
+    seed: int, for_minutes: int, aware: bool, slice_minutes: int
+) -> None:
+    """Oracle: one evaluation per minute through :func:`verdicts_at` and the state machine."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    valid = rng.poisson(rng.uniform(0.5, 30), n).astype(np.int64)
+    p = np.where(rng.random(n) < 0.1, rng.uniform(0.2, 1.0), 0.002)
+    bad = rng.binomial(valid, p)
+    s = Series(
+        "api", "api", 0.99, 50_000.0, MinuteCounts(1000, valid, valid - bad), slice_minutes=slice_minutes
+    )
+    tiers = (
+        Rule("fast", Tier(0.0, 1800, 300, "page", 8.0, for_minutes * 60)),
+        Rule("slow", Tier(0.0, 7200, 900, "ticket", 2.0)),
+    )
+    policy = Policy("p", tiers, min_bad_events=int(rng.integers(0, 4)), traffic_aware=aware)
+    start, end = (1000 + 130) * 60.0, (1000 + n) * 60.0
+    got = sorted((a.rule, a.start, a.end) for a in replay(s, policy, start, end))
+    states = {r.name: AlertState(AlertKey("api", r.name)) for r in tiers}
+    opened: dict[str, float] = {}
+    want: list[tuple[str, float, float | None]] = []
+    for minute in range(1000 + 130, 1000 + n + 1):
+        t = minute * 60.0
+        for rule, severity, for_s, breaching, lb, sb in verdicts_at(s, policy, minute):
+            states[rule], _ = step(states[rule], breaching, t, for_s, severity, lb, sb)
+            if states[rule].phase == "firing" and rule not in opened:
+                opened[rule] = t
+            elif states[rule].phase != "firing" and rule in opened:
+                want.append((rule, opened.pop(rule), t))
+    want += [(rule, t0, None) for rule, t0 in opened.items()]
+    assert got == sorted(want, key=lambda x: (x[0], x[1]))
