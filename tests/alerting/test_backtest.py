@@ -236,3 +236,15 @@ def test_vectorized_replay_equals_a_minute_by_minute_state_machine(
                 want.append((rule, opened.pop(rule), t))
     want += [(rule, t0, None) for rule, t0 in opened.items()]
     assert got == sorted(want, key=lambda x: (x[0], x[1]))
+
+
+def test_no_data_rule_breaches_only_without_data() -> None:
+    valid = np.zeros(200, dtype=np.int64)
+    valid[:50] = 10
+    s = Series("api", "api", 0.99, 6000.0, MinuteCounts(0, valid, valid.copy()))
+    policy = Policy("p", POLICY.rules, alert_when_no_data=True)
+    by_rule = {v[0]: v[3] for v in verdicts_at(s, policy, 100)}  # window (40, 100] min still has data
+    assert by_rule == {"fast": False, "no-data": False}
+    by_rule = {v[0]: v[3] for v in verdicts_at(s, policy, 150)}  # nothing in the last hour
+    assert by_rule == {"fast": False, "no-data": True}
+    assert [v[0] for v in verdicts_at(s, POLICY, 150)] == ["fast"]  # off unless asked for

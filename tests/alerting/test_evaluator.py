@@ -4,6 +4,7 @@ restart without re-paging, resolve. Oracle: the outage's minutes, chosen in the 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,27 @@ def test_evaluator_pages_dedups_survives_restart_and_resolves(
     assert ("pending", "firing") in {(t.from_phase, t.to_phase) for t in history}
     assert ("firing", "resolved") in {(t.from_phase, t.to_phase) for t in history}
     store.close()
+
+
+def test_run_keeps_evaluating_after_a_failed_pass(
+    tmp_path: Path, specs: dict[str, Callable[..., Any]]
+) -> None:
+    spec = specs["load"](specs["slo"]())
+    with Store.open(tmp_path / "s.duckdb", lateness_seconds=None) as store:
+        ev = Evaluator(spec, store)
+        calls: list[float] = []
+        stop = threading.Event()
+        real = ev.evaluate
+
+        def flaky(at: float) -> Any:
+            calls.append(at)
+            if len(calls) == 1:
+                raise OSError("store busy")
+            if len(calls) == 3:
+                stop.set()
+            return real(at)
+
+        ev.evaluate = flaky  # type: ignore[method-assign]
+        ticks = iter(float(T0 + 30 * i) for i in range(100))
+        ev.run(interval=0.0, stop=stop, clock=lambda: next(ticks))
+        assert len(calls) == 3  # the first pass failed; the loop went on
