@@ -15,6 +15,7 @@ UnitKind = Literal["time", "rate", "percent", "size"]
 
 #: canonical time unit -> milliseconds
 TIME_UNIT_MS: dict[str, float] = {
+    "us": 0.001,
     "ms": 1.0,
     "s": 1000.0,
     "min": 60_000.0,
@@ -23,6 +24,7 @@ TIME_UNIT_MS: dict[str, float] = {
 }
 
 _TIME_WORDS: dict[str, str] = {
+    "us": r"us|µs|μs|microseconds?|mikrosekunder|mikrosekunden?|microsegundos?|microsecondes?",
     "ms": r"ms|msec|millis|milliseconds?|millisekund(?:er)?|millisekunden?|milisegundos?|millisecondes?",
     "s": r"s|secs?|seconds?|sekund(?:er)?|sekunden?|sek|segundos?|secondes?|seg",
     "min": r"min|mins|minutes?|minut(?:ter)?|minuten?|minutos?|m",
@@ -36,6 +38,7 @@ _RATE_NOUNS: dict[str, str] = {
     "orders": r"orders|ordrer|bestellungen|pedidos|commandes",
     "messages": r"messages|msgs|beskeder|meddelelser|nachrichten|mensajes",
     "events": r"events|hændelser|ereignisse|eventos|événements",
+    "operations": r"ops|operations|writes|reads|jobs|operationer|operationen|operaciones|opérations",
     "transactions": r"transactions|transaktioner|transaktionen|transacciones",
 }
 _RATE_PER: dict[str, str] = {

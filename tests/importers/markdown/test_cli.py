@@ -149,3 +149,19 @@ def test_missing_file_and_bad_window_are_usage_errors(tmp_path: Path) -> None:
     doc.write_text("- Uptime: 99.9 %\n", encoding="utf-8")
     code, _, err = run("import", "doc", str(doc), "--window-default", "30 days")
     assert code == 2 and "--window-default" in err
+
+
+def test_assumptions_are_annotated_not_hidden(tmp_path: Path) -> None:
+    code, _, _ = run("import", "doc", str(_need(MTOGO)), "-o", str(tmp_path), "--window-default", "1M")
+    assert code == 0
+    spec = slokit.load(tmp_path)
+    capacity = next(s for s in spec if "request-rate" in s.name)
+    notes = capacity.metadata.annotations
+    assert "no share" in notes["slokit.dev/assumed-target"]
+    assert "1M calendar assumed" in notes["slokit.dev/assumed-window"]
+    assert capacity.time_window.duration.unit == "M" and not capacity.time_window.is_rolling
+    (objective,) = capacity.objectives
+    assert (objective.op, objective.value, objective.target) == ("gte", 1500, 0.99)
+    detail = next(s for s in spec if s.metadata.annotations["slokit.dev/source"].endswith(":26"))
+    assert "slokit.dev/assumed-window" not in detail.metadata.annotations
+    assert str(detail.time_window.duration) == "30d" and detail.time_window.is_rolling
