@@ -101,7 +101,9 @@ class Evaluator:
                 transitions.extend(tr)
         self.alerts.save(changed.values(), transitions)
         states.update(changed)
-        notices = [n for st in states.values() for n in due_notices(st, t, self.renotify_seconds)]
+        # Alerts of SLOs no longer in the spec keep their state and history but announce nothing.
+        live = [st for st in states.values() if st.key.slo in self.policies]
+        notices = [n for st in live for n in due_notices(st, t, self.renotify_seconds)]
         delivered = self._deliver(states, notices)
         return Evaluation(t, states, transitions, notices, delivered)
 
