@@ -141,6 +141,17 @@ def _sources(sli: SLI) -> list[MetricSource]:
     return [sli.threshold_metric.source]
 
 
+def tiles_range(seconds: int) -> str:
+    """The range selecting the tiles of a window: one second short of it, e.g. ``29d23h59m59s``.
+
+    Tiles are 5 minutes apart and the period rule runs at the tile group's timestamp T, so a
+    tile sits exactly on T − window. Prometheus 2 ranges include their start, which would add
+    that tile (window + 5 minutes); one second less selects exactly window / 5 min tiles in
+    Prometheus 2 and 3 (whose ranges exclude their start) alike.
+    """
+    return prom_duration(seconds - 1)
+
+
 def _period_seconds(slo: SLO) -> int:
     duration = slo.time_window.duration
     return duration.seconds if not duration.is_calendar else round(duration.nominal_seconds)
@@ -182,8 +193,8 @@ def _objective_groups(
         )
         period_rules += [rule(bad_tile, events.bad(tile, TILE)), rule(total_tile, events.total(tile, TILE))]
         period_ratio = (
-            f"sum_over_time({bad_tile}{sel}[{period_text}])\n/\n"
-            f"sum_over_time({total_tile}{sel}[{period_text}])\n"
+            f"sum_over_time({bad_tile}{sel}[{tiles_range(period)}])\n/\n"
+            f"sum_over_time({total_tile}{sel}[{tiles_range(period)}])\n"
         )
         for w in windows:
             text = prom_duration(w)
@@ -191,7 +202,8 @@ def _objective_groups(
                 expr = events.ratio(text)
             else:
                 expr = (
-                    f"sum_over_time({bad_tile}{sel}[{text}])\n/\nsum_over_time({total_tile}{sel}[{text}])\n"
+                    f"sum_over_time({bad_tile}{sel}[{tiles_range(w)}])\n/\n"
+                    f"sum_over_time({total_tile}{sel}[{tiles_range(w)}])\n"
                 )
             sli_rules.append(rule(f"slokit:error_ratio:rate{text}", expr))
         for w in guards:
@@ -199,7 +211,7 @@ def _objective_groups(
             if w <= RAW_MAX_SECONDS or w % TILE:
                 expr = events.bad(text, w)
             else:
-                expr = f"sum_over_time({bad_tile}{sel}[{text}])"
+                expr = f"sum_over_time({bad_tile}{sel}[{tiles_range(w)}])"
             sli_rules.append(rule(f"slokit:bad_events:increase{text}", expr))
         presence = f"{total_tile}{sel}"
     else:

@@ -81,8 +81,8 @@ def test_groups_period_tiles_and_event_weighted_period_ratio() -> None:
     # The period ratio divides sums of counts: an event-weighted ratio, never a mean of ratios.
     period = rules["slokit:error_ratio:period"]["expr"]
     assert period == (
-        f"sum_over_time(slokit:tile_bad_events:increase5m{sel}[30d])\n/\n"
-        f"sum_over_time(slokit:tile_total_events:increase5m{sel}[30d])\n"
+        f"sum_over_time(slokit:tile_bad_events:increase5m{sel}[29d23h59m59s])\n/\n"
+        f"sum_over_time(slokit:tile_total_events:increase5m{sel}[29d23h59m59s])\n"
     )
     assert "avg_over_time" not in period
     assert (

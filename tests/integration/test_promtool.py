@@ -7,6 +7,7 @@ blip stays quiet, slow burn raises one ticket, the period ratio is event-weighte
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -109,37 +110,40 @@ def test_converted_sloth_specs_generate_native_rules_that_pass(tmp_path: Path) -
 
 
 def _with_annotations(test_file: Path, rules_text: str, out: Path) -> None:
-    """The test file with every expected burn alert's annotations and SLO labels filled in.
+    """The test file with each expected burn alert completed from its generated rule.
 
-    promtool compares annotations exactly; they are prose, so they are taken from the generated
-    rule of the tier named by the expected labels (the labels themselves are the assertion).
+    promtool compares all labels and annotations exactly. The test files state what matters (the
+    SLO, the tier's windows, its severity, group labels such as ``route``); the rest (the SLO's
+    own labels, the annotations' prose) is taken from the generated rule of that SLO and tier,
+    after checking that the rule's severity is the expected one.
     """
     data = yaml.safe_load(test_file.read_text(encoding="utf-8"))
-    rules = [r for g in yaml.safe_load(rules_text)["groups"] for r in g["rules"]]
-    burn = [
-        r for r in rules if r.get("alert") == BURN_ALERT and 'slokit_slo="checkout-availability"' in r["expr"]
-    ]
+    groups = yaml.safe_load(rules_text)["groups"]
+    rules = [r for g in groups for r in g["rules"]]
+    # Without an order promtool evaluates the groups of one step in no fixed order; in file
+    # order each SLO's tiles are recorded before the windows that sum them read them.
+    data["group_eval_order"] = [g["name"] for g in groups]
     for case in data["tests"]:
         for check in case.get("alert_rule_test", []):
             for alert in check["exp_alerts"]:
                 labels = alert["exp_labels"]
                 rule = next(
                     r
-                    for r in burn
-                    if r["labels"]["slokit_long_window"] == labels["slokit_long_window"]
+                    for r in rules
+                    if r.get("alert") == BURN_ALERT
+                    and f'slokit_slo="{labels["slokit_slo"]}"' in r["expr"]
+                    and r["labels"]["slokit_long_window"] == labels["slokit_long_window"]
                     and r["labels"]["slokit_short_window"] == labels["slokit_short_window"]
                 )
-                alert["exp_labels"] = {
-                    **labels,
-                    "slokit_slo": "checkout-availability",
-                    "slokit_service": "checkout",
-                    **rule["labels"],
-                }
+                assert rule["labels"]["severity"] == labels["severity"]
+                service = re.search(r'slokit_service="([^"]+)"', rule["expr"])
+                assert service is not None
+                alert["exp_labels"] = {**rule["labels"], "slokit_service": service.group(1), **labels}
                 alert["exp_annotations"] = rule["annotations"]
     out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", ["availability_alerts.test.yml", "period_ratio.test.yml"])
+@pytest.mark.parametrize("name", ["availability_alerts.test.yml", "period_ratio.test.yml", "routes.test.yml"])
 def test_promtool_unit_tests(name: str, tmp_path: Path) -> None:
     promtool = _tool("promtool")
     rules = _generate(str(CHECKOUT))
