@@ -122,6 +122,12 @@ _RETENTION = words(
     r"intervals?",
     r"frequency",
 )
+#: "allows about 43 minutes", "would permit 216 minutes": an allowance, i.e. budget arithmetic.
+_BUDGET_VERB = re.compile(
+    r"(?<![\w])(?:allows?|permits?|tillader|erlaubt|permite|permet)\s+(?:about\s+|up to\s+|roughly\s+|"
+    r"ca\.?\s+|omkring\s+|etwa\s+|environ\s+)?(?=\d)",
+    re.IGNORECASE,
+)
 #: "< 99.9 % for 5 minutes": a condition held for a while is an alert rule, not an objective.
 _SUSTAINED = re.compile(
     r"(?:[<>≤≥]|below|above|under|over|unter|über|por debajo|por encima|sous|au-dessus)[^.;]{0,40}?\s"
@@ -202,6 +208,13 @@ def non_objective_reason(text: str) -> NonObjectiveReason | None:
         return "alert threshold"
     if _SUSTAINED.search(text):
         return "alert threshold"
+    label = _LABEL_SPLIT.match(text)
+    if (
+        label
+        and re.search(r"(?<![\w])SLIs?(?![\w])", label.group(1))
+        and not re.search(r"SLO", label.group(1))
+    ):
+        return "SLI definition"
     if BENCHMARK_WORDS.search(text):
         return "benchmark"
     head = " ".join(text.split()[:2])
@@ -562,6 +575,11 @@ class Reader:
         number = NUMBER_RE.match(raw)
         if number is None:  # pragma: no cover - the pattern starts with a number
             return False
+        own = re.search(r"(?<![<≤\d.,])(" + NUMBER_RE.pattern + r")\s*%", text)
+        if own is not None:
+            # "A 99.9 % target allows 43 minutes" states its own target; "0.1 % = 43.2 minutes" its budget.
+            share = parse_number(own.group(1), percent=True)
+            target = share if share >= 50 else round(100 - share, 10)
         value = parse_number(number.group(0), comma_decimal=self.comma_decimal)
         unit = m.group("unit")
         factor = next(f for pattern, f in _UNIT_SECONDS if pattern.match(unit))
@@ -615,10 +633,12 @@ class Reader:
             if has_number:
                 self._skip(line, text, "non-objective", reason)
             return []
-        budget = BUDGET_WORDS.search(text)
+        budget = BUDGET_WORDS.search(text) or _BUDGET_VERB.search(text)
         objective_text = text
         if budget is not None:
-            cut = max(text.rfind(ch, 0, budget.start()) for ch in "(,;—–[")
+            cut = max(
+                max(text.rfind(ch, 0, budget.start()) for ch in "(,;—–["), text.rfind(". ", 0, budget.start())
+            )
             objective_text = text[: cut if cut >= 0 else 0]
             budget_text = text[cut + 1 if cut >= 0 else 0 :]
         partials, problems = assemble(objective_text, ctx)

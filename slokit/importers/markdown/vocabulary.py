@@ -242,6 +242,8 @@ NonObjectiveReason = Literal[
     "improvement target",
     "example",
     "SLA commitment",
+    "SLI definition",
+    "rationale",
 ]
 
 BURN_WORDS = words(
@@ -463,6 +465,30 @@ SECTION_REASONS: tuple[tuple[NonObjectiveReason, re.Pattern[str]], ...] = (
         ),
     ),
     ("example", EXAMPLE_SECTION),
+    (
+        "SLI definition",
+        re.compile(
+            r"^\W*(?:slis?|sli definitions?|service level indicators?|indikatorer|indikatoren|"
+            r"indicadores|indicateurs)\W*$",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "rationale",
+        words(
+            r"why",
+            r"rationale",
+            r"reasoning",
+            r"begrundelse",
+            r"hvorfor",
+            r"begründung",
+            r"warum",
+            r"justificación",
+            r"por qué",
+            r"justification",
+            r"pourquoi",
+        ),
+    ),
     (
         "budget arithmetic",
         words(
