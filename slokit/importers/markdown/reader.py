@@ -423,8 +423,9 @@ class Reader:
                 and not _RETENTION.search(block.text)
                 and not self._is_label(index)
             ):
-                found = labelled_window(block.text) or find_windows(block.text)
-                if found and not scan_has_anchor(block.text, self.comma_decimal):
+                labelled = labelled_window(block.text)
+                found = labelled or find_windows(block.text)
+                if found and (labelled or not scan_has_anchor(block.text, self.comma_decimal)):
                     owner = stack[-1] if stack and stack[-1].level > 1 else None
                     key = id(owner) if owner is not None else 0
                     declared.setdefault(key, (found[0].window, f"'{block.text[:80]}' (line {block.line})"))
