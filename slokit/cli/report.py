@@ -1,4 +1,4 @@
-"""``slokit report``: the state of every SLO at an instant, from the embedded store.
+"""``slokit report``: the state of every SLO at an instant, from the embedded store or Prometheus.
 
 This module reads flags and prints; the numbers come from :mod:`slokit.sources.status` and the
 renderings from :mod:`slokit.exporters.report`.
@@ -19,7 +19,7 @@ from slokit.cli.output import emit, output_option
 from slokit.cli.validate import check_paths
 from slokit.errors import SlokitError, UsageError
 from slokit.exporters.report import TABLE_COLUMNS, report_json, report_markdown, table_rows
-from slokit.sources.status import evaluate_all
+from slokit.sources.status import SLOState, evaluate_all
 from slokit.sources.store import Store
 from slokit.spec.loader import load_paths
 
@@ -31,12 +31,31 @@ Examples:
   slokit report examples/mtogo --store mtogo.duckdb
   slokit report examples/mtogo --store mtogo.duckdb --at 2026-03-01T12:00:00Z --output json
   slokit report examples/cnc-quote --store cnc.duckdb --slo cnc-api-error-rate --output markdown
+  slokit report slos/ --source prometheus --prometheus-url http://127.0.0.1:9090 --output json
 """,
 )
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
-    "--store", "store_path", required=True, type=click.Path(), help="The store file (slokit ingest)."
+    "--store", "store_path", default=None, type=click.Path(), help="The store file (slokit ingest)."
 )
+@click.option(
+    "--source",
+    type=click.Choice(["store", "prometheus"]),
+    default="store",
+    show_default=True,
+    help="Where the numbers come from: the embedded store, or a Prometheus-compatible query API.",
+)
+@click.option("--prometheus-url", default=None, help="[prometheus] Base URL, e.g. http://127.0.0.1:9090.")
+@click.option(
+    "--header", "headers", multiple=True, metavar="K=V", help="[prometheus] HTTP header (repeatable)."
+)
+@click.option(
+    "--bearer-token-env",
+    default=None,
+    metavar="VAR",
+    help="[prometheus] Read a bearer token from this variable.",
+)
+@click.option("--timeout", default=30.0, show_default=True, help="[prometheus] Seconds per HTTP request.")
 @click.option(
     "--at",
     "at_text",
@@ -47,13 +66,23 @@ Examples:
 @click.option("--slo", "slo_names", multiple=True, help="Only this SLO (repeatable).")
 @output_option("markdown")
 def report(
-    paths: tuple[str, ...], store_path: str, at_text: str, slo_names: tuple[str, ...], output: str
+    paths: tuple[str, ...],
+    store_path: str | None,
+    source: str,
+    prometheus_url: str | None,
+    headers: tuple[str, ...],
+    bearer_token_env: str | None,
+    timeout: float,
+    at_text: str,
+    slo_names: tuple[str, ...],
+    output: str,
 ) -> None:
     """The state of every SLO: SLI, error budget, burn rates, percentiles, status and forecast.
 
     Rolling windows end at the instant; a calendar window counts the events so far (the budget
     of the events seen since it began, not a projection), and the output says so.
-    Exit 0 when the report was produced, 1 when the spec or the store is unusable.
+    Exit 0 when the report was produced, 1 when the spec or the store is unusable (with
+    --source prometheus: also when the engine was unreachable; the report is printed first).
     """
     check_paths(paths)
     try:
@@ -65,12 +94,28 @@ def report(
         if name not in spec.slos:
             known = ", ".join(sorted(spec.slos)) or "none"
             raise UsageError(f"--slo {name!r}: the spec has no such SLO; known SLOs: {known}")
-    if not Path(store_path).is_file():
-        raise SlokitError(
-            f"no store at {store_path}: create one with slokit ingest FILE --store {store_path}"
+    if source == "prometheus":
+        from slokit.cli.prometheus_source import prometheus_states
+
+        states, problem = prometheus_states(
+            spec, prometheus_url, headers, bearer_token_env, timeout, at.astimezone(UTC), slo_names
         )
-    with Store.open(store_path, read_only=True) as store:
-        states = evaluate_all(spec, store, at.astimezone(UTC), list(slo_names) or None)
+    else:
+        if store_path is None:
+            raise UsageError("--store FILE is required (or --source prometheus --prometheus-url URL)")
+        if not Path(store_path).is_file():
+            raise SlokitError(
+                f"no store at {store_path}: create one with slokit ingest FILE --store {store_path}"
+            )
+        with Store.open(store_path, read_only=True) as store:
+            states = evaluate_all(spec, store, at.astimezone(UTC), list(slo_names) or None)
+        problem = None
+    _print(states, output, at)
+    if problem is not None:
+        raise SlokitError(problem)
+
+
+def _print(states: list[SLOState], output: str, at: datetime) -> None:
     if output == "markdown":
         sys.stdout.write(report_markdown(states))
         return

@@ -52,7 +52,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -215,13 +215,40 @@ class _Target:
         return 1 if sw is None else max(sw.seconds // 60, 1)
 
 
+class CountsSource(Protocol):
+    """What the evaluation reads, for a source other than the embedded :class:`Store`.
+
+    The same window reads as the store (rows are whole minutes, ranges ``[start, stop)``), plus
+    :meth:`measured`: whether the source measures an objective, under which key, with which
+    coverage text. A Prometheus-compatible API implements it in
+    :mod:`slokit.sources.prom_counts`.
+    """
+
+    def window_counts(self, requests: Sequence[tuple[str, int, int]]) -> tuple[Ints, Ints]: ...
+
+    def window_histograms(self, requests: Sequence[tuple[str, int, int]]) -> list[LogHistogram]: ...
+
+    def minute_matrix(self, sli_keys: Sequence[str], start: int, stop: int) -> tuple[Ints, Ints]: ...
+
+    def measured(
+        self, slo: SLO, index: int, objective: Objective
+    ) -> tuple[BoundSLI | None, str | None, str | None, str | None]:
+        """``(bound, note, coverage, coverage_kind)``; a note means "not measured, because"."""
+        ...
+
+
 def _stored_fingerprints(store: Store) -> dict[str, str]:
     # Read-only use of the store's connection: the store has no public read of fingerprints.
     rows = store._con.execute("SELECT sli_key, fingerprint FROM slis").fetchall()
     return {str(k): str(f) for k, f in rows}
 
 
-def _targets(spec: Spec, store: Store, slos: Sequence[SLO]) -> dict[str, list[_Target]]:
+def _targets(spec: Spec, store: Store | CountsSource, slos: Sequence[SLO]) -> dict[str, list[_Target]]:
+    if not isinstance(store, Store):
+        return {
+            slo.name: [_Target(slo, i, o, *store.measured(slo, i, o)) for i, o in enumerate(slo.objectives)]
+            for slo in slos
+        }
     stored = _stored_fingerprints(store)
     coverage = store.coverage()
     out: dict[str, list[_Target]] = {}
@@ -404,13 +431,13 @@ class _Cell:
     overflow: int = 0
 
 
-def evaluate(spec: Spec, store: Store, slo: str, at: datetime | float) -> SLOState:
+def evaluate(spec: Spec, store: Store | CountsSource, slo: str, at: datetime | float) -> SLOState:
     """The state of one SLO at ``at``."""
     return evaluate_all(spec, store, at, [slo])[0]
 
 
 def evaluate_all(
-    spec: Spec, store: Store, at: datetime | float, slos: Sequence[str] | None = None
+    spec: Spec, store: Store | CountsSource, at: datetime | float, slos: Sequence[str] | None = None
 ) -> list[SLOState]:
     """Every SLO's state at ``at`` (or only those named), from a handful of batched store reads."""
     chosen = [spec.slo(n) for n in slos] if slos is not None else list(spec)
@@ -754,7 +781,7 @@ class History:
 
 def history(
     spec: Spec,
-    store: Store,
+    store: Store | CountsSource,
     slo: str,
     start: datetime | float,
     end: datetime | float,
@@ -872,7 +899,7 @@ def history(
 
 
 def _history_percentiles(
-    store: Store,
+    store: Store | CountsSource,
     thresholds: Sequence[tuple[int, str]],
     n_objectives: int,
     first_rows: Ints,

@@ -1,0 +1,283 @@
+"""A client for the query API of Prometheus-compatible engines (Prometheus, Thanos, Mimir, VictoriaMetrics).
+
+Why our own small client: a report must say *why* it has no number. Every failure is turned into
+one of two errors with a sentence a person can act on:
+
+* :class:`SourceUnreachable`: the engine did not answer usefully: connection refused, timeout,
+  HTTP 5xx/429 after the retries, an HTML page (a login or proxy page at the URL), a body that is
+  not the API's JSON. Transient ones (connection errors, timeouts, 429, 502/503/504) are retried
+  with exponential backoff.
+* :class:`QueryFailed`: the engine answered and refused the query (HTTP 4xx, ``bad_data``),
+  or the answer is unusable where one number was expected: several series, NaN, ±Inf.
+
+Every query is evaluated at an explicit ``time=`` (never the engine's "now"), so a report at a
+past instant is reproducible. ``partial_response=false`` is sent when asked for (Thanos answers
+with whatever stores responded otherwise, which would silently undercount events).
+Queries are sent as form-encoded POST bodies: batched queries are far longer than a URL may be.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from slokit.errors import SlokitError
+
+#: HTTP statuses worth retrying: the engine or a proxy in front of it is briefly overloaded.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class PrometheusError(SlokitError):
+    """Base of the query API's errors."""
+
+
+class SourceUnreachable(PrometheusError):
+    """The engine gave no usable answer (down, slow, 5xx, HTML, not the query API)."""
+
+
+class QueryFailed(PrometheusError):
+    """The engine refused the query, or its answer is not the one number expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One series of an instant vector."""
+
+    labels: Mapping[str, str]
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One series of a range query: timestamps (epoch seconds) and values."""
+
+    labels: Mapping[str, str]
+    times: tuple[float, ...]
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """How to reach the engine; the defaults suit a Prometheus on the same network."""
+
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    bearer_token: str | None = None
+    basic_auth: tuple[str, str] | None = None
+    timeout: float = 30.0
+    retries: int = 2
+    backoff: float = 0.5
+    #: Send ``partial_response=false`` (Thanos): refuse answers missing some stores.
+    partial_response: bool | None = False
+
+
+def parse_value(text: Any) -> float:
+    """A sample value as the API writes it: a string (``"1.5"``, ``"NaN"``, ``"+Inf"``)."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        raise QueryFailed(f"the engine returned a sample value that is not a number: {text!r}") from None
+
+
+def _labels(metric: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in metric.items()} if isinstance(metric, dict) else {}
+
+
+def describe_labels(labels: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+class PrometheusClient:
+    """Instant and range queries with explicit times, auth, retries and clear errors."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        base = config.url.rstrip("/")
+        if not base.startswith(("http://", "https://")):
+            raise SlokitError(
+                f"--prometheus-url {config.url!r}: write the engine's base URL, e.g. http://127.0.0.1:9090"
+            )
+        headers = dict(config.headers)
+        if config.bearer_token:
+            headers["Authorization"] = f"Bearer {config.bearer_token}"
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=base,
+            headers=headers,
+            auth=httpx.BasicAuth(*config.basic_auth) if config.basic_auth else None,
+            timeout=config.timeout,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PrometheusClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- queries ---
+
+    def instant(self, query: str, at: float) -> list[Sample]:
+        """An instant vector at ``at`` (epoch seconds); a scalar answer is one unlabelled sample."""
+        data = self._call("/api/v1/query", {"query": query, "time": _time(at)})
+        kind, result = data.get("resultType"), data.get("result")
+        if kind == "scalar" and isinstance(result, list) and len(result) == 2:
+            return [Sample({}, parse_value(result[1]))]
+        if kind != "vector" or not isinstance(result, list):
+            raise QueryFailed(f"expected an instant vector, the engine returned {kind!r}: {_short(query)}")
+        out = []
+        for item in result:
+            value = item.get("value") if isinstance(item, dict) else None
+            if not isinstance(value, list) or len(value) != 2:
+                raise SourceUnreachable(f"malformed vector sample in the answer to {_short(query)}")
+            out.append(Sample(_labels(item.get("metric")), parse_value(value[1])))
+        return out
+
+    def range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+        """A range query over ``[start, end]`` every ``step`` seconds."""
+        data = self._call(
+            "/api/v1/query_range",
+            {"query": query, "start": _time(start), "end": _time(end), "step": _time(step)},
+        )
+        result = data.get("result")
+        if data.get("resultType") != "matrix" or not isinstance(result, list):
+            raise QueryFailed(f"expected a range vector, the engine returned {data.get('resultType')!r}")
+        out = []
+        for item in result:
+            values = item.get("values") if isinstance(item, dict) else None
+            if not isinstance(values, list):
+                raise SourceUnreachable(f"malformed series in the answer to {_short(query)}")
+            out.append(
+                Series(
+                    _labels(item.get("metric")),
+                    tuple(float(v[0]) for v in values),
+                    tuple(parse_value(v[1]) for v in values),
+                )
+            )
+        return out
+
+    def value(self, query: str, at: float) -> float | None:
+        """The one number ``query`` has at ``at``; None when it returns no series (no data).
+
+        Several series, NaN and ±Inf are errors: an SLI needs one count, and NaN (0/0) or an
+        infinity would otherwise flow into budgets as a number.
+        """
+        samples = self.instant(query, at)
+        if not samples:
+            return None
+        if len(samples) > 1:
+            shown = ", ".join(describe_labels(s.labels) for s in samples[:3])
+            raise QueryFailed(
+                f"expected one series, the query returned {len(samples)} ({shown}"
+                f"{', ...' if len(samples) > 3 else ''}): aggregate it, e.g. sum(...): {_short(query)}"
+            )
+        return finite(samples[0].value, query)
+
+    # --- transport ---
+
+    def _call(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        if self.config.partial_response is not None:
+            params = {**params, "partial_response": "true" if self.config.partial_response else "false"}
+        where = f"{self.config.url.rstrip('/')}{path}"
+        attempt = 0
+        while True:
+            try:
+                response = self._http.post(path, data=params)
+            except httpx.TimeoutException:
+                problem = f"no answer from {where} within {self.config.timeout:g} s (timeout)"
+            except httpx.TransportError as exc:
+                problem = f"cannot reach {where}: {exc or type(exc).__name__}"
+            else:
+                if response.status_code not in RETRY_STATUSES:
+                    return _decode(response, where, params.get("query", ""))
+                problem = f"{where} answered HTTP {response.status_code}{_error_text(response)}"
+            if attempt >= self.config.retries:
+                tries = f" after {attempt + 1} attempts" if attempt else ""
+                raise SourceUnreachable(f"source unreachable: {problem}{tries}")
+            self._sleep(self.config.backoff * 2**attempt)
+            attempt += 1
+
+
+def finite(value: float, query: str) -> float:
+    if math.isnan(value):
+        raise QueryFailed(f"the query returned NaN (0/0 or no events in the window?): {_short(query)}")
+    if math.isinf(value):
+        raise QueryFailed(f"the query returned {value:+}: {_short(query)}")
+    return value
+
+
+def _decode(response: httpx.Response, where: str, query: str) -> dict[str, Any]:
+    status = response.status_code
+    kind = response.headers.get("content-type", "")
+    if "html" in kind or response.text.lstrip()[:1] == "<":
+        raise SourceUnreachable(
+            f"source unreachable: {where} answered HTTP {status} with an HTML page, not the query API: "
+            "check the URL (the engine's base URL, without /api/v1) and any login proxy in front of it"
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        raise SourceUnreachable(
+            f"source unreachable: {where} answered HTTP {status} with a body that is not JSON "
+            f"({response.text[:80]!r})"
+        ) from None
+    if not isinstance(body, dict):
+        raise SourceUnreachable(f"source unreachable: {where} answered JSON that is not the query API's")
+    if body.get("status") == "success" and isinstance(body.get("data"), dict) and status < 400:
+        data: dict[str, Any] = body["data"]
+        return data
+    error = str(body.get("error") or "no error message")
+    etype = str(body.get("errorType") or "")
+    if status >= 500 or etype in ("timeout", "canceled", "internal", "unavailable"):
+        raise SourceUnreachable(
+            f"source unreachable: {where} answered HTTP {status} ({etype or 'error'}: {error})"
+        )
+    if status in (401, 403):
+        raise QueryFailed(
+            f"{where} answered HTTP {status}: {error}: check --bearer-token-env / --header credentials"
+        )
+    raise QueryFailed(
+        f"{where} refused the query (HTTP {status}, {etype or 'error'}: {error}): {_short(query)}"
+    )
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return f" ({body.get('error')})" if isinstance(body, dict) and body.get("error") else ""
+
+
+def _time(seconds: float) -> str:
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")
+
+
+def _short(query: str, limit: int = 200) -> str:
+    flat = " ".join(query.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def headers_from(pairs: Sequence[str]) -> dict[str, str]:
+    """``["X-Scope-OrgID=team-a"]`` -> headers; a pair without ``=`` is a usage mistake."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{pair!r}: write NAME=VALUE, e.g. X-Scope-OrgID=team-a")
+        out[key.strip()] = value
+    return out
