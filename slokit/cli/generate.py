@@ -16,6 +16,7 @@ import click
 
 from slokit import __version__
 from slokit.cli.convert import _write_atomically
+from slokit.engine.burn import DEFAULT_MIN_BAD_EVENTS
 from slokit.errors import SlokitError, UsageError
 from slokit.exporters.prometheus_rules import NativeOptions, check_names, native_groups
 from slokit.exporters.promql import is_label_name
@@ -91,6 +92,13 @@ Exit codes: 0 written, 1 invalid spec or rules rejected by --check, 2 wrong usag
 @click.option("--disable-alerts", is_flag=True, help="Leave out the alerting rules.")
 @click.option("--disable-recordings", is_flag=True, help="Leave out the recording rules.")
 @click.option(
+    "--min-bad-events",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MIN_BAD_EVENTS,
+    show_default=True,
+    help="Low-traffic guard of native alerts: bad events needed in the short window (0: off).",
+)
+@click.option(
     "--check", is_flag=True, help="Check the result with promtool (vmalert -dryRun for victoriametrics)."
 )
 @click.option("--name", default="slokit-slos", show_default=True, help="[prometheus-operator] Object name.")
@@ -105,6 +113,7 @@ def prometheus(
     extra_labels: tuple[str, ...],
     disable_alerts: bool,
     disable_recordings: bool,
+    min_bad_events: int,
     check: bool,
     name: str,
     namespace: str | None,
@@ -121,7 +130,9 @@ def prometheus(
     if fmt == "sloth":
         text = _sloth(specs, period or "30d", windows_path, labels, disable_alerts, disable_recordings)
     else:
-        text = _native(specs, fmt, dialect, labels, disable_alerts, disable_recordings, name, namespace)
+        text = _native(
+            specs, fmt, dialect, labels, disable_alerts, disable_recordings, min_bad_events, name, namespace
+        )
     if check:
         check_rules_text(_checkable(text), dialect)
     if out is None or out == "-":
@@ -156,6 +167,7 @@ def _native(
     labels: dict[str, str],
     disable_alerts: bool,
     disable_recordings: bool,
+    min_bad_events: int,
     name: str,
     namespace: str | None,
 ) -> str:
@@ -163,7 +175,9 @@ def _native(
 
     spec, _ = load_paths(list(specs))
     options = NativeOptions(
-        dialect="victoriametrics" if dialect == "victoriametrics" else "prometheus", extra_labels=labels
+        dialect="victoriametrics" if dialect == "victoriametrics" else "prometheus",
+        extra_labels=labels,
+        min_bad_events=min_bad_events,
     )
     result = native_groups(spec, options)
     for message in result.skipped + result.notes:

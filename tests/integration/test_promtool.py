@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 from slokit.cli.main import cli
-from slokit.exporters.prometheus_rules import BURN_ALERT, native_groups
+from slokit.exporters.prometheus_rules import native_groups
 from slokit.exporters.rulefile import render_groups
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -110,7 +110,7 @@ def test_converted_sloth_specs_generate_native_rules_that_pass(tmp_path: Path) -
 
 
 def _with_annotations(test_file: Path, rules_text: str, out: Path) -> None:
-    """The test file with each expected burn alert completed from its generated rule.
+    """The test file with each expected alert completed from its generated rule.
 
     promtool compares all labels and annotations exactly. The test files state what matters (the
     SLO, the tier's windows, its severity, group labels such as ``route``); the rest (the SLO's
@@ -130,10 +130,13 @@ def _with_annotations(test_file: Path, rules_text: str, out: Path) -> None:
                 rule = next(
                     r
                     for r in rules
-                    if r.get("alert") == BURN_ALERT
+                    if r.get("alert") == check["alertname"]
                     and f'slokit_slo="{labels["slokit_slo"]}"' in r["expr"]
-                    and r["labels"]["slokit_long_window"] == labels["slokit_long_window"]
-                    and r["labels"]["slokit_short_window"] == labels["slokit_short_window"]
+                    and all(
+                        r["labels"].get(key) == labels[key]
+                        for key in ("slokit_long_window", "slokit_short_window")
+                        if key in labels
+                    )
                 )
                 assert rule["labels"]["severity"] == labels["severity"]
                 service = re.search(r'slokit_service="([^"]+)"', rule["expr"])
@@ -181,3 +184,19 @@ def test_generate_check_flag_runs_promtool(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["generate", "prometheus", str(CHECKOUT), "--check", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert yaml.safe_load(out.read_text())["groups"]
+
+
+def test_without_the_guard_the_blip_pages(tmp_path: Path) -> None:
+    """The blip case is quiet because of the guard: the same rules without it fail that case."""
+    promtool = _tool("promtool")
+    rules = _generate(str(CHECKOUT), "--min-bad-events", "0")
+    (tmp_path / "rules.yml").write_text(rules, encoding="utf-8")
+    name = "availability_alerts.test.yml"
+    _with_annotations(PROMTOOL_DATA / name, rules, tmp_path / name)
+    done = _run([promtool, "test", "rules", name], cwd=tmp_path)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    failed_at = re.findall(r"alertname: SLOErrorBudgetBurn, time: ([0-9hm]+)", output)
+    # Both checks of the blip case: at 95 m the page tier (1 bad in 5 m, 1/60 over 1 h) and at
+    # 150 m the 1 d/2 h ticket (1/120 over 2 h, 1/150 over 1 d, both above 3 x 0.001).
+    assert sorted(failed_at) == ["1h35m", "2h30m"], output
