@@ -72,9 +72,11 @@ _OP_BEFORE_RE = re.compile(
 _OP_AFTER_RE = re.compile(
     r"\s*(?:(?P<lte>or less|or lower|or fewer|or faster|or under|or below|eller mindre|eller derunder|"
     r"eller hurtigere|eller lavere|oder weniger|oder schneller|oder darunter|o menos|ou moins|"
-    r"nicht überschreiten|nicht übersteigen|ikke overstige|ikke overskride|ne pas dépasser)|"
+    r"nicht überschreiten|nicht übersteigen|ikke overstige|ikke overskride|ne pas dépasser|"
+    r"max(?:imum|\.)?|au maximum|maks(?:imum|imalt|\.)?|höchstens|como máximo|at most)|"
     r"(?P<gte>or more|or higher|or better|or above|eller mere|eller højere|eller bedre|oder mehr|"
-    r"oder höher|oder besser|o más|ou plus|ou mieux))(?![\w])",
+    r"oder höher|oder besser|o más|ou plus|ou mieux|minimum|min\.|au minimum|mindst|mindestens|"
+    r"como mínimo|at least))(?![\w])",
     re.IGNORECASE,
 )
 _PCTL_RES = (
@@ -318,7 +320,7 @@ def assemble(text: str, ctx: Context) -> tuple[list[Partial], list[str]]:
                 and last.threshold is not None
                 and last.unit_kind == "time"
                 and last.target is None
-                and last.percentile is None
+                and (last.percentile is None or ctx.target_cell)
                 and atom.op not in ("lt", "lte")
                 and pending_pct is None
             ):

@@ -164,7 +164,7 @@ _PER = (
     (words(r"weeks?", r"uge(?:n)?", r"woche", r"semana", r"semaine"), "1w"),
     (words(r"days?", r"dag(?:en)?", r"tag", r"día", r"jour"), "1d"),
 )
-_STATEMENT_ROLES: tuple[ColumnRole, ...] = ("name", "percentile", "target", "threshold")
+_STATEMENT_ROLES: tuple[ColumnRole, ...] = ("name", "percentile", "threshold", "target")
 _HINT_ROLES: tuple[ColumnRole, ...] = ("kind", "description")
 _APPROX = re.compile(
     r"about|approx|around|roughly|~|≈|ca\.|cirka|omkring|etwa|circa|environ|aproximadamente", re.IGNORECASE
@@ -391,6 +391,8 @@ class Reader:
                 if self._is_label(index):
                     continue
                 self._paragraph(block, scope)
+            elif isinstance(block, Heading) and scan_has_anchor(block.text, self.comma_decimal):
+                self._heading(block, scope)
         self._adopt_services()
         return self.result
 
@@ -1003,6 +1005,22 @@ class Reader:
                 if found:
                     child.window, child.window_source = found[0].window, f"the parent item (line {item.line})"
                 self._items(item.children, scope, child)
+
+    def _heading(self, heading: Heading, scope: _Scope) -> None:
+        """ "### Settlement files — 99.9 % delivered on time (monthly)": an objective as a heading."""
+        outer = _Scope(scope.headings[:-1], scope.window, scope.window_source, scope.reason)
+        m = _LABEL_SPLIT.match(heading.text)
+        name = m.group(1).strip() if m else heading.text
+        ctx = Context(
+            name=name,
+            kind_texts=tuple(h.text for h in reversed(outer.headings)),
+            window=scope.window,
+            window_source=scope.window_source,
+            comma_decimal=self.comma_decimal,
+        )
+        self._statement(
+            heading.text, ctx, outer, line=heading.line, lines=(heading.line,), name=name, service_label=name
+        )
 
     # --- paragraphs ---
     def _paragraph(self, para: Paragraph, scope: _Scope) -> None:
