@@ -200,3 +200,121 @@ def test_without_the_guard_the_blip_pages(tmp_path: Path) -> None:
     # Both checks of the blip case: at 95 m the page tier (1 bad in 5 m, 1/60 over 1 h) and at
     # 150 m the 1 d/2 h ticket (1/120 over 2 h, 1/150 over 1 d, both above 3 x 0.001).
     assert sorted(failed_at) == ["1h35m", "2h30m"], output
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_victoriametrics_evaluates_generated_expressions(tmp_path: Path) -> None:
+    """The VictoriaMetrics dialect's expressions run on a real VictoriaMetrics and give the
+    hand-computed values: the outage's 5-minute ratio and tile, and a classic-histogram ratio
+    whose bucket is stored as le="0.40" (the spelling the le pattern must also accept)."""
+    import json
+    import time
+    import urllib.parse
+    import urllib.request
+
+    binary = _tool("victoria-metrics")
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            f"-storageDataPath={tmp_path / 'vm'}",
+            f"-httpListenAddr=127.0.0.1:{port}",
+            "-retentionPeriod=1y",
+            "-search.latencyOffset=0s",
+            "-search.disableCache",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base_url + "/health", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        base = (int(time.time()) // 3600 - 3) * 3600
+        stamps = [(base + m * 60) * 1000 for m in range(131)]
+
+        def series(labels: dict[str, str], values: list[int]) -> str:
+            return json.dumps({"metric": labels, "values": values, "timestamps": stamps})
+
+        # The outage of availability_alerts.test.yml: 600 good a minute, all failing after 120 m.
+        lines = [
+            series(
+                {"__name__": "http_requests_total", "job": "checkout", "code": "200"},
+                [600 * min(m, 120) for m in range(131)],
+            ),
+            series(
+                {"__name__": "http_requests_total", "job": "checkout", "code": "500"},
+                [600 * max(m - 120, 0) for m in range(131)],
+            ),
+        ]
+        # 100 requests a minute, 90 of them at or below 0.4 s.
+        for le, per_minute in (("0.40", 90), ("+Inf", 100)):
+            lines.append(
+                series(
+                    {"__name__": "http_request_duration_seconds_bucket", "job": "checkout", "le": le},
+                    [per_minute * m for m in range(131)],
+                )
+            )
+        lines.append(
+            series(
+                {"__name__": "http_request_duration_seconds_count", "job": "checkout"},
+                [100 * m for m in range(131)],
+            )
+        )
+        request = urllib.request.Request(
+            base_url + "/api/v1/import", data="\n".join(lines).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+        with urllib.request.urlopen(base_url + "/internal/force_flush", timeout=10):
+            pass
+
+        docs = [d for d in yaml.safe_load_all(CHECKOUT.read_text()) if d]
+        spec = tmp_path / "no-native.yaml"
+        spec.write_text(
+            yaml.safe_dump_all([d for d in docs if d["metadata"]["name"] != "checkout-latency-native"]),
+            encoding="utf-8",
+        )
+        rules = yaml.safe_load(_generate(str(spec), "--dialect", "victoriametrics"))
+        expr = {
+            (r["labels"]["slokit_slo"], r["record"]): r["expr"]
+            for g in rules["groups"]
+            for r in g["rules"]
+            if "record" in r
+        }
+
+        def value(slo: str, record: str, minute: int) -> float:
+            query = urllib.parse.urlencode({"query": expr[(slo, record)], "time": base + minute * 60})
+            with urllib.request.urlopen(f"{base_url}/api/v1/query?{query}", timeout=10) as response:
+                result = json.load(response)["data"]["result"]
+            assert len(result) == 1, result
+            return float(result[0]["value"][1])
+
+        assert value("checkout-availability", "slokit:error_ratio:rate5m", 60) == 0
+        assert value("checkout-availability", "slokit:error_ratio:rate5m", 125) == 1
+        # VictoriaMetrics' increase does not extrapolate: the tile is exactly 5 x 600 bad requests.
+        assert value("checkout-availability", "slokit:tile_bad_events:increase5m", 125) == 3000
+        assert value("checkout-latency", "slokit:error_ratio:rate5m", 60) == pytest.approx(0.1, abs=1e-12)
+        assert value("checkout-latency", "slokit:tile_bad_events:increase5m", 60) == pytest.approx(
+            50, abs=1e-9
+        )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
