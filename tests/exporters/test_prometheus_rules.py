@@ -312,3 +312,41 @@ def test_disable_alerts_keeps_only_recordings() -> None:
     assert result.exit_code == 0
     rules = [r for g in yaml.safe_load(result.stdout)["groups"] for r in g["rules"]]
     assert rules and all("record" in r for r in rules)
+
+
+def test_several_objectives_get_their_own_groups_and_label() -> None:
+    indicator = """\
+      thresholdMetric:
+        metricSource:
+          type: prometheus
+          spec: {histogram: http_request_duration_seconds}
+"""
+    text = _slo("api", indicator).replace(
+        "objectives: [{target: 0.999}]",
+        "objectives: [{displayName: fast, op: lte, value: 0.25, target: 0.9},"
+        " {displayName: not slow, op: lte, value: 1, target: 0.99}]",
+    )
+    groups = _groups(text)
+    assert [g["name"] for g in groups] == [
+        "slokit-period-api-fast",
+        "slokit-api-fast",
+        "slokit-period-api-not-slow",
+        "slokit-api-not-slow",
+    ]
+    ratio = next(r for r in groups[3]["rules"] if r.get("record") == "slokit:error_ratio:rate5m")
+    assert ratio["labels"]["slokit_objective"] == "not slow"
+    assert 'le=~"1(\\\\.0*)?"' in ratio["expr"]
+    assert 'slokit_objective="not slow"' in groups[3]["rules"][-2]["expr"]
+
+
+def test_calendar_window_is_a_rolling_window_of_its_average_length_with_a_note() -> None:
+    text = _slo("api", EVENTS).replace(
+        "timeWindow: [{duration: 30d, isRolling: true}]",
+        "timeWindow: [{duration: 1M, isRolling: false,"
+        " calendar: {startTime: '2024-01-01 00:00:00', timeZone: UTC}}]",
+    )
+    result = native_groups(load(text))
+    assert any("calendar window" in note and "30d10h29m6s" in note for note in result.notes)
+    rules = _rules(result.groups)
+    assert rules["slokit:period:seconds"]["expr"] == "vector(2629746)"
+    assert rules["slokit:error_ratio:period"]["labels"]["slokit_period"] == "30d10h29m6s"
