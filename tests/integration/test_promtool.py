@@ -146,7 +146,9 @@ def _with_annotations(test_file: Path, rules_text: str, out: Path) -> None:
     out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", ["availability_alerts.test.yml", "period_ratio.test.yml", "routes.test.yml"])
+@pytest.mark.parametrize(
+    "name", ["availability_alerts.test.yml", "period_ratio.test.yml", "routes.test.yml", "outage_1m.test.yml"]
+)
 def test_promtool_unit_tests(name: str, tmp_path: Path) -> None:
     promtool = _tool("promtool")
     rules = _generate(str(CHECKOUT))
