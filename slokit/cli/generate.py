@@ -16,6 +16,7 @@ import click
 
 from slokit import __version__
 from slokit.cli.convert import _write_atomically
+from slokit.cli.generate_grafana import grafana
 from slokit.engine.burn import DEFAULT_MIN_BAD_EVENTS
 from slokit.errors import SlokitError, UsageError
 from slokit.exporters.prometheus_rules import NativeOptions, check_names, native_groups
@@ -221,23 +222,7 @@ def _sloth(
             disable_recordings=disable_recordings,
         ),
     )
-    header = _header(specs, "Sloth v0.16-compatible Prometheus rules")
-    parts: list[str] = []
-    for meta, groups in output.documents:
-        if not groups:
-            continue
-        if meta is None:
-            parts.append(render_groups(groups))
-        else:
-            obj = prometheus_rule(
-                groups,
-                str(meta.get("name", "")),
-                meta.get("namespace"),
-                meta.get("labels"),
-                meta.get("annotations"),
-            )
-            parts.append(render_objects([obj]))
-    return _comment_block(header) + "---\n".join(parts)
+    return output.render(_header(specs, "Sloth v0.16-compatible Prometheus rules"))
 
 
 def _comment_block(text: str) -> str:
@@ -254,3 +239,6 @@ def _checkable(text: str) -> str:
             continue
         groups.extend(doc["spec"]["groups"] if doc.get("kind") == "PrometheusRule" else doc.get("groups", []))
     return render_groups(groups)
+
+
+generate.add_command(grafana)
