@@ -9,6 +9,7 @@ importer did not state correctly is a false negative. Objectives read where none
 their stated values as false positives. Fields that are null on both sides count for nothing.
 
     .venv/bin/python benchmarks/markdown_score.py [--json]
+    .venv/bin/python benchmarks/markdown_score.py --big     # time a 10 MB document
 """
 
 from __future__ import annotations
@@ -119,7 +120,27 @@ def corpus() -> list[tuple[str, str, list[dict[str, Any]]]]:
     return items
 
 
+def big(megabytes: float = 10.0) -> None:
+    """Time the reader on a document of about ``megabytes`` MB built from the corpus."""
+    import time
+
+    from slokit.importers.markdown import analyse
+
+    unit = "\n\n".join(text for _, text, _ in corpus())
+    text = unit * max(1, int(megabytes * 1_000_000 / len(unit)))
+    start = time.perf_counter()
+    result = analyse(text)
+    seconds = time.perf_counter() - start
+    print(
+        f"{len(text) / 1e6:.1f} MB, {len(result.objectives)} objectives: {seconds:.1f} s "
+        f"({len(text) / 1e6 / seconds:.2f} MB/s)"
+    )
+
+
 def main(argv: list[str]) -> int:
+    if "--big" in argv:
+        big()
+        return 0
     total = Counts()
     rows = []
     for name, text, expected in corpus():

@@ -9,6 +9,7 @@ measured over a rolling 30-day window" sets the window for its section.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -1068,6 +1069,7 @@ def labelled_window(text: str) -> list[WindowMatch]:
     return find_windows(m.group(2), in_window_cell=True)
 
 
+@functools.lru_cache(maxsize=8192)
 def _percentile_of(text: str, comma_decimal: bool) -> float | None:
     for atom in scan(text, Context(comma_decimal=comma_decimal)):
         if atom.kind == "pctl":
@@ -1075,6 +1077,7 @@ def _percentile_of(text: str, comma_decimal: bool) -> float | None:
     return None
 
 
+@functools.lru_cache(maxsize=8192)
 def scan_has_anchor(text: str, comma_decimal: bool) -> bool:
     """Whether ``text`` holds a target or threshold (not just a window or a percentile)."""
     return any(a.kind in ("pct", "cmp") for a in scan(text, Context(comma_decimal=comma_decimal)))

@@ -8,6 +8,7 @@ month has no fixed length; it is read as ``30d`` and the reading says so.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -167,6 +168,12 @@ def _numeric(m: re.Match[str], *, in_window_cell: bool) -> Window | None:
 
 
 def find_windows(text: str, *, in_window_cell: bool = False) -> list[WindowMatch]:
+    """Every window phrase in ``text`` (see :func:`_find_windows`); results are cached per text."""
+    return list(_find_windows(text, in_window_cell))
+
+
+@functools.lru_cache(maxsize=8192)
+def _find_windows(text: str, in_window_cell: bool) -> tuple[WindowMatch, ...]:
     """Every window phrase in ``text``, left to right, without overlaps.
 
     ``in_window_cell``: the text is a window column or header, so a bare "30 days" is a window.
@@ -202,4 +209,4 @@ def find_windows(text: str, *, in_window_cell: bool = False) -> list[WindowMatch
             WindowMatch(m.start(), m.end(), Window(duration, False, f"'{m.group(0)}': calendar period"))
         )
     found.sort(key=lambda w: w.start)
-    return found
+    return tuple(found)
