@@ -976,8 +976,7 @@ class Reader:
                     label_is_service=bool(label) and not kind_in(label),
                     report_unreadable=True,
                 )
-            if not indexes and parent.parent_objectives and text and BUDGET_WORDS.search(text):
-                pass  # already recorded by _statement as a budget claim without an objective; relink below
+            # A budget line under an objective ("Maximum allowed downtime: 43.8 min") belongs to it.
             if (
                 self.result.budgets
                 and self.result.budgets[-1].line == item.line
