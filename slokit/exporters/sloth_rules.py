@@ -218,10 +218,66 @@ class SlothOptions:
 
 @dataclass(frozen=True, slots=True)
 class SlothOutput:
-    """Rule groups per output document: one plain rule file, or one PrometheusRule per Kubernetes input."""
+    """Rule groups per output document, as Sloth writes one document per input document.
+
+    A ``prometheus/v1`` input document is one service, so consecutive SLOs of one service form
+    one ``groups:`` document (two documents of the same service in a row merge into one); a
+    Kubernetes resource becomes one ``PrometheusRule``.
+    """
 
     #: (Kubernetes metadata or None, rule groups) in input order.
     documents: list[tuple[dict[str, Any] | None, list[dict[str, Any]]]]
+
+    def render(self, header: str) -> str:
+        """YAML as ``sloth generate`` lays it out: each document starts with ``---`` and a comment."""
+        parts: list[str] = []
+        for meta, groups in self.documents:
+            if not groups:
+                continue
+            comment = "".join(f"# {line}\n" for line in header.splitlines())
+            if meta is None:
+                parts.append(f"---\n{comment}\n{sloth_yaml({'groups': groups})}")
+                continue
+            metadata = {k: meta[k] for k in ("annotations", "labels", "name", "namespace") if meta.get(k)}
+            # Sloth marks every object it writes with these two labels.
+            metadata["labels"] = {
+                **metadata.get("labels", {}),
+                "app.kubernetes.io/component": "SLO",
+                "app.kubernetes.io/managed-by": "sloth",
+            }
+            body = {
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "PrometheusRule",
+                "metadata": metadata,
+                "spec": {"groups": groups},
+            }
+            # Kubernetes' encoder writes every mapping's keys in sorted order.
+            parts.append(f"---\n{comment}\n{sloth_yaml(body, sort_keys=True)}")
+        return "".join(parts)
+
+
+class _GoYAML(yaml.SafeDumper):
+    """yaml.v2's layout: list items not indented under their key, strings quoted like Go does."""
+
+
+def _go_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    tag = dumper.resolve(yaml.ScalarNode, data, (True, False))  # type: ignore[no-untyped-call]
+    if tag != "tag:yaml.org,2002:str":
+        # A string that would read as a number, boolean or null: yaml.v2 double-quotes it ("2").
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_GoYAML.add_representer(str, _go_str)
+
+
+def sloth_yaml(data: Mapping[str, Any], sort_keys: bool = False) -> str:
+    """YAML in the layout Sloth's writer (yaml.v2) produces."""
+    return yaml.dump(
+        dict(data), Dumper=_GoYAML, sort_keys=sort_keys, allow_unicode=True, default_flow_style=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,18 +295,18 @@ def sloth_groups(spec: Spec, options: SlothOptions | None = None) -> SlothOutput
     """Sloth v0.16's rule groups for every SLO of ``spec`` that was converted from Sloth."""
     options = options or SlothOptions()
     documents: list[tuple[dict[str, Any] | None, list[dict[str, Any]]]] = []
-    keys: list[str | None] = []
+    keys: list[str] = []
     count = 0
     for slo in spec:
         item = _read_slo(slo)
         groups = _slo_groups(item, options)
         count += 1
         raw_meta = slo.metadata.annotations.get(K8S_METADATA_ANNOTATION)
-        key = raw_meta if item.info.source == K8S_API_VERSION else None
+        key = f"k8s:{raw_meta}" if item.info.source == K8S_API_VERSION else f"service:{item.info.service}"
         if documents and keys[-1] == key:
             documents[-1][1].extend(groups)
         else:
-            meta = json.loads(raw_meta) if key is not None and raw_meta else None
+            meta = json.loads(raw_meta) if item.info.source == K8S_API_VERSION and raw_meta else None
             documents.append((meta, groups))
             keys.append(key)
     if count == 0:

@@ -284,3 +284,70 @@ def test_prom_duration(seconds: int, text: str) -> None:
 )
 def test_go_float(value: float, text: str) -> None:
     assert go_float(value) == text
+
+
+def test_text_layout_is_sloths(tmp_path: Path) -> None:
+    """Sloth writes with yaml.v2: list items flush with their key, "1" double-quoted, one
+    ``---`` document with a comment per input document."""
+    other = SPEC.replace("service: shop", "service: shelf")
+    result = _run(tmp_path, spec=SPEC + "---\n" + other)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert text.startswith("---\n# ")
+    assert (
+        "\ngroups:\n- name: sloth-slo-sli-recordings-shop-orders\n  rules:\n"
+        "  - record: slo:sli_error:ratio_rate5m\n" in text
+    )
+    assert '      tier: "1"\n' in text
+    assert (
+        "  - record: slo:period_error_budget_remaining:ratio\n    expr: 1 - slo:period_burn_rate:ratio{"
+        in text
+    )
+    docs = [d for d in yaml.safe_load_all(text) if d]
+    assert [d["groups"][0]["name"] for d in docs] == [
+        "sloth-slo-sli-recordings-shop-orders",
+        "sloth-slo-sli-recordings-shelf-orders",
+    ]
+
+
+def test_kubernetes_input_becomes_a_prometheus_rule(tmp_path: Path) -> None:
+    spec = """\
+apiVersion: sloth.slok.dev/v1
+kind: PrometheusServiceLevel
+metadata:
+  name: shop-slos
+  namespace: monitoring
+  labels: {team: shop}
+spec:
+  service: shop
+  slos:
+    - name: orders
+      objective: 99.5
+      sli:
+        events:
+          errorQuery: sum(rate(orders_total{code="500"}[{{.window}}]))
+          totalQuery: sum(rate(orders_total[{{.window}}]))
+      alerting:
+        pageAlert: {disable: true}
+        ticketAlert: {disable: true}
+"""
+    result = _run(tmp_path, spec=spec)
+    assert result.exit_code == 0, result.output
+    obj = yaml.safe_load(result.stdout)
+    assert (obj["apiVersion"], obj["kind"]) == ("monitoring.coreos.com/v1", "PrometheusRule")
+    assert obj["metadata"] == {
+        "labels": {
+            "app.kubernetes.io/component": "SLO",
+            "app.kubernetes.io/managed-by": "sloth",
+            "team": "shop",
+        },
+        "name": "shop-slos",
+        "namespace": "monitoring",
+    }
+    info = next(r for r in obj["spec"]["groups"][1]["rules"] if r["record"] == "sloth_slo_info")
+    assert (info["labels"]["sloth_mode"], info["labels"]["sloth_spec"]) == (
+        "cli-gen-k8s",
+        "sloth.slok.dev/v1",
+    )
+    # Kubernetes' encoder sorts keys: expr comes before record.
+    assert "\n    - expr: |\n" in result.stdout
