@@ -350,3 +350,16 @@ def test_calendar_window_is_a_rolling_window_of_its_average_length_with_a_note()
     rules = _rules(result.groups)
     assert rules["slokit:period:seconds"]["expr"] == "vector(2629746)"
     assert rules["slokit:error_ratio:period"]["labels"]["slokit_period"] == "30d10h29m6s"
+
+
+def test_unbalanced_promql_is_reported_with_its_place_and_nothing_is_written(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(
+        _slo("api", EVENTS.replace("[{{window}}]))'}}\n        total", "[{{window}}])'}}\n        total"))
+    )
+    out = tmp_path / "rules.yml"
+    result = CliRunner().invoke(cli, ["generate", "prometheus", str(spec), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "spec.indicator.spec.ratioMetric.bad.metricSource.spec.query" in result.output
+    assert "is never closed" in result.output
+    assert not out.exists()
