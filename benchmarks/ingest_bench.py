@@ -29,8 +29,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from slokit.engine.histogram import bucket_codes
 from slokit.engine.series import minute_of
-from slokit.sources.aggregate import Batch, aggregate, bucket_codes, numeric_values
+from slokit.sources.aggregate import Batch, aggregate, numeric_values
 from slokit.sources.bound import bound_slis, fields_needed
 from slokit.sources.events import timestamps
 from slokit.sources.predicate_eval import EventBatch, evaluate
@@ -118,7 +119,7 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
 
 def open_store(path: Path) -> Store:
     store = Store.open(path, clock=lambda: NOW)
-    store._con.execute("SET threads = 1")  # one core, as the target says
+    store.connection.execute("SET threads = 1")  # one core, as the target says
     return store
 
 

@@ -60,7 +60,7 @@ class AlertStore:
     @classmethod
     def of(cls, store: Any) -> AlertStore:
         """The alert store inside an event store's file (its connection, its transactions)."""
-        return cls(store._con)
+        return cls(store.connection)
 
     def load(self) -> dict[AlertKey, AlertState]:
         rows = self._con.execute(f"SELECT {_STATE_COLUMNS} FROM alert_state").fetchall()

@@ -444,3 +444,52 @@ def quantiles_of_rows(
     out = reps[np.minimum(pos, reps.size - 1)]
     out[n == 0, :] = np.nan
     return out
+
+
+def bucket_codes(
+    values: NDArray[np.float64], layout: Layout = DEFAULT_LAYOUT, *, known_inside: bool = False
+) -> tuple[NDArray[np.int64], NDArray[np.bool_] | None, NDArray[np.bool_] | None]:
+    """The bucket of each value as a small non-negative code, for counting cells with ``bincount``.
+
+    For finite, non-negative ``values`` (callers screen NaN, negative and infinite values
+    first): code 0 is the zero bucket, code ``1 + (i - layout.min_index)`` is bucket ``i``
+    (values below or above the layout's range are clamped into its lowest or highest
+    bucket). Returns the codes and which values were clamped low (underflow) and high
+    (overflow), None when none were. The binning is :meth:`LogHistogram.add_values`' (same
+    floating-point steps), so counting codes gives the same histogram; the store keeps
+    per-minute rows of such counts. ``known_inside`` says the caller has checked that every
+    value lies strictly inside the layout's range, which skips the range checks.
+    """
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    codes = np.empty(arr.size, np.int64)
+    inv = 1.0 / layout.log_gamma
+    shift = float(layout.min_index - 1)
+    work = np.empty(min(_CHUNK, arr.size), np.float64)
+    clamped = False
+    with np.errstate(divide="ignore"):
+        # In cache-sized chunks: log, scale, ceil and shift each stay in the CPU cache.
+        for start in range(0, arr.size, _CHUNK):
+            chunk = arr[start : start + _CHUNK]
+            index = work[: chunk.size]
+            np.log(chunk, out=index)  # -inf for 0
+            index *= inv
+            np.ceil(index, out=index)
+            if not known_inside and (index.min() < layout.min_index or index.max() > layout.max_index):
+                # As add_values: everything at or below zero_index is the zero bucket, and one
+                # index above the range stands for all values above it.
+                np.clip(index, layout.zero_index, layout.max_index + 1, out=index)
+                clamped = True
+            np.subtract(index, shift, out=codes[start : start + chunk.size], casting="unsafe")
+    under = over = None
+    if clamped:
+        zero = codes == layout.zero_index - layout.min_index + 1
+        low = codes < 1
+        if low.any():
+            under = low & ~zero
+            codes[low] = 1
+            codes[zero] = 0
+        high = codes > layout.n_buckets
+        if high.any():
+            over = high
+            codes[high] = layout.n_buckets
+    return codes, under, over

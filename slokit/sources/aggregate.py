@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from slokit.engine.histogram import DEFAULT_LAYOUT, Layout
+from slokit.engine.histogram import DEFAULT_LAYOUT, bucket_codes
 from slokit.sources.bound import BoundSLI
 from slokit.sources.events import not_numbers
 from slokit.sources.predicate_eval import EventBatch, evaluate
@@ -335,41 +335,6 @@ def _counts(key: str, batch: Batch, valid: BoolArray, good: BoolArray) -> SliRow
         valid_per[present].astype(np.int64),
         both[2::3][present].astype(np.int64),
     )
-
-
-def bucket_codes(
-    values: FloatArray, layout: Layout = DEFAULT_LAYOUT, *, known_inside: bool = False
-) -> tuple[IntArray, BoolArray | None, BoolArray | None]:
-    """Histogram column of each (finite, non-negative) value: 0 is the zero bucket, ``1 +
-    (i - layout.min_index)`` bucket ``i = ceil(log_gamma(v))``, clamped into the layout's range.
-
-    Returns the codes and which values were clamped low (underflow) and high (overflow), None
-    when none were; the binning is the one
-    :meth:`slokit.engine.histogram.LogHistogram.add_values` uses (a test checks that merged
-    rows equal the engine's histogram of the same values). ``known_inside`` says the caller
-    has checked that every value lies strictly inside the layout's range.
-    """
-    with np.errstate(divide="ignore"):
-        index = np.log(values)
-    index *= 1.0 / layout.log_gamma
-    np.ceil(index, out=index)
-    zero = under = over = None
-    if known_inside or not index.size:
-        lowest, highest = float(layout.min_index), float(layout.max_index)
-    else:
-        lowest, highest = float(index.min()), float(index.max())
-    if lowest < layout.min_index:
-        zero = index <= layout.zero_index
-        under = (index < layout.min_index) & ~zero
-    if highest > layout.max_index:
-        over = index > layout.max_index
-    if zero is not None or over is not None:
-        np.clip(index, layout.min_index, layout.max_index, out=index)
-    codes = np.empty(index.shape, np.int64)
-    np.subtract(index, layout.min_index - 1, out=codes, casting="unsafe")
-    if zero is not None:
-        codes[zero] = 0
-    return codes, under, over
 
 
 def _counts_and_histogram(

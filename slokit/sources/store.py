@@ -236,6 +236,13 @@ class Store:
                 f"{self.path} is not a slokit store of schema version {SCHEMA_VERSION} (found {found})"
             )
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The store's DuckDB connection, for tables kept beside the store's own (alert state,
+        server runtime tables). Those callers own their tables; the store's tables are written
+        only through this class, so do not write them through this connection."""
+        return self._con
+
     def close(self) -> None:
         self._con.close()
 

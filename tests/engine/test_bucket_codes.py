@@ -1,0 +1,59 @@
+"""``bucket_codes`` (the store's binning) against ``LogHistogram.from_values`` of the same values."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slokit.engine.histogram import DEFAULT_LAYOUT, Layout, LogHistogram, bucket_codes
+
+
+def histogram_of_codes(values: np.ndarray, layout: Layout, known_inside: bool = False) -> LogHistogram:
+    codes, under, over = bucket_codes(values, layout, known_inside=known_inside)
+    cells = np.bincount(codes, minlength=layout.n_buckets + 1)
+    assert cells.size == layout.n_buckets + 1  # no code outside 0 .. n_buckets
+    return LogHistogram(
+        layout,
+        cells[1:].astype(np.int64),
+        int(cells[0]),
+        0 if under is None else int(under.sum()),
+        0 if over is None else int(over.sum()),
+    )
+
+
+finite = st.floats(min_value=0.0, max_value=1e12, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200)
+@given(st.lists(finite, max_size=300))
+def test_codes_bin_as_the_engine_does(values: list[float]) -> None:
+    arr = np.array(values, dtype=np.float64)
+    assert histogram_of_codes(arr, DEFAULT_LAYOUT) == LogHistogram.from_values(arr)
+
+
+def test_edges_and_many_chunks() -> None:
+    lay = DEFAULT_LAYOUT
+    rng = np.random.default_rng(7)
+    # Values at and beside every bucket bound, zeros, tiny, huge: over several 64 Ki chunks,
+    # with out-of-range values in some chunks only.
+    bounds = lay.upper_bounds()
+    edges = np.concatenate([bounds, np.nextafter(bounds, 0), np.nextafter(bounds, np.inf)])
+    inside = rng.lognormal(4.5, 0.8, 150_000)
+    odd = np.array(
+        [0.0, 1e-12, 1e-5, lay.zero_threshold, lay.lowest_in_range, lay.highest_in_range, 5e7, 1e300]
+    )
+    arr = np.concatenate([inside, edges, odd, inside[:1000]])
+    hist = histogram_of_codes(arr, lay)
+    assert hist == LogHistogram.from_values(arr)
+    assert hist.zero == 3 and hist.underflow >= 1 and hist.overflow >= 2
+    # A clean in-range column may skip the range checks and still bins the same.
+    assert histogram_of_codes(inside, lay, known_inside=True) == LogHistogram.from_values(inside)
+
+
+def test_other_layout_and_empty() -> None:
+    lay = Layout(relative_accuracy=0.05, min_value=0.1, max_value=100.0)
+    arr = np.array([0.0, 0.05, 0.1, 1.0, 99.0, 100.0, 101.0, 1e9])
+    assert histogram_of_codes(arr, lay) == LogHistogram.from_values(arr, lay)
+    codes, under, over = bucket_codes(np.zeros(0))
+    assert codes.size == 0 and under is None and over is None
