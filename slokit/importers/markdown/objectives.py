@@ -270,6 +270,7 @@ def assemble(text: str, ctx: Context) -> tuple[list[Partial], list[str]]:
             ):
                 last.percentile = atom.value
                 last.end = atom.end
+                last.notes.append(f"percentile p{format_number(atom.value)}: from '{atom.raw}'")
                 continue
             if pending_pctl is not None and pending_pctl.value != atom.value:
                 problems.append(f"percentile '{pending_pctl.raw}' has no threshold")
@@ -297,9 +298,17 @@ def assemble(text: str, ctx: Context) -> tuple[list[Partial], list[str]]:
                     f"'{atom.raw}' has no operator: read as {'at least' if obj.op == 'gte' else 'at most'}"
                 )
                 obj.confidence -= 0.15
+            else:
+                op_m = _OP_BEFORE_RE.search(text[max(0, atom.start - 40) : atom.start])
+                written = f"{op_m.group(0).strip()} {atom.raw}" if op_m else atom.raw
+                value = format_number(atom.value)
+                obj.notes.append(f"threshold {atom.op} {value} {atom.unit}: from '{written}'")
             if pending_pctl is not None and atom.unit_kind == "time":
                 obj.percentile = pending_pctl.value
                 obj.start = pending_pctl.start
+                obj.notes.append(
+                    f"percentile p{format_number(pending_pctl.value)}: from '{pending_pctl.raw}'"
+                )
                 pending_pctl = None
             elif (
                 pending_pct is not None
