@@ -225,10 +225,6 @@ def _sloth(
     return output.render(_header(specs, "Sloth v0.16-compatible Prometheus rules"))
 
 
-def _comment_block(text: str) -> str:
-    return "".join(f"# {line}\n" for line in text.splitlines()) + "\n"
-
-
 def _checkable(text: str) -> str:
     """The rule groups of the output as one plain rule file (PrometheusRule objects unwrapped)."""
     import yaml
