@@ -38,10 +38,10 @@ _CAL_UNIT = {"d": "d", "w": "w", "M": "M", "Q": "Q", "Y": "Y"}
 
 _UNIT_WORDS: tuple[tuple[str, str], ...] = (
     ("m", r"min(?:ute)?s?|minut(?:ter)?|minuten?|minutos?|m"),
-    ("h", r"h|hrs?|hours?|timer?|stunden?|std|horas?|heures?"),
-    ("d", r"d|days?|dage?|døgn|tage?n?|días?|dias|jours?|j"),
-    ("w", r"w|wk|weeks?|uger?|wochen?|semanas?|semaines?"),
-    ("M", r"months?|mo|måned(?:er)?|monate?n?|mes(?:es)?|mois"),
+    ("h", r"h|hrs?|hours?|timers|timer?|stunden?|std|horas?|heures?"),
+    ("d", r"d|days?|dages|dage?|døgns?|tage?n?|días?|dias|jours?|j"),
+    ("w", r"w|wk|weeks?|ugers|uger?|wochen?|semanas?|semaines?"),
+    ("M", r"months?|mo|måneders|måned(?:er|s)?|monate?n?|mes(?:es)?|mois"),
     ("Q", r"quarters?|kvartal(?:er)?|quartale?|trimestres?"),
     ("Y", r"years?|yr|år|jahre?n?|años?|ans?|années?"),
 )
