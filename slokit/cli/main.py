@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import sys
 from typing import Any
 
 import click
@@ -26,10 +25,18 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("slokit.cli.importdoc", "import_group", "Import SLOs from Markdown SLO documents."),
     "lint": ("slokit.cli.importdoc", "lint_group", "Find contradictions and gaps in SLO documents."),
     "ingest": ("slokit.cli.ingest", "ingest", "Ingest events into the embedded store."),
-    "generate": ("slokit.cli.generate", "generate", "Generate Prometheus rules (native, Sloth-compatible, VictoriaMetrics)."),
+    "generate": (
+        "slokit.cli.generate",
+        "generate",
+        "Generate Prometheus rules (native, Sloth-compatible, VictoriaMetrics).",
+    ),
     "simulate": ("slokit.cli.simulate", "simulate", "Generate realistic events for the example platforms."),
     "report": ("slokit.cli.report", "report", "The state of every SLO: SLI, budget, burn rates, forecast."),
-    "serve": ("slokit.cli.serve", "serve", "Serve the ingest API, SLO API, alert evaluator and web dashboard."),
+    "serve": (
+        "slokit.cli.serve",
+        "serve",
+        "Serve the ingest API, SLO API, alert evaluator and web dashboard.",
+    ),
     "demo": ("slokit.cli.demo", "demo", "A live dashboard of the example platforms with simulated traffic."),
     "backtest": ("slokit.cli.backtest", "backtest", "Replay history through alert policies and score them."),
     "gate": ("slokit.cli.gate", "gate", "Exit non-zero when an error-budget policy blocks deploys."),
@@ -78,7 +85,9 @@ class LazyGroup(click.Group):
         return importlib.util.find_spec(COMMANDS[name][0]) is not None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="slokit")
 def cli() -> None:
     """slokit turns written SLOs into measured ones.
