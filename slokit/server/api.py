@@ -75,9 +75,13 @@ def parse_time(text: str | None, default: float, what: str) -> float:
         except ValueError as exc:
             raise ApiError(400, f"{what}: {exc}") from None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(number):
+            raise ApiError(400, f"{what}={text!r} is not a time")
+        return number
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

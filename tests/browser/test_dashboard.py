@@ -111,6 +111,11 @@ def test_dashboard(page: Page, tmp_path: Path) -> None:
         d = path.get_attribute("d") or ""
         assert d.startswith("M") and d.count("L") > 10  # a drawn line, not an empty chart
         expect(page.locator("#budget-chart path.budget")).to_have_count(1)
+        # Axis labels, bottom to top, increase (percent formatting keeps "50 %" whole).
+        for chart in ("#sli-chart", "#budget-chart"):
+            labels = page.locator(f'{chart} text[text-anchor="end"]').all_text_contents()
+            values = [float(x.replace("%", "").strip()) for x in labels[:5]]
+            assert values == sorted(values) and len(set(values)) == 5, labels
         expect(page.locator("#spec-yaml")).to_contain_text("name: shop-availability")
         expect(page.locator("#rules tbody tr")).to_have_count(4)
         shot(page, "slo")

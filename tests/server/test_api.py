@@ -176,6 +176,7 @@ def test_read_errors_and_documents(server: Any) -> None:
         assert r.status_code == 400
         r = c.get("/api/v1/slos/shop-availability/history", params={"from": "yesterday"})
         assert r.status_code == 400 and "RFC 3339" in r.json()["error"]["message"]
+        assert c.get("/api/v1/slos", params={"at": "nan"}).status_code == 400
         assert c.get("/healthz").json() == {"status": "ok"}
         validate(c.get("/readyz").json(), "Health")
         doc = c.get("/api/v1/openapi.json").json()

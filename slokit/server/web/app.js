@@ -40,7 +40,8 @@ async function api(path, options) {
 // --- formatting ---
 function pct(x, digits) {
   if (x === null || x === undefined) return "no data";
-  return (x * 100).toFixed(digits === undefined ? 3 : digits).replace(/\.?0+$/, "") + " %";
+  const text = (x * 100).toFixed(digits === undefined ? 3 : digits);
+  return (text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text) + " %";
 }
 function num(x, d) { return x === null || x === undefined ? "–" : Number(x).toFixed(d === undefined ? 2 : d); }
 function when(iso) { return iso ? iso.replace("T", " ").replace(/:\d\d(\.\d+)?Z$/, "Z") : "–"; }
