@@ -90,6 +90,7 @@ class EvaluatorTask:
         except SlokitError as exc:
             log.error("spec files changed but do not load; keeping the previous spec: %s", exc)
             self.state.reload_failed = str(exc)
+            self.state.mark_seen()
 
     def _loop(self) -> None:
         next_eval = next_watch = time.monotonic()

@@ -114,6 +114,10 @@ class ServerState:
                     out[str(f)] = f.stat().st_mtime
         return out
 
+    def mark_seen(self) -> None:
+        """Remember the files' current times, so a broken edit is reported once, not every check."""
+        self._mtimes = self._spec_mtimes()
+
     def spec_changed(self) -> bool:
         return self._spec_mtimes() != self._mtimes
 
