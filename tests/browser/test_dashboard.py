@@ -103,8 +103,14 @@ def test_dashboard(page: Page, tmp_path: Path) -> None:
         page.get_by_label("Status").select_option("ok")
         assert "status=ok" in page.url
 
+        # Keyboard only: sort by a column header button, then open an SLO with Enter.
         page.goto(proc.url + "/#/")
-        page.get_by_role("link", name="<script>alert(1)</script> availability").click()
+        page.locator('th button[data-sort="sli"]').focus()
+        page.keyboard.press("Enter")
+        assert "sort=sli" in page.url
+        expect(page.locator('th[aria-sort="ascending"]')).to_contain_text("SLI")
+        page.get_by_role("link", name="<script>alert(1)</script> availability").focus()
+        page.keyboard.press("Enter")
         expect(page.locator("#slo-title")).to_have_text("<script>alert(1)</script> availability")
         path = page.locator("#sli-chart path.sli")
         expect(path).to_have_count(1)
