@@ -14,8 +14,12 @@ Ingest (:meth:`Store.ingest`), one transaction per batch:
    newest minute row seen in the stream (this batch included) are rejected, each with its
    index and reason. The rest of the batch is kept.
 2. For every objective bound to the stream (:mod:`slokit.sources.bound`) the batch is
-   aggregated at once (:mod:`slokit.sources.aggregate`) and its rows appended at minute, hour
-   and day resolution (:mod:`slokit.sources.schema`).
+   aggregated at once (:mod:`slokit.sources.aggregate`) and its minute rows appended to the
+   pending tables (one statement per table). Pending rows are folded into the minute, hour
+   and day tables (:mod:`slokit.sources.schema`) for many batches at once (:meth:`Store.fold`,
+   when they pass :data:`FOLD_ROWS`, on compaction and on close); every read adds the pending
+   rows to the rollups, so reads are exact whether or not a batch has been folded. (Rolling
+   up at every batch cost 4 extra statements of 1–3 ms each per batch.)
 3. The batch id, when given, is recorded in the same transaction: a batch re-sent with the same
    id is recognised and counted once (``IngestResult.duplicate``).
 4. With a raw archive (``raw_dir``), accepted events are appended as Parquet files per
@@ -74,6 +78,17 @@ from slokit.sources.schema import LEVELS, SCHEMA_VERSION, all_ddl, split_range
 from slokit.spec.model import Spec
 
 IntArray = npt.NDArray[np.int64]
+
+#: Minute rows appended by ingest and not yet folded into the three resolutions (see
+#: :meth:`Store.fold`); same columns as ``counts_1m`` / ``hist_1m``.
+PENDING_DDL = (
+    "CREATE TABLE IF NOT EXISTS counts_pending "
+    "(sli_id INTEGER, group_key VARCHAR, t BIGINT, valid BIGINT, good BIGINT)",
+    "CREATE TABLE IF NOT EXISTS hist_pending "
+    "(sli_id INTEGER, group_key VARCHAR, t BIGINT, bucket SMALLINT, n BIGINT)",
+)
+#: Pending rows (counts and histogram cells together) above which an ingest folds them.
+FOLD_ROWS = 400_000
 
 #: Default accepted lateness behind the newest minute row of a stream.
 DEFAULT_LATENESS_SECONDS = 48 * 3600
@@ -192,6 +207,10 @@ class Store:
         self._clock = clock
         self._synced: tuple[Spec, list[BoundSLI]] | None = None
         self._ids: dict[str, int] = {}
+        #: Whether the file has the pending tables (a read-only store of an older file may not).
+        self._has_pending = False
+        #: Pending rows written since they were last counted (an upper bound; folding resets it).
+        self._pending_rows = 0
 
     # --- opening ---
 
@@ -217,10 +236,11 @@ class Store:
         if not read_only:
             store._create()
         store._check_version()
+        store._find_pending()
         return store
 
     def _create(self) -> None:
-        for statement in all_ddl():
+        for statement in (*all_ddl(), *PENDING_DDL):
             self._con.execute(statement)
         self._con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
 
@@ -243,8 +263,28 @@ class Store:
         only through this class, so do not write them through this connection."""
         return self._con
 
+    def _find_pending(self) -> None:
+        row = self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'counts_pending'"
+        ).fetchone()
+        self._has_pending = bool(row and row[0])
+        if self._has_pending:
+            rows = self._con.execute(
+                "SELECT (SELECT count(*) FROM counts_pending) + (SELECT count(*) FROM hist_pending)"
+            ).fetchone()
+            self._pending_rows = int(rows[0]) if rows else 0
+
     def close(self) -> None:
-        self._con.close()
+        """Fold pending rows (when writable) and close; reads are exact either way."""
+        try:
+            if self._pending_rows and not self._read_only():
+                self.fold()
+        finally:
+            self._con.close()
+
+    def _read_only(self) -> bool:
+        row = self._con.execute("SELECT current_setting('access_mode')").fetchone()
+        return bool(row and str(row[0]).lower() == "read_only")
 
     def __enter__(self) -> Store:
         return self
@@ -306,7 +346,7 @@ class Store:
 
     def _delete_rows(self, sli_ids: Sequence[int]) -> None:
         ids = ", ".join(str(int(i)) for i in sli_ids)
-        for level, _ in LEVELS:
+        for level in (*(level for level, _ in LEVELS), "pending"):
             self._con.execute(f"DELETE FROM counts_{level} WHERE sli_id IN ({ids})")
             self._con.execute(f"DELETE FROM hist_{level} WHERE sli_id IN ({ids})")
 
@@ -443,7 +483,7 @@ class Store:
         valid = np.concatenate([r.valid for r in live])
         good = np.concatenate([r.good for r in live])
         hist_rows = [r for r in live if r.hist_minute.size]
-        self._insert("counts", {"sli_id": sli, "t": t, "valid": valid, "good": good}, "sum(valid), sum(good)")
+        self._insert("counts", {"sli_id": sli, "t": t, "valid": valid, "good": good})
         if hist_rows:
             hist = {
                 "sli_id": np.concatenate(
@@ -453,30 +493,60 @@ class Store:
                 "bucket": np.concatenate([r.hist_bucket for r in hist_rows]).astype(np.int16),
                 "n": np.concatenate([r.hist_count for r in hist_rows]),
             }
-            self._insert("hist", hist, "bucket, sum(n)")
+            self._insert("hist", hist)
+        if self._pending_rows > FOLD_ROWS:
+            self._fold()
 
-    def _insert(self, family: str, columns: dict[str, Any], sums: str) -> None:
-        """Minute rows as given; hour and day rows summed by DuckDB from the same Arrow table.
+    def _insert(self, family: str, columns: dict[str, Any]) -> None:
+        """Minute rows appended to the pending table, one statement (folded later, see :meth:`fold`)."""
+        value_cols = "valid, good" if family == "counts" else "bucket, n"
+        rows = pa.table(columns)
+        self._con.execute(f"INSERT INTO {family}_pending SELECT sli_id, '', t, {value_cols} FROM rows")
+        self._pending_rows += rows.num_rows
+
+    def fold(self) -> None:
+        """Move pending minute rows into the minute, hour and day tables, in one transaction.
+
+        Ingest appends minute rows to small pending tables only, one statement per batch, and
+        reads add the pending rows to the three resolutions, so counts are exact at every
+        moment; folding (when the pending rows pass :data:`FOLD_ROWS`, on :meth:`compact` and on
+        :meth:`close`) writes the hour and day rollups once for many batches instead of at
+        every batch. An acknowledged batch is durable whether or not it has been folded.
+        """
+        self._con.begin()
+        try:
+            self._fold()
+            self._con.commit()
+        except BaseException:
+            self._con.rollback()
+            raise
+
+    def _fold(self) -> None:
+        """:meth:`fold` inside the caller's transaction.
 
         (DuckDB's ``//`` truncates toward zero; the expression floors, as the minute rows do.)
         """
-        value_cols = "valid, good" if family == "counts" else "bucket, n"
-        group = "sli_id, t_" + (", bucket" if family == "hist" else "")
-        self._con.register("_rows", pa.table(columns))
-        try:
+        if not self._has_pending:
+            return
+        for family, value_cols, sums in (
+            ("counts", "valid, good", "sum(valid), sum(good)"),
+            ("hist", "bucket, n", "bucket, sum(n)"),
+        ):
+            group = "sli_id, t_" + (", bucket" if family == "hist" else "")
             for level, width in LEVELS:
                 if width == 1:
                     self._con.execute(
-                        f"INSERT INTO {family}_{level} SELECT sli_id, '', t, {value_cols} FROM _rows"
+                        f"INSERT INTO {family}_{level} "
+                        f"SELECT sli_id, '', t, {value_cols} FROM {family}_pending"
                     )
                 else:
                     self._con.execute(
                         f"INSERT INTO {family}_{level} SELECT sli_id, '', t_, {sums} FROM "
-                        f"(SELECT *, (t - ((t % {width}) + {width}) % {width}) // {width} AS t_ FROM _rows) "
-                        f"GROUP BY {group}"
+                        f"(SELECT *, (t - ((t % {width}) + {width}) % {width}) // {width} AS t_ "
+                        f"FROM {family}_pending) GROUP BY {group}"
                     )
-        finally:
-            self._con.unregister("_rows")
+            self._con.execute(f"DELETE FROM {family}_pending")
+        self._pending_rows = 0
 
     # --- raw archive and backfill ---
 
@@ -551,6 +621,7 @@ class Store:
         """
         self._con.begin()
         try:
+            self._fold()
             for level, width in LEVELS:
                 lo = None if since_minute is None else since_minute // width
                 where = "" if lo is None else f"WHERE t >= {int(lo)}"
@@ -597,8 +668,11 @@ class Store:
             return np.zeros((len(sli_keys), width), np.int64), np.zeros((len(sli_keys), width), np.int64)
         lookup = _Lookup([(self.sli_id(key), 0) for key in sli_keys])
         res = self._con.execute(
-            f"SELECT sli_id, t, valid, good FROM counts_1m "
-            f"WHERE t >= {int(start)} AND t < {int(stop)} AND {lookup.id_filter()}"
+            " UNION ALL ".join(
+                f"SELECT sli_id, t, valid, good FROM {table} "
+                f"WHERE t >= {int(start)} AND t < {int(stop)} AND {lookup.id_filter()}"
+                for table in self._minute_tables("counts")
+            )
         ).fetchnumpy()
         rows, keep = lookup.rows(np.zeros(len(res["t"]), np.int64), res["sli_id"])
         cell = rows * width + (res["t"][keep].astype(np.int64) - start)
@@ -646,6 +720,10 @@ class Store:
             for r in range(len(requests))
         ]
 
+    def _minute_tables(self, family: str) -> tuple[str, ...]:
+        """Where minute rows are: the minute table and, when present, the pending one."""
+        return (f"{family}_1m", f"{family}_pending") if self._has_pending else (f"{family}_1m",)
+
     def _ranged(
         self, family: str, requests: Sequence[tuple[str, int, int]]
     ) -> tuple[_Lookup, dict[str, Any]]:
@@ -663,6 +741,14 @@ class Store:
             for (start, stop), g in ranges.items()
             for level, lo, hi in split_range(start, stop)
         ]
+        if self._has_pending:
+            # Rows not yet folded are minute rows outside every resolution: the whole range.
+            parts.extend(
+                f"SELECT {g} AS g_, sli_id, {value_cols} FROM {family}_pending "
+                f"WHERE t >= {int(start)} AND t < {int(stop)} AND {lookup.id_filter()}"
+                for (start, stop), g in ranges.items()
+                if stop > start
+            )
         if not parts:
             parts = [f"SELECT 0 AS g_, sli_id, {value_cols} FROM {family}_1m WHERE false"]
         return lookup, self._con.execute(" UNION ALL ".join(parts)).fetchnumpy()

@@ -258,6 +258,8 @@ def run_case(tmp: Path, seed: int, n: int, span_ms: int) -> None:
             again_id, again = rng.choice(sent)
             dup = store.ingest("api", again, spec=spec, batch_id=again_id, now=now_ms / 1000)
             assert dup.duplicate
+        if rng.random() < 0.25:  # fold pending rows now and then: reads mix folded and pending rows
+            store.fold()
     check_store(store, oracle, rng)
     store.compact()
     check_store(store, oracle, rng)
