@@ -12,7 +12,8 @@ simulator's MToGo ``http_requests`` events as a JSON array), so the client costs
   the stream (timestamps, predicates, per-minute rows, histograms, rollups) and the DuckDB commit
   before the answer.
 
-Prints events/s and request latency p50/p99 for each, and the ratio slokit / bare.
+Prints events/s, request latency p50/p99 and the server's resident memory before and after the
+run for each, and the ratio slokit / bare. ``--seconds 600`` is the soak run (RSS growth).
 
     python benchmarks/ingest_http_bench.py [--seconds 10] [--batch 1000] [--connections 4]
 """
@@ -159,10 +160,26 @@ async def client(
     return sent, latencies
 
 
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process (Linux /proc), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def measure(
-    name: str, port: int, path: str, bodies: list[bytes], size: int, args: argparse.Namespace, auth: bool
+    name: str,
+    port: int,
+    path: str,
+    bodies: list[bytes],
+    size: int,
+    args: argparse.Namespace,
+    auth: bool,
+    pid: int,
 ) -> float:
     asyncio.run(client(port, path, bodies[:8], 1.0, args.connections, auth))  # warm-up
+    rss0 = rss_kib(pid)
     t0 = time.perf_counter()
     n, lat = asyncio.run(client(port, path, bodies, args.seconds, args.connections, auth))
     elapsed = time.perf_counter() - t0
@@ -170,7 +187,7 @@ def measure(
     p50, p99 = np.percentile(np.array(lat) * 1000, [50, 99])
     print(
         f"{name:>7}: {rate / 1e6:6.3f} M events/s  {n / elapsed:7.0f} req/s  "
-        f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+        f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  RSS {rss0 / 1024:.0f} -> {rss_kib(pid) / 1024:.0f} MiB"
     )
     return rate
 
@@ -195,7 +212,7 @@ def main() -> None:
         port = free_port()
         proc = start(d, "bare_app", port, cpu, {})
         try:
-            bare = measure("bare", port, "/", bodies, args.batch, args, auth=False)
+            bare = measure("bare", port, "/", bodies, args.batch, args, auth=False, pid=proc.pid)
         finally:
             proc.terminate()
             proc.wait(10)
@@ -208,7 +225,14 @@ def main() -> None:
         proc = start(d, "slokit_app", port, cpu, env)
         try:
             ours = measure(
-                "slokit", port, "/api/v1/streams/http_requests/events", bodies, args.batch, args, auth=True
+                "slokit",
+                port,
+                "/api/v1/streams/http_requests/events",
+                bodies,
+                args.batch,
+                args,
+                auth=True,
+                pid=proc.pid,
             )
         finally:
             proc.terminate()
