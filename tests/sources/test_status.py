@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -222,6 +223,11 @@ def random_events(
 # --- the oracle ---
 
 
+def allowed(target: float) -> Fraction:
+    """1 − target as the decimal it was written as (0.99 -> 1/100), so the oracle has no float noise."""
+    return 1 - Fraction(str(target))
+
+
 def corrected(ts: int) -> bool:
     """In the nightly correction: (03:00, 04:00] Copenhagen wall time, built day by day."""
     local = datetime.fromtimestamp(ts, CPH)
@@ -292,7 +298,7 @@ GOOD = {"avail": ok, "monthly": ok, "rolling-month": ok, "uptime": ok, "mean-rat
 
 def burn(events: list[Event], t: int, w: int, slo: str, target: float, good_fn: Any) -> float | None:
     v, g = occ(events, t - w, t, slo, good_fn)
-    return None if v == 0 else ((v - g) / v) / (1 - target)
+    return None if v == 0 else float(Fraction(v - g, v) / allowed(target))
 
 
 def slices(events: list[Event], lo: int, hi: int, slo: str, length: int) -> list[tuple[int, int]]:
@@ -328,8 +334,8 @@ def check_state(events: list[Event], state: Any, t: int) -> None:
         v1, g1 = occ(events, t - 86400, t, name, ok)
         v2, g2 = occ(events, t - 86400, t, name, fast150)
         parts = [
-            ((v1 - g1) / (0.01 * v1), 2.0) if v1 else None,
-            ((v2 - g2) / (0.05 * v2), 1.0) if v2 else None,
+            (float(Fraction(v1 - g1, v1) / allowed(0.99)), 2.0) if v1 else None,
+            (float(Fraction(v2 - g2, v2) / allowed(0.95)), 1.0) if v2 else None,
         ]
         have = [p for p in parts if p is not None]
         expected = sum(c * w for c, w in have) / sum(w for _, w in have) if have else None
@@ -364,10 +370,10 @@ def check_state(events: list[Event], state: Any, t: int) -> None:
             assert state.sli_value is None and state.status == "no data"
             return
         assert close(state.sli_value, g / v)
-        consumed = (v - g) / ((1 - target) * v)
-        assert close(state.consumed, consumed)
-        assert close(state.remaining_seconds, (1 - consumed) * (1 - target) * length, 1e-6)
-        assert close(obj.remaining_events, (1 - target) * v - (v - g), 1e-6)
+        consumed = Fraction(v - g, v) / allowed(target)
+        assert close(state.consumed, float(consumed))
+        assert close(state.remaining_seconds, float((1 - consumed) * allowed(target) * length), 1e-9)
+        assert close(obj.remaining_events, float(allowed(target) * v - (v - g)), 1e-9)
     elif name == "uptime":
         sl = slices(events, lo, t, name, 60)
         if not sl:
@@ -375,7 +381,7 @@ def check_state(events: list[Event], state: Any, t: int) -> None:
             return
         good = sum(1 for v, g in sl if g / v >= 0.9)
         assert close(state.sli_value, good / len(sl))
-        assert close(state.consumed, (len(sl) - good) * 60 / ((1 - target) * length))
+        assert close(state.consumed, float((len(sl) - good) * 60 / (allowed(target) * length)))
         assert state.objectives[0].slices is not None
         assert state.objectives[0].slices["with_data"] == len(sl)
     else:  # mean-ratio
@@ -385,7 +391,7 @@ def check_state(events: list[Event], state: Any, t: int) -> None:
             return
         mean = sum(g / v for v, g in sl) / len(sl)
         assert close(state.sli_value, mean)
-        assert close(state.consumed, (1 - mean) / (1 - target))
+        assert close(state.consumed, (1 - mean) / float(allowed(target)))
     # status and forecast by the documented rules
     b1h, b1d = state.burn_rates["1h"], state.burn_rates["1d"]
     assert state.remaining is not None
