@@ -23,6 +23,7 @@ from slokit.errors import SlokitError
 from slokit.exporters.report import report_json
 from slokit.server.auth import check_bearer
 from slokit.server.errors import ApiError
+from slokit.server.ingest import read_body
 from slokit.server.runtime import Ack
 from slokit.server.state import ServerState
 from slokit.sources.status import correction_intervals, evaluate_all, history
@@ -429,13 +430,11 @@ async def list_streams(request: Request) -> Response:
 
 
 async def _json_body(request: Request, optional: bool = False) -> Any:
-    data = await request.body()
+    data = await read_body(request, 1 << 20)
     if not data.strip():
         if optional:
             return {}
         raise ApiError(400, "a JSON body is required")
-    if len(data) > 1 << 20:
-        raise ApiError(413, "admin request bodies are at most 1 MiB")
     try:
         return msgspec.json.decode(data)
     except msgspec.DecodeError as exc:
