@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import os
 import secrets
 import shutil
@@ -45,6 +46,28 @@ def find_examples(given: str | None) -> Path:
     )
 
 
+#: The last hours of history are replayed through the alert evaluator, every few minutes.
+REPLAY_HOURS = 12
+REPLAY_STEP_S = 300
+
+
+def replay_alerts(store_path: str, spec: object, until_ms: int) -> int:
+    """Evaluate alerts over the last hours of the backfilled history, so the dashboard opens with
+    an alert timeline (the live evaluator continues from these states). Returns the transitions."""
+    from slokit.alerting.evaluator import Evaluator
+    from slokit.sources.store import Store
+    from slokit.spec.model import Spec
+
+    assert isinstance(spec, Spec)
+    end = until_ms // 1000
+    with Store.open(store_path, lateness_seconds=None) as store:
+        evaluator = Evaluator(spec, store)
+        count = 0
+        for at in range(end - REPLAY_HOURS * 3600, end + 1, REPLAY_STEP_S):
+            count += len(evaluator.evaluate(at).transitions)
+    return count
+
+
 @dataclass
 class Plan:
     """One scenario's simulation (history and live part share it, so they are one series)."""
@@ -63,7 +86,7 @@ def plans(now_ms: int, days: float, hours: float, every_ms: int, seed: int, rate
     # Live outages alternate between the platforms and walk through their hard-outage templates.
     outages = [itertools.cycle([t for t in sc.templates if t.kind == "hard_outage"]) for sc in scenarios]
     live: list[list[Incident]] = [[] for _ in scenarios]
-    start = now_ms // MINUTE_MS * MINUTE_MS + 2 * MINUTE_MS
+    start = now_ms // MINUTE_MS * MINUTE_MS + MINUTE_MS
     for k, t in enumerate(range(start, end, every_ms)):
         which = k % len(scenarios)
         template = next(outages[which])
@@ -227,6 +250,13 @@ def demo(
         started = time.monotonic()
         n = backfill(path, spec, items, now_ms)
         click.echo(f"slokit demo: {n:,} events stored in {time.monotonic() - started:.1f} s", err=True)
+        changes = replay_alerts(path, spec, now_ms)
+        click.echo(
+            f"slokit demo: last {REPLAY_HOURS} h replayed through the alert rules ({changes} changes)",
+            err=True,
+        )
+        # Live alert notices go to the dashboard, not to the terminal.
+        logging.getLogger("slokit.server.evaluator").setLevel(logging.ERROR)
         config = ServerConfig(spec_paths=paths, store_path=path, token=token, eval_interval=10.0)
         app = create_app(config)
         server = uvicorn.Server(
