@@ -25,6 +25,7 @@ shared by every indicator of the stream, so shared predicates and value columns 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +56,9 @@ INVALID_REASONS = (MISSING_FIELDS, TYPE_MISMATCH, NOT_A_NUMBER, NAN_VALUE, INFIN
 #: rebuilds the engine's ``underflow`` / ``overflow`` counters exactly.
 UNDERFLOW_CODE = -1
 OVERFLOW_CODE = -2
+
+#: Rows per chunk of :meth:`Batch.cells` (its temporaries stay in the CPU cache).
+_CHUNK = 1 << 15
 
 #: Above this many (minute × bucket) cells a batch's histogram is counted with a sort
 #: (``numpy.unique``) instead of a dense ``bincount``.
@@ -95,14 +99,24 @@ class Batch:
     ``total`` predicate or a value field (``latency < 400`` and ``latency < 1000``).
     """
 
-    def __init__(self, table: pa.Table, minute: IntArray, accepted: BoolArray) -> None:
+    def __init__(
+        self,
+        table: pa.Table,
+        minute: IntArray,
+        accepted: BoolArray,
+        *,
+        minute_range: tuple[int, int] | None = None,
+    ) -> None:
+        """``minute_range``: the lowest and highest minute of all rows, when the caller knows it."""
         self.table = table
         self.events = EventBatch(table)
         self.minute = minute
         self.accepted = accepted
         self.any = bool(accepted.any())
         self.all_accepted = self.any and bool(accepted.all())
-        if self.all_accepted:
+        if self.all_accepted and minute_range is not None:
+            lo, hi = minute_range
+        elif self.all_accepted:
             lo, hi = int(minute.min()), int(minute.max())
         elif self.any:
             lo = int(np.min(minute, where=accepted, initial=np.iinfo(np.int64).max))
@@ -132,6 +146,23 @@ class Batch:
         """``offset · k + plus`` written into the batch's scratch buffer (valid until the next call)."""
         out = np.multiply(self.offset(), k, out=self.buffer())
         out += plus
+        return out
+
+    def cells(self, k: int, plus: Callable[[slice], IntArray | npt.NDArray[np.int8]]) -> IntArray:
+        """``offset · k + plus(rows)`` for every row, into the scratch buffer (valid until the next
+        call), built in cache-sized chunks so the temporaries of ``plus`` stay in the CPU cache.
+        """
+        out = self.buffer()
+        direct = self.all_accepted and self._offset is None
+        for start in range(0, out.size, _CHUNK):
+            rows = slice(start, start + _CHUNK)
+            part = out[rows]
+            if direct:  # offset = minute - lo, computed here instead of as an array of its own
+                np.subtract(self.minute[rows], self.lo, out=part)
+                part *= k
+            else:
+                np.multiply(self.offset()[rows], k, out=part)
+            part += plus(rows)
         return out
 
     def buffer(self) -> IntArray:
@@ -324,8 +355,12 @@ def _counts(key: str, batch: Batch, valid: BoolArray, good: BoolArray) -> SliRow
     empty = np.zeros(0, np.int64)
     if not batch.any:
         return SliRows(key, empty, empty.copy(), empty.copy())
-    state = valid.view(np.int8) + (valid & good).view(np.int8)
-    code = batch.scaled_offset(3, state)
+
+    def state(rows: slice) -> npt.NDArray[np.int8]:
+        v = valid[rows]
+        return v.view(np.int8) + (v & good[rows]).view(np.int8)
+
+    code = batch.cells(3, state)
     both = np.bincount(code, minlength=3 * batch.span)
     valid_per = both[1::3] + both[2::3]
     present = np.flatnonzero(valid_per)
@@ -358,11 +393,20 @@ def _counts_and_histogram(
     width = DEFAULT_LAYOUT.n_buckets + 2  # zero bucket, the buckets, then the "not valid" column
     span = batch.span
     if span * width * 2 <= _DENSE_CELLS_LIMIT:
-        cell = batch.scaled_offset(width, np.where(valid, codes, width - 1) if not valid.all() else codes)
-        cell *= 2
-        cell += (good & valid).view(np.int8)
+        all_valid = bool(valid.all())
+
+        def bucket_and_good(rows: slice) -> IntArray:
+            c = codes[rows] * 2
+            v = valid[rows]
+            c += (good[rows] & v).view(np.int8)
+            if not all_valid:
+                np.putmask(c, ~v, 2 * (width - 1))
+            return c
+
+        cell = batch.cells(2 * width, bucket_and_good)
         dense = np.bincount(cell, minlength=span * width * 2).reshape(span, width, 2)[:, : width - 1, :]
-        per_bucket = dense.sum(axis=2)
+        # (An add of the two halves: a reduction over an axis of length 2 is slow in numpy.)
+        per_bucket = dense[:, :, 0] + dense[:, :, 1]
         good_per = dense[:, :, 1].sum(axis=1)
         valid_per = per_bucket.sum(axis=1)
         minute_off, column = np.nonzero(per_bucket)

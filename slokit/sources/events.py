@@ -64,7 +64,7 @@ class Timestamps:
     batch needs nothing but ``latest`` to check for events in the future.
     """
 
-    __slots__ = ("_raw", "_scale", "_seconds", "field", "latest", "minute", "reason")
+    __slots__ = ("_raw", "_scale", "_seconds", "field", "latest", "minute", "minute_range", "reason")
 
     def __init__(
         self,
@@ -75,8 +75,12 @@ class Timestamps:
         seconds: FloatArray | None = None,
         raw: IntArray | None = None,
         scale: float = 1.0,
+        minute_range: tuple[int, int] | None = None,
     ) -> None:
         self.field = field
+        #: (lowest, highest) minute row when every timestamp is usable and the reader knew them
+        #: without another pass (None otherwise).
+        self.minute_range = minute_range
         self.minute = minute
         self.reason = reason
         self.latest = latest
@@ -234,7 +238,8 @@ def _integer_minutes(name: str, column: pa.ChunkedArray) -> Timestamps | None:
     if top < threshold and bottom > -threshold:  # all seconds: two reductions
         minute = np.subtract(raw, 1)
         np.floor_divide(minute, 60, out=minute)
-        return Timestamps(name, minute, reason, float(top), raw=raw)
+        span = ((bottom - 1) // 60, (top - 1) // 60)  # floor division is monotone
+        return Timestamps(name, minute, reason, float(top), raw=raw, minute_range=span)
     if top >= MAX_EPOCH_SECONDS * 1000 or bottom <= -MAX_EPOCH_SECONDS * 1000:
         return None  # absurd values: the general path marks them as bad timestamps
     is_ms = (raw >= threshold) | (raw <= -threshold)

@@ -48,7 +48,7 @@ import math
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,6 +188,16 @@ def _minute_text(minute: int) -> str:
     return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
+@dataclass(slots=True)
+class _Group:
+    """An open commit group (:meth:`Store.commit_group`)."""
+
+    every: int | None
+    batches: int = 0
+    #: Raw archive files written since the group's last commit (removed if it rolls back).
+    written: list[Path] = field(default_factory=list)
+
+
 class Store:
     """An embedded DuckDB file of per-minute indicator rows; see the module docstring."""
 
@@ -211,6 +221,7 @@ class Store:
         self._has_pending = False
         #: Pending rows written since they were last counted (an upper bound; folding resets it).
         self._pending_rows = 0
+        self._group: _Group | None = None
 
     # --- opening ---
 
@@ -308,8 +319,7 @@ class Store:
         newest = dict(self._con.execute("SELECT stream, newest_minute FROM streams").fetchall())
         changed = [b for b in bounds if known.get(b.sli_key, (None, None))[1] != b.fingerprint]
         if changed:
-            self._con.begin()
-            try:
+            with self._transaction():
                 top = self._con.execute("SELECT coalesce(max(sli_id), 0) FROM slis").fetchone()
                 next_id = int(top[0]) + 1 if top else 1
                 for b in changed:
@@ -336,10 +346,6 @@ class Store:
                         ],
                     )
                     next_id += 1
-                self._con.commit()
-            except BaseException:
-                self._con.rollback()
-                raise
         self._ids = dict(self._con.execute("SELECT sli_key, sli_id FROM slis").fetchall())
         self._synced = (spec, bounds)
         return bounds
@@ -399,13 +405,15 @@ class Store:
         counts = np.bincount(result.rejected_code, minlength=len(REASONS) + 1)
         result.rejected = {name: int(counts[i]) for i, name in enumerate(REASONS, start=1) if counts[i]}
 
-        prepared = Batch(table, minute, accepted)
+        prepared = Batch(table, minute, accepted, minute_range=ts.minute_range)
         per_sli = [aggregate(prepared, b) for b in bounds]
         result.per_sli = {
             r.sli_key: SliSummary(r.total_valid, r.total_good, r.invalid, tuple(r.warnings)) for r in per_sli
         }
         written: list[Path] = []
-        self._con.begin()
+        group = self._group
+        if group is None:
+            self._con.begin()
         try:
             if batch_id is not None:
                 self._con.execute(
@@ -421,12 +429,23 @@ class Store:
                 written = self._archive(stream, table, minute, accepted)
                 result.archived = result.accepted
             self._update_stream(stream, stored, newest, first, result.accepted, archive)
-            self._con.commit()
+            if group is None:
+                self._con.commit()
+            else:
+                group.written.extend(written)
+                written = []
+                group.batches += 1
+                if group.every is not None and group.batches % group.every == 0:
+                    self._con.commit()  # a checkpoint: every batch so far is acknowledged
+                    group.written.clear()
+                    self._con.begin()
         except BaseException as exc:
-            self._con.rollback()
             for path in written:
                 with contextlib.suppress(OSError):
                     path.unlink()
+            if group is not None:
+                raise  # commit_group rolls the open part of the group back
+            self._con.rollback()
             if isinstance(exc, duckdb.ConstraintException) and batch_id is not None:
                 result.duplicate = True
                 result.accepted = 0
@@ -434,6 +453,54 @@ class Store:
                 return result
             raise
         return result
+
+    @contextlib.contextmanager
+    def commit_group(self, every: int | None = None) -> Iterator[None]:
+        """Run many :meth:`ingest` calls in one transaction: for ingesting a file.
+
+        Inside the block an ingest returns before its batch is committed: the batches are
+        committed (acknowledged) together when the block ends, and with ``every`` also after
+        every ``every`` batches (a checkpoint). If the block raises, the batches since the last
+        checkpoint are rolled back (and their raw archive files removed); re-ingesting them
+        with the same batch ids then counts each once. A commit costs a few milliseconds (the
+        write-ahead log is synced), so a file of many row groups ingests faster this way.
+        Other writes (registering a spec, :meth:`fold`) inside the block join its transaction.
+        """
+        if self._group is not None:
+            raise RuntimeError("commit groups do not nest")
+        if every is not None and every < 1:
+            raise ValueError("every must be at least 1")
+        group = _Group(every)
+        self._con.begin()
+        self._group = group
+        try:
+            yield
+            self._con.commit()
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                self._con.rollback()
+            self._synced = None  # a registration inside the group may be rolled back too
+            self._ids = {}
+            for path in group.written:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            raise
+        finally:
+            self._group = None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """A transaction of its own, or the open commit group's."""
+        if self._group is not None:
+            yield
+            return
+        self._con.begin()
+        try:
+            yield
+            self._con.commit()
+        except BaseException:
+            self._con.rollback()
+            raise
 
     def _seen(self, stream: str, batch_id: str) -> bool:
         row = self._con.execute(
@@ -499,10 +566,10 @@ class Store:
 
     def _insert(self, family: str, columns: dict[str, Any]) -> None:
         """Minute rows appended to the pending table, one statement (folded later, see :meth:`fold`)."""
-        value_cols = "valid, good" if family == "counts" else "bucket, n"
-        rows = pa.table(columns)
-        self._con.execute(f"INSERT INTO {family}_pending SELECT sli_id, '', t, {value_cols} FROM rows")
-        self._pending_rows += rows.num_rows
+        n = len(columns["t"])
+        rows = pa.table({"sli_id": columns["sli_id"], "group_key": pa.repeat("", n), **columns})
+        self._con.from_arrow(rows).insert_into(f"{family}_pending")
+        self._pending_rows += n
 
     def fold(self) -> None:
         """Move pending minute rows into the minute, hour and day tables, in one transaction.
@@ -513,13 +580,8 @@ class Store:
         :meth:`close`) writes the hour and day rollups once for many batches instead of at
         every batch. An acknowledged batch is durable whether or not it has been folded.
         """
-        self._con.begin()
-        try:
+        with self._transaction():
             self._fold()
-            self._con.commit()
-        except BaseException:
-            self._con.rollback()
-            raise
 
     def _fold(self) -> None:
         """:meth:`fold` inside the caller's transaction.
@@ -588,8 +650,7 @@ class Store:
         by_stream: dict[str, list[BoundSLI]] = {}
         for b in todo:
             by_stream.setdefault(b.stream, []).append(b)
-        self._con.begin()
-        try:
+        with self._transaction():
             for stream, group in by_stream.items():
                 self._delete_rows([self._ids[b.sli_key] for b in group])
                 for path in sorted((self.raw_dir / _safe(stream)).glob("*/*.parquet")):
@@ -604,10 +665,6 @@ class Store:
                         "UPDATE slis SET coverage = ?, since_minute = ? WHERE sli_key = ?",
                         [RAW_ARCHIVE, since, b.sli_key],
                     )
-            self._con.commit()
-        except BaseException:
-            self._con.rollback()
-            raise
         cover = self.coverage()
         return {b.sli_key: cover[b.sli_key] for b in todo}
 
@@ -619,8 +676,7 @@ class Store:
         Rows are written in time order (then indicator): every read asks for a time range of
         many indicators, and DuckDB skips row groups whose ``t`` range is outside it.
         """
-        self._con.begin()
-        try:
+        with self._transaction():
             self._fold()
             for level, width in LEVELS:
                 lo = None if since_minute is None else since_minute // width
@@ -637,10 +693,6 @@ class Store:
                     self._con.execute(f"DELETE FROM {table} {where}")
                     self._con.execute(f"INSERT INTO {table} SELECT * FROM _compact")
                     self._con.execute("DROP TABLE _compact")
-            self._con.commit()
-        except BaseException:
-            self._con.rollback()
-            raise
 
     # --- reads ---
 
@@ -828,7 +880,11 @@ def _admit(
             clean = False
     minute = ts.minute
     newest = stored_newest
-    if clean:
+    timely_min: int | None
+    timely_max: int | None
+    if clean and ts.minute_range is not None:
+        timely_min, timely_max = ts.minute_range
+    elif clean:
         timely_max = int(minute.max()) if minute.size else None
         timely_min = int(minute.min()) if minute.size else None
     else:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -355,4 +356,92 @@ def test_any_json_events_are_counted_never_raised(tmp_path: Path, batch: list[di
     assert result.accepted + sum(result.rejected.values()) == len(batch)
     for summary in result.per_sli.values():
         assert 0 <= summary.good <= summary.valid <= result.accepted
+    store.close()
+
+
+def _batches(seed: int, count: int, size: int = 400) -> list[pa.Table]:
+    rng = np.random.default_rng(seed)
+    return [
+        pa.table(
+            {
+                "ts": NOW - rng.integers(0, 7200, size),
+                "status": rng.choice([200, 500], size),
+                "latency_ms": rng.lognormal(5, 1, size),
+            }
+        )
+        for _ in range(count)
+    ]
+
+
+def _expected(tables: list[pa.Table]) -> dict[str, tuple[int, int]]:
+    """Brute force over the events: (valid, good) of both indicators."""
+    status = np.concatenate([t.column("status").to_numpy() for t in tables])
+    latency = np.concatenate([t.column("latency_ms").to_numpy() for t in tables])
+    ok = status < 500
+    return {
+        "avail/0": (status.size, int(ok.sum())),
+        "lat/0": (latency.size, int((latency < 400.0).sum())),
+    }
+
+
+def test_commit_group_counts_as_batch_by_batch_and_folds_exactly(tmp_path: Path) -> None:
+    tables = _batches(5, 6)
+    grouped = Store.open(tmp_path / "g.duckdb", clock=lambda: NOW)
+    single = Store.open(tmp_path / "s.duckdb", clock=lambda: NOW)
+    with grouped.commit_group():
+        for i, table in enumerate(tables):
+            grouped.ingest("api", table, spec=basic_spec(), batch_id=f"b{i}")
+            assert grouped.ingest("api", table, spec=basic_spec(), batch_id=f"b{i}").duplicate
+            if i == 2:
+                grouped.fold()  # joins the group's transaction
+    for i, table in enumerate(tables):
+        single.ingest("api", table, spec=basic_spec(), batch_id=f"b{i}")
+    expect = _expected(tables)
+    for key in ("avail/0", "lat/0"):
+        assert window(grouped, key, *ALL) == expect[key] == window(single, key, *ALL)
+    requests = [("lat/0", *ALL), ("lat/0", (NOW - 3000) // 60, (NOW - 100) // 60)]
+    assert grouped.window_histograms(requests) == single.window_histograms(requests)
+    lo, hi = (NOW - 7300) // 60, NOW // 60 + 2
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(
+            grouped.minute_matrix(["avail/0"], lo, hi), single.minute_matrix(["avail/0"], lo, hi), strict=True
+        )
+    )
+    grouped.close()
+    single.close()
+
+
+def test_commit_group_rolls_back_what_was_not_acknowledged(tmp_path: Path) -> None:
+    tables = _batches(6, 5)
+    path = tmp_path / "g.duckdb"
+    store = Store.open(path, clock=lambda: NOW, raw_dir=tmp_path / "raw")
+    with pytest.raises(KeyboardInterrupt), store.commit_group(every=2):
+        for i, table in enumerate(tables[:3]):
+            store.ingest("api", table, spec=basic_spec(), batch_id=f"b{i}")
+        raise KeyboardInterrupt  # the third batch is after the last checkpoint
+    assert window(store, "avail/0", *ALL) == _expected(tables[:2])["avail/0"]
+    assert len(list((tmp_path / "raw").rglob("*.parquet"))) > 0
+    archived = sum(pq.read_table(p).num_rows for p in (tmp_path / "raw").rglob("*.parquet"))
+    assert archived == 2 * 400  # the rolled-back batch's archive files are gone
+    with store.commit_group():
+        results = [
+            store.ingest("api", table, spec=basic_spec(), batch_id=f"b{i}") for i, table in enumerate(tables)
+        ]
+    assert [r.duplicate for r in results] == [True, True, False, False, False]
+    store.close()
+    again = Store.open(path, clock=lambda: NOW, read_only=True)
+    assert window(again, "avail/0", *ALL) == _expected(tables)["avail/0"]
+    assert window(again, "lat/0", *ALL) == _expected(tables)["lat/0"]
+    again.close()
+
+
+def test_commit_groups_do_not_nest(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "g.duckdb", clock=lambda: NOW)
+    with store.commit_group(), pytest.raises(RuntimeError), store.commit_group():
+        pass
+    with pytest.raises(ValueError), store.commit_group(every=0):
+        pass
+    store.ingest("api", [ev(NOW, status=200)], spec=basic_spec())  # usable afterwards
+    assert window(store, "avail/0", *ALL) == (1, 1)
     store.close()
