@@ -17,9 +17,10 @@ over Prometheus. A request for minute rows ``[start, stop)`` becomes the binding
 
 Counts are rounded to whole events and ``good`` is clamped to ``[0, total]``: ``increase()``
 extrapolates, so on arbitrary data a count is an estimate (``docs/prometheus-source.md`` says
-when it is exact). Percentiles are not read from Prometheus: a classic histogram only gives
-interpolated approximations, so the report leaves them out rather than print a made-up
-precision.
+when it is exact). Percentiles of histogram thresholds come from ``histogram_quantile`` over the
+SLO window, computed after the store-shaped evaluation (:meth:`PrometheusCounts.window_histograms`
+answers empty histograms): they interpolate inside buckets, so the report marks them as
+approximate in the SLO's notes.
 
 Queries of one evaluation instant are batched into a few HTTP requests: each count query is
 wrapped in ``label_replace(…, "slokit_q", "<n>", "", "")`` and joined with ``or``, and the
@@ -31,10 +32,11 @@ reason ("source unreachable: ...", "expected one series, ...").
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
@@ -83,6 +85,8 @@ class Counting:
     total: CountQuery
     good: CountQuery | None = None
     bad: CountQuery | None = None
+    #: ``(q, seconds) -> histogram_quantile(...)`` for histogram thresholds (approximate percentiles).
+    quantile: Callable[[float, int], str] | None = None
 
 
 def _is_rate(query: str) -> bool:
@@ -170,9 +174,12 @@ def counting(slo: SLO, objective: Objective) -> Counting | str:
         def native_below(s: int) -> str:
             return f"histogram_count({hist(s)}) * histogram_fraction(0, {value}, {hist(s)})"
 
-        return (
-            Counting(native_total, good=native_below) if below else Counting(native_total, bad=native_below)
-        )
+        def native_quantile(q: float, s: int) -> str:
+            return f"histogram_quantile({q!r}, {hist(s)})"
+
+        if below:
+            return Counting(native_total, good=native_below, quantile=native_quantile)
+        return Counting(native_total, bad=native_below, quantile=native_quantile)
     le = f'le=~"{le_regex(objective.value)}"'
     bucket_sel = "{" + (inner + ", " if inner else "") + le + "}"
     count_sel = "{" + inner + "}" if inner else ""
@@ -183,9 +190,13 @@ def counting(slo: SLO, objective: Objective) -> Counting | str:
     def classic_below(s: int) -> str:
         return f"sum(increase({name}_bucket{bucket_sel}[{window_text(s)}]))"
 
-    return (
-        Counting(classic_total, good=classic_below) if below else Counting(classic_total, bad=classic_below)
-    )
+    def classic_quantile(q: float, s: int) -> str:
+        buckets = f"increase({name}_bucket{count_sel}[{window_text(s)}])"
+        return f"histogram_quantile({q!r}, sum by (le) ({buckets}))"
+
+    if below:
+        return Counting(classic_total, good=classic_below, quantile=classic_quantile)
+    return Counting(classic_total, bad=classic_below, quantile=classic_quantile)
 
 
 class PrometheusCounts:
@@ -246,7 +257,7 @@ class PrometheusCounts:
         return valid, good
 
     def window_histograms(self, requests: Sequence[tuple[str, int, int]]) -> list[LogHistogram]:
-        """Empty histograms: percentiles are not read from Prometheus (see the module docstring)."""
+        """Empty histograms: percentiles come from ``histogram_quantile`` instead (:meth:`percentiles`)."""
         return [LogHistogram(DEFAULT_LAYOUT) for _ in requests]
 
     def minute_matrix(self, sli_keys: Sequence[str], start: int, stop: int) -> tuple[Ints, Ints]:
@@ -307,6 +318,31 @@ class PrometheusCounts:
             c = self._countings[key]
             valid[row], good[row] = _pairs(totals[row], others[row], c.good is not None)
         return valid, good
+
+    def percentiles(self, key: str, seconds: int, at: int) -> dict[str, float | None] | None:
+        """``histogram_quantile`` of each report percentile over ``(at − seconds, at]``; None: no histogram.
+
+        Interpolated inside classic buckets (linearly; native histograms exponentially), so they
+        are approximations: exact only where a percentile falls on a bucket bound.
+        """
+        c = self._countings.get(key)
+        if c is None or c.quantile is None or seconds <= 0:
+            return None
+        queries = [c.quantile(q, seconds) for _, q in status.PERCENTILES]
+        combined = " or ".join(f'label_replace(({q}), "{TAG}", "{n}", "", "")' for n, q in enumerate(queries))
+        try:
+            samples = self.client.instant(combined, at)
+            self.requests_sent += 1
+        except PrometheusError:
+            return None
+        found: dict[int, float] = {}
+        for sample in samples:
+            found[int(sample.labels.get(TAG, "-1"))] = sample.value
+        out: dict[str, float | None] = {}
+        for n, (label, _) in enumerate(status.PERCENTILES):
+            value = found.get(n)
+            out[label] = value if value is not None and math.isfinite(value) else None
+        return out
 
     # --- fetching ---
 
@@ -422,10 +458,40 @@ def evaluate_all(
     """
     source.known_problems = {}
     states = status.evaluate_all(spec, source, at, slos)
-    if not source.problems:
-        return states
-    source.known_problems = dict(source.problems)
-    return status.evaluate_all(spec, source, at, slos)
+    if source.problems:
+        source.known_problems = dict(source.problems)
+        states = status.evaluate_all(spec, source, at, slos)
+    return [_with_percentiles(source, s) for s in states]
+
+
+APPROXIMATE = (
+    "percentiles from Prometheus are histogram_quantile interpolations inside histogram buckets "
+    "(approximate: exact only where a percentile falls on a bucket bound; corrections not applied)"
+)
+
+
+def _with_percentiles(source: PrometheusCounts, state: status.SLOState) -> status.SLOState:
+    """The state with approximate percentiles of histogram-threshold objectives, and a note saying so."""
+    at = int(state.at.timestamp())
+    seconds = at - int(state.window_start.timestamp())
+    objectives = []
+    found = False
+    for o in state.objectives:
+        pct = None if o.sli_key is None or o.sli is None else source.percentiles(o.sli_key, seconds, at)
+        if pct is not None:
+            found = True
+            o = replace(o, percentiles=pct, percentile_bounds={})
+        objectives.append(o)
+    if not found:
+        return state
+    lead = min(objectives, key=lambda o: math.inf if o.remaining is None else o.remaining)
+    return replace(
+        state,
+        objectives=tuple(objectives),
+        percentiles={} if state.composite else dict(lead.percentiles),
+        percentile_bounds={},
+        notes=(*state.notes, APPROXIMATE),
+    )
 
 
 def history(

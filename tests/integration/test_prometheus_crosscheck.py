@@ -341,3 +341,48 @@ def test_cli_report_json_matches_the_store(both: tuple[Store, LocalPrometheus], 
         _close(d["budget_remaining"], s.remaining, d["name"])
         assert d["objectives"][0]["valid"] == s.objectives[0].valid
         assert d["coverage"].startswith("Prometheus API at http://127.0.0.1:")
+
+
+def _interpolated(values: np.ndarray[Any, np.dtype[np.float64]], q: float) -> float:
+    """histogram_quantile's documented answer from the bucket counts of ``values`` (independent code).
+
+    The rank q·count falls in the first bucket whose cumulative count reaches it; the answer is
+    linear between that bucket's lower bound (0 for the first) and its upper bound; in the +Inf
+    bucket it is the highest finite bound.
+    """
+    bounds = [*BUCKETS, math.inf]
+    cum = [int(np.sum(values <= b)) for b in bounds]
+    rank = q * cum[-1]
+    i = next(k for k, c in enumerate(cum) if c >= rank)
+    if bounds[i] == math.inf:
+        return BUCKETS[-1]
+    lower, below = (0.0, 0) if i == 0 else (bounds[i - 1], cum[i - 1])
+    return lower + (bounds[i] - lower) * (rank - below) / (cum[i] - below)
+
+
+def test_percentiles_are_histogram_quantile_and_marked_approximate(
+    both: tuple[Store, LocalPrometheus],
+) -> None:
+    store, prom = both
+    traffic = make_traffic()
+    at = INSTANTS[2]
+    with PrometheusClient(ClientConfig(prom.url)) as client:
+        (got,) = prom_counts.evaluate_all(
+            slokit.load(PROM_SPEC), prom_counts.PrometheusCounts(client), at, ["fast"]
+        )
+    (exact,) = status.evaluate_all(slokit.load(STORE_SPEC), store, at, ["fast"])
+    rows = (traffic.seconds - T0) // 60
+    window = traffic.latency[(rows >= (at - 2 * 86400) // 60 - T0 // 60) & (rows < at // 60 - T0 // 60)]
+    assert window.size == got.objectives[0].valid
+    assert any("approximate" in n for n in got.notes)
+    bounds = [0.0, *BUCKETS, math.inf]
+    for label, q in status.PERCENTILES:
+        value = got.percentiles[label]
+        assert value is not None
+        assert math.isclose(value, _interpolated(window, q), rel_tol=1e-9), label
+        # The approximation lies in the same bucket as the store's (1 %-accurate) percentile.
+        true = exact.percentiles[label]
+        assert true is not None
+        k = next(i for i in range(1, len(bounds)) if value <= bounds[i])
+        if bounds[k] != math.inf and true < BUCKETS[-1] * 0.99:
+            assert bounds[k - 1] * 0.99 <= true <= bounds[k] * 1.01, (label, value, true)
