@@ -27,7 +27,10 @@ Ingest (:meth:`Store.ingest`), one transaction per batch:
    added later can be computed from the archive (:meth:`Store.backfill`).
 
 When :meth:`Store.ingest` returns, the transaction has committed: a crash afterwards loses
-nothing.
+nothing. A file ingest may instead run its batches in one transaction
+(:meth:`Store.commit_group`, optionally with a checkpoint every N batches): the file (or
+checkpoint) is acknowledged when that transaction commits, and a crash before loses only the
+unacknowledged batches, which a re-run with the same batch ids counts once.
 
 Coverage: each indicator records since when its rows are complete — ``complete`` (registered
 before the stream's first event), ``raw_archive`` (rebuilt from a complete archive) or ``live``
@@ -80,12 +83,11 @@ from slokit.spec.model import Spec
 IntArray = npt.NDArray[np.int64]
 
 #: Minute rows appended by ingest and not yet folded into the three resolutions (see
-#: :meth:`Store.fold`); same columns as ``counts_1m`` / ``hist_1m``.
+#: :meth:`Store.fold`): the columns of ``counts_1m`` / ``hist_1m`` but ``group_key``, which
+#: ingest always writes empty (a string column made each append about 40 % slower).
 PENDING_DDL = (
-    "CREATE TABLE IF NOT EXISTS counts_pending "
-    "(sli_id INTEGER, group_key VARCHAR, t BIGINT, valid BIGINT, good BIGINT)",
-    "CREATE TABLE IF NOT EXISTS hist_pending "
-    "(sli_id INTEGER, group_key VARCHAR, t BIGINT, bucket SMALLINT, n BIGINT)",
+    "CREATE TABLE IF NOT EXISTS counts_pending (sli_id INTEGER, t BIGINT, valid BIGINT, good BIGINT)",
+    "CREATE TABLE IF NOT EXISTS hist_pending (sli_id INTEGER, t BIGINT, bucket SMALLINT, n BIGINT)",
 )
 #: Pending rows (counts and histogram cells together) above which an ingest folds them.
 FOLD_ROWS = 400_000
@@ -251,9 +253,15 @@ class Store:
         return store
 
     def _create(self) -> None:
-        for statement in (*all_ddl(), *PENDING_DDL):
-            self._con.execute(statement)
-        self._con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        """Every table, in one transaction (one commit, not one per statement)."""
+        self._con.begin()
+        try:
+            self._con.execute(";\n".join((*all_ddl(), *PENDING_DDL)))
+            self._con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+            self._con.commit()
+        except BaseException:
+            self._con.rollback()
+            raise
 
     def _check_version(self) -> None:
         try:
@@ -566,10 +574,9 @@ class Store:
 
     def _insert(self, family: str, columns: dict[str, Any]) -> None:
         """Minute rows appended to the pending table, one statement (folded later, see :meth:`fold`)."""
-        n = len(columns["t"])
-        rows = pa.table({"sli_id": columns["sli_id"], "group_key": pa.repeat("", n), **columns})
+        rows = pa.table(columns)
         self._con.from_arrow(rows).insert_into(f"{family}_pending")
-        self._pending_rows += n
+        self._pending_rows += rows.num_rows
 
     def fold(self) -> None:
         """Move pending minute rows into the minute, hour and day tables, in one transaction.
