@@ -448,7 +448,7 @@ def quantiles_of_rows(
 
 def bucket_codes(
     values: NDArray[np.float64], layout: Layout = DEFAULT_LAYOUT, *, known_inside: bool = False
-) -> tuple[NDArray[np.int64], NDArray[np.bool_] | None, NDArray[np.bool_] | None]:
+) -> tuple[NDArray[np.int32], NDArray[np.bool_] | None, NDArray[np.bool_] | None]:
     """The bucket of each value as a small non-negative code, for counting cells with ``bincount``.
 
     For finite, non-negative ``values`` (callers screen NaN, negative and infinite values
@@ -461,7 +461,7 @@ def bucket_codes(
     value lies strictly inside the layout's range, which skips the range checks.
     """
     arr = np.asarray(values, dtype=np.float64).ravel()
-    codes = np.empty(arr.size, np.int64)
+    codes = np.empty(arr.size, np.int32)  # half the memory traffic of int64 for its users
     inv = 1.0 / layout.log_gamma
     shift = float(layout.min_index - 1)
     work = np.empty(min(_CHUNK, arr.size), np.float64)

@@ -41,6 +41,7 @@ from slokit.spec.predicate import Predicate
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
+CodeArray = npt.NDArray[np.int32]
 
 #: Reasons an accepted event is not counted for an indicator (stable names for summaries).
 MISSING_FIELDS = "missing_fields"
@@ -131,7 +132,7 @@ class Batch:
         self._values: dict[str, tuple[FloatArray, dict[str, BoolArray]]] = {}
         #: (min, max) of a value column that numeric_values found clean, from its own check.
         self._ranges: dict[str, tuple[float, float]] = {}
-        self._codes: dict[str, tuple[IntArray, BoolArray | None, BoolArray | None]] = {}
+        self._codes: dict[str, tuple[CodeArray, BoolArray | None, BoolArray | None]] = {}
 
     def offset(self) -> IntArray:
         """``minute - lo`` for every row (rejected rows get offset 0; they are masked out)."""
@@ -148,7 +149,7 @@ class Batch:
         out += plus
         return out
 
-    def cells(self, k: int, plus: Callable[[slice], IntArray | npt.NDArray[np.int8]]) -> IntArray:
+    def cells(self, k: int, plus: Callable[[slice], IntArray | CodeArray | npt.NDArray[np.int8]]) -> IntArray:
         """``offset · k + plus(rows)`` for every row, into the scratch buffer (valid until the next
         call), built in cache-sized chunks so the temporaries of ``plus`` stay in the CPU cache.
         """
@@ -193,7 +194,7 @@ class Batch:
             self._values[name] = (values, bad)
         return self._values[name]
 
-    def codes(self, name: str) -> tuple[IntArray, BoolArray | None, BoolArray | None]:
+    def codes(self, name: str) -> tuple[CodeArray, BoolArray | None, BoolArray | None]:
         if name not in self._codes:
             values, bad = self.values(name)
             masks = [m for m in bad.values() if m.any()]
@@ -377,7 +378,7 @@ def _counts_and_histogram(
     batch: Batch,
     valid: BoolArray,
     good: BoolArray,
-    codes: IntArray,
+    codes: CodeArray,
     under: BoolArray | None,
     over: BoolArray | None,
 ) -> SliRows:
@@ -395,7 +396,7 @@ def _counts_and_histogram(
     if span * width * 2 <= _DENSE_CELLS_LIMIT:
         all_valid = bool(valid.all())
 
-        def bucket_and_good(rows: slice) -> IntArray:
+        def bucket_and_good(rows: slice) -> CodeArray:
             c = codes[rows] * 2
             v = valid[rows]
             c += (good[rows] & v).view(np.int8)
