@@ -15,18 +15,20 @@ validation layer: the store checks what matters, timestamps, column by column).
 * The response is sent only after :meth:`~slokit.sources.store.Store.ingest` returned, i.e.
   after the batch's transaction committed.
 
-**Group commit.** A store transaction costs about the same for one batch as for twenty (the
-DuckDB appends and the commit dominate, not the events), so requests without an
-``Idempotency-Key`` that arrive while a commit of their stream is in progress wait and are then
-committed together, in one transaction; each is answered after that commit with its own counts
-and rejections. A batch with a key is committed alone, because the key must commit atomically
-with exactly that batch's rows (the store records one batch id per transaction).
+**Group commit.** A store transaction has a fixed cost (the synced commit, the appends), so
+requests that arrive while a commit of their stream is in progress wait and are then committed
+together in one transaction; each is answered after that commit with its own counts and
+rejections. Unkeyed batches are concatenated into one ingest; keyed batches are ingested one by
+one inside the same transaction (``Store.commit_group``), so each key commits atomically with
+exactly its batch's rows, and a key repeated within a group is recognised as a duplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import uuid
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,17 +172,63 @@ def as_table(events: list[dict[str, Any]]) -> pa.Table | list[dict[str, Any]]:
         return events
 
 
-def ingest_stream(state: ServerState, stream: str, events: list[Any], batch_id: str | None) -> IngestResult:
-    """Commit one batch (runs in a worker thread, under the store lock)."""
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one request's batch did, once its transaction committed."""
+
+    accepted: int
+    rejections: list[tuple[int, str]]
+    unknown_stream: bool
+    duplicate: bool
+
+
+def _ingest_one(state: ServerState, stream: str, events: list[Any], batch_id: str | None) -> IngestResult:
+    """One store ingest of a request's events (``None`` = already rejected), indices mapped back."""
     keep = [i for i, e in enumerate(events) if e is not None]
     batch = as_table(events if len(keep) == len(events) else [events[i] for i in keep])
-    with state.locked() as store:
-        result = store.ingest(stream, batch, spec=state.spec, batch_id=batch_id)
+    result = state.store.ingest(stream, batch, spec=state.spec, batch_id=batch_id)
     if len(keep) != len(events) and result.rejected_index.size:
         result.rejected_index = result.rejected_index.copy()
         for j, i in enumerate(result.rejected_index.tolist()):
             result.rejected_index[j] = keep[i]
     return result
+
+
+def commit_batches(
+    state: ServerState, stream: str, group: list[tuple[list[Any], str | None]]
+) -> list[Answer]:
+    """Commit a group of requests' batches in one transaction (worker thread, store lock held).
+
+    Unkeyed batches are concatenated into one ingest (the cheapest way: one aggregation); each
+    keyed batch is its own ingest with its key, inside the same transaction
+    (:meth:`~slokit.sources.store.Store.commit_group`), so every key commits with its rows.
+    """
+    answers: list[Answer | None] = [None] * len(group)
+    unkeyed = [k for k, (_, key) in enumerate(group) if key is None]
+    keyed = [k for k, (_, key) in enumerate(group) if key is not None]
+    with state.locked() as store, store.commit_group() if keyed else contextlib.nullcontext():
+        if unkeyed:
+            combined = [e for k in unkeyed for e in group[k][0]]
+            # Inside a commit group an unkeyed ingest currently fails in the store (DuckDB
+            # "unfinished result"), so the combined batch gets an id of its own there.
+            group_id = f"server-group-{uuid.uuid4().hex}" if keyed else None
+            result = _ingest_one(state, stream, combined, group_id)
+            rejections = result.rejections
+            offset = pos = 0
+            for k in unkeyed:
+                end = offset + len(group[k][0])
+                mine: list[tuple[int, str]] = []
+                while pos < len(rejections) and rejections[pos][0] < end:
+                    mine.append((rejections[pos][0] - offset, rejections[pos][1]))
+                    pos += 1
+                present = sum(1 for e in group[k][0] if e is not None)
+                answers[k] = Answer(present - len(mine), mine, result.unknown_stream, False)
+                offset = end
+        for k in keyed:
+            events, key = group[k]
+            r = _ingest_one(state, stream, events, key)
+            answers[k] = Answer(r.accepted, r.rejections, r.unknown_stream, r.duplicate)
+    return [a for a in answers if a is not None]
 
 
 #: Most events committed together in one group transaction.
@@ -190,26 +238,25 @@ GROUP_MAX_EVENTS = 100_000
 @dataclass(slots=True)
 class _Pending:
     events: list[Any]
-    future: asyncio.Future[tuple[int, list[tuple[int, str]], bool]]
+    key: str | None
+    future: asyncio.Future[Answer]
 
 
 @dataclass(slots=True)
 class GroupCommitter:
-    """Coalesces concurrent unkeyed batches of a stream into one store transaction (see above)."""
+    """Coalesces concurrent batches of a stream into one store transaction (see above)."""
 
     state: ServerState
     pending: dict[str, list[_Pending]] = field(default_factory=dict)
     running: set[str] = field(default_factory=set)
-    #: Batches committed through groups, and the transactions that took (for /readyz).
+    #: Batches committed, and the transactions that took (for /readyz).
     batches: int = 0
     commits: int = 0
 
-    async def submit(self, stream: str, events: list[Any]) -> tuple[int, list[tuple[int, str]], bool]:
-        """``(accepted, rejections, unknown_stream)`` of this batch, once its group committed."""
-        future: asyncio.Future[tuple[int, list[tuple[int, str]], bool]] = (
-            asyncio.get_running_loop().create_future()
-        )
-        self.pending.setdefault(stream, []).append(_Pending(events, future))
+    async def submit(self, stream: str, events: list[Any], key: str | None) -> Answer:
+        """This batch's answer, once the transaction it was committed in has committed."""
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self.pending.setdefault(stream, []).append(_Pending(events, key, future))
         if stream not in self.running:
             self.running.add(stream)
             asyncio.get_running_loop().create_task(self._drain(stream))
@@ -225,9 +272,9 @@ class GroupCommitter:
                     item = queue.pop(0)
                     group.append(item)
                     size += len(item.events)
-                combined = [e for item in group for e in item.events]
+                work = [(item.events, item.key) for item in group]
                 try:
-                    result = await run_in_threadpool(ingest_stream, self.state, stream, combined, None)
+                    answers = await run_in_threadpool(commit_batches, self.state, stream, work)
                 except BaseException as exc:
                     for item in group:
                         if not item.future.done():
@@ -237,20 +284,9 @@ class GroupCommitter:
                     continue
                 self.batches += len(group)
                 self.commits += 1
-                rejections = result.rejections
-                offset = 0
-                pos = 0
-                for item in group:
-                    end = offset + len(item.events)
-                    mine: list[tuple[int, str]] = []
-                    while pos < len(rejections) and rejections[pos][0] < end:
-                        mine.append((rejections[pos][0] - offset, rejections[pos][1]))
-                        pos += 1
-                    present = sum(1 for e in item.events if e is not None)
-                    accepted = present - sum(1 for i, _ in mine if item.events[i] is not None)
+                for item, answer in zip(group, answers, strict=True):
                     if not item.future.done():
-                        item.future.set_result((accepted, mine, result.unknown_stream))
-                    offset = end
+                        item.future.set_result(answer)
         finally:
             self.running.discard(stream)
 
@@ -276,18 +312,14 @@ async def ingest_events(request: Request) -> Response:
             f"{len(events)} events in one request; at most {state.config.max_events} are accepted",
             {"limit_events": state.config.max_events},
         )
-    if key is None:
-        committer: GroupCommitter = request.app.state.committer
-        accepted, stored, unknown = await committer.submit(stream, events)
-        duplicate = False
-    else:
-        result = await run_in_threadpool(ingest_stream, state, stream, events, key)
-        accepted, stored, unknown, duplicate = (
-            result.accepted,
-            result.rejections,
-            result.unknown_stream,
-            result.duplicate,
-        )
+    committer: GroupCommitter = request.app.state.committer
+    answer = await committer.submit(stream, events, key)
+    accepted, stored, unknown, duplicate = (
+        answer.accepted,
+        answer.rejections,
+        answer.unknown_stream,
+        answer.duplicate,
+    )
     rejections = sorted(problems + stored)
     counts: dict[str, int] = {}
     for _, reason in rejections:

@@ -1,5 +1,5 @@
-"""Concurrent unkeyed batches are committed together; each answer must still be that batch's own
-(accepted count, rejection indices), and the store must hold exactly the accepted events."""
+"""Concurrent batches are committed together; each answer must still be that batch's own
+(accepted count, rejection indices, duplicate), and the store must hold exactly the accepted events."""
 
 from __future__ import annotations
 
@@ -60,5 +60,28 @@ def test_concurrent_batches_get_their_own_answers(tmp_path: Path) -> None:
             ready = c.get("/readyz").json()
             assert ready["grouped_batches"] == 90
             assert ready["group_commits"] < 90  # some batches did share a transaction
+
+        # The same keyed batch sent by six clients at once: counted once, five duplicates.
+        shared = [{"ts": t - 5, "status": 200} for _ in range(37)]
+        results: list[dict[str, Any]] = []
+
+        def send_shared() -> None:
+            with proc.client() as c:
+                r = c.post(
+                    "/api/v1/streams/requests/events", json=shared, headers={"Idempotency-Key": "shared"}
+                )
+                assert r.status_code == 200
+                with lock:
+                    results.append(r.json())
+
+        threads = [threading.Thread(target=send_shared) for _ in range(6)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        assert sorted(r["duplicate"] for r in results) == [False] + [True] * 5
+        assert sum(r["accepted"] for r in results) == 37
+        with proc.client() as c:
+            assert c.get("/api/v1/streams").json()["streams"]["requests"]["accepted"] == total + 37
     finally:
         proc.stop()

@@ -100,12 +100,13 @@ async function route() {
   }
   updateFiring();
 }
+function showFiring(n) {
+  const badge = document.getElementById("firing-count");
+  badge.textContent = n ? String(n) : "";
+  badge.setAttribute("aria-label", n + " firing");
+}
 async function updateFiring() {
-  try {
-    const a = await api("/api/v1/alerts");
-    document.getElementById("firing-count").textContent = a.firing.length ? String(a.firing.length) : "";
-    document.getElementById("firing-count").setAttribute("aria-label", a.firing.length + " firing");
-  } catch (e) { /* the page shows errors */ }
+  try { showFiring((await api("/api/v1/alerts")).firing.length); } catch (e) { /* the page shows errors */ }
 }
 
 // --- overview ---
@@ -131,6 +132,7 @@ let overviewData = null;
 async function overview(params, quiet) {
   const data = await api("/api/v1/slos");
   overviewData = data;
+  showFiring(data.slos.reduce((n, s) => n + s.firing_alerts, 0));
   const focused = document.activeElement && document.activeElement.id;
   renderOverview(params);
   if (quiet && focused) { const f = document.getElementById(focused); if (f) f.focus(); }
@@ -182,7 +184,7 @@ function renderOverview(params) {
     const active = key === sort;
     const th = el("th", { scope: "col", class: ["sli", "target", "budget", "burn", "alerts"].includes(key) ? "num" : null,
       "aria-sort": active ? (dir === 1 ? "ascending" : "descending") : "none" });
-    th.append(el("button", { type: "button", "data-sort": key, text: title + (active ? (dir === 1 ? " ▲" : " ▼") : ""),
+    th.append(el("button", { type: "button", id: "sort-" + key, "data-sort": key, text: title + (active ? (dir === 1 ? " ▲" : " ▼") : ""),
       onclick: () => { const p = parseHash().params; p.set("sort", key); p.set("dir", active && dir === 1 ? "desc" : "asc"); setParams("/", p); renderOverview(p); } }));
     head.append(th);
   }
@@ -364,6 +366,7 @@ async function sloPage(name, params) {
 // --- alerts page ---
 async function alertsPage(quiet) {
   const data = await api("/api/v1/alerts");
+  showFiring(data.firing.length);
   const tokenIn = el("input", { id: "token", type: "password", autocomplete: "off", value: token(), placeholder: "needed to acknowledge" });
   tokenIn.addEventListener("change", () => sessionStorage.setItem("slokit-token", tokenIn.value.trim()));
   const status = el("p", { id: "ack-status", role: "status", "aria-live": "polite" });
