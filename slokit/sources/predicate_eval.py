@@ -266,7 +266,7 @@ class _Run:
         if isinstance(node, Like):
             if kind != "string":
                 return self.mismatch_result(name, column, type_name, "text (LIKE)")
-            result = pc.match_like(column, node.pattern)
+            result = pc.match_like(column, arrow_like_pattern(node.pattern))
             return pc.invert(result) if node.negated else result
         if isinstance(node, Compare):
             if not _fits(kind, node.value):
@@ -325,3 +325,25 @@ def _scalar(value: Value) -> pa.Scalar:
     if isinstance(v, float):
         return pa.scalar(v, pa.float64())
     return pa.scalar(v, pa.int64())
+
+
+def arrow_like_pattern(pattern: str) -> str:
+    """The LIKE pattern in the form pyarrow reads correctly.
+
+    In LIKE a backslash makes the next character literal. pyarrow turns the pattern into an RE2
+    regular expression and passes ``\\a``-style escapes of ordinary characters straight through,
+    where RE2 reads them as control characters (``\\a`` is the bell). Only ``%``, ``_`` and the
+    backslash itself need escaping, so any other escaped character is written plainly.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            following = pattern[i + 1]
+            out.append(char + following if following in "%_\\" else following)
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)

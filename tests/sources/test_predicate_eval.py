@@ -538,3 +538,12 @@ def test_event_batch_converts_each_column_once() -> None:
     first = batch.column("s")[0]
     evaluate(parse_predicate("s = 'x' OR s LIKE 'y%'"), batch)
     assert batch.column("s")[0] is first
+
+
+def test_escaped_ordinary_character_is_that_character() -> None:
+    # Found by hypothesis: pyarrow handed '\a' to RE2, which reads it as the bell character.
+    texts_ = ["abc", "xbc", "\x07bc", "a", "%a"]
+    for pattern in ("\\a%", "\\%a", "%\\a", "\\\\%"):
+        mask = predicate_mask(Like(Field("s"), pattern), {"s": pa.array(texts_, pa.string())})
+        assert mask.tolist() == [like_matches(t, pattern) for t in texts_], pattern
+    assert [like_matches(t, "\\a%") for t in texts_] == [True, False, False, True, False]
