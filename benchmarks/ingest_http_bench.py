@@ -15,7 +15,7 @@ simulator's MToGo ``http_requests`` events as a JSON array), so the client costs
 Prints events/s, request latency p50/p99 and the server's resident memory before and after the
 run for each, and the ratio slokit / bare. ``--seconds 600`` is the soak run (RSS growth).
 
-    python benchmarks/ingest_http_bench.py [--seconds 10] [--batch 1000] [--connections 4]
+    python benchmarks/ingest_http_bench.py [--seconds 10] [--batch 1000] [--connections 16] [--keys]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,7 @@ def batches(n_batches: int, size: int) -> list[bytes]:
 
 
 async def client(
-    port: int, path: str, bodies: list[bytes], seconds: float, conns: int, auth: bool
+    port: int, path: str, bodies: list[bytes], seconds: float, conns: int, auth: bool, keys: bool = False
 ) -> tuple[int, list[float]]:
     latencies: list[float] = []
     sent = 0
@@ -138,7 +139,8 @@ async def client(
         while time.monotonic() < stop_at:
             body = bodies[i % len(bodies)]
             i += conns
-            req = (head + f"content-length: {len(body)}\r\n\r\n").encode() + body
+            key = f"idempotency-key: {uuid.uuid4().hex}\r\n" if keys else ""
+            req = (head + key + f"content-length: {len(body)}\r\n\r\n").encode() + body
             t0 = time.perf_counter()
             writer.write(req)
             status = await reader.readline()
@@ -181,7 +183,7 @@ def measure(
     asyncio.run(client(port, path, bodies[:8], 1.0, args.connections, auth))  # warm-up
     rss0 = rss_kib(pid)
     t0 = time.perf_counter()
-    n, lat = asyncio.run(client(port, path, bodies, args.seconds, args.connections, auth))
+    n, lat = asyncio.run(client(port, path, bodies, args.seconds, args.connections, auth, auth and args.keys))
     elapsed = time.perf_counter() - t0
     rate = n * size / elapsed
     p50, p99 = np.percentile(np.array(lat) * 1000, [50, 99])
@@ -196,7 +198,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--batch", type=int, default=1000)
-    ap.add_argument("--connections", type=int, default=4)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument(
+        "--keys", action="store_true", help="send a fresh Idempotency-Key with every slokit request"
+    )
     ap.add_argument("--server-cpu", default="0", help="taskset CPU list for the servers ('' = no pinning)")
     args = ap.parse_args()
     cpu = args.server_cpu or None
