@@ -70,7 +70,7 @@ def build(path: Path, n: int, days: int, events: float, seed: int = 7) -> list[I
     with Store.open(path) as store:
         store.register(spec)
         ids = np.array([store.sli_id(f"slo-{i}/0") for i in range(n)], np.int32)
-        con = store._con  # bulk load only; the backtest reads through the public API
+        con = store.connection  # bulk load only; the backtest reads through the public API
         for day in range(first_day, END_DAY + 1):
             valid = rng.poisson(events, size=(n, 1440)).astype(np.int64)
             bad = rng.binomial(valid, 0.0002)

@@ -109,7 +109,7 @@ def build_store(path: Path, spec: Spec, n: int, days: int, events: float, seed: 
         store.register(spec)
         ids = np.array([store.sli_id(f"slo-{i}/0") for i in range(n)], np.int64)
         threshold = np.flatnonzero(np.arange(n) % 2 == 1)
-        con = store._con
+        con = store.connection
         for day in range(AT_DAY - days + 1, AT_DAY + 1):
             m0 = day * 1440
             valid = rng.poisson(events, size=(n, 1440)).astype(np.int64)

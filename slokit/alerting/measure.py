@@ -28,7 +28,7 @@ from slokit.alerting.backtest import Series
 from slokit.alerting.policy import AlertSettings, period_seconds
 from slokit.engine.series import MinuteCounts
 from slokit.engine.sli import SliceSeries
-from slokit.sources.status import _mask, _targets, correction_intervals, masked_runs
+from slokit.sources.status import correction_intervals, excluded_mask, masked_runs, objective_targets
 from slokit.sources.store import Store
 from slokit.spec.model import SLO, Spec
 
@@ -45,7 +45,7 @@ def alerting_slos(spec: Spec, settings: AlertSettings | None = None) -> list[SLO
 
 def unmeasured(spec: Spec, store: Store, slos: Sequence[SLO]) -> list[str]:
     """Why objectives of ``slos`` have no history in the store (one line each; empty when all do)."""
-    targets = _targets(spec, store, slos)
+    targets = objective_targets(spec, store, slos)
     return [
         f"{tg.slo.name} objective {tg.index}: {tg.note}"
         for slo in slos
@@ -69,7 +69,7 @@ def _as_slices(counts: MinuteCounts, minutes: int, slice_target: float) -> Minut
 
 def load_series(spec: Spec, store: Store, slos: Sequence[SLO], first_row: int, stop_row: int) -> list[Series]:
     """One :class:`Series` per measured objective of ``slos`` over rows ``[first_row, stop_row)``."""
-    targets = _targets(spec, store, slos)
+    targets = objective_targets(spec, store, slos)
     keyed = [tg for slo in slos for tg in targets[slo.name] if tg.key is not None]
     keys = [tg.key for tg in keyed if tg.key is not None]
     if not keys:
@@ -83,7 +83,7 @@ def load_series(spec: Spec, store: Store, slos: Sequence[SLO], first_row: int, s
         if fixes:
             runs = masked_runs(correction_intervals(fixes, first_row * 60, stop_row * 60))
             if runs:
-                counts = counts.excluding(_mask(first_row, len(counts), runs))
+                counts = counts.excluding(excluded_mask(first_row, len(counts), runs))
         objective = tg.objective
         if slo.budgeting_method == "Timeslices" and objective.time_slice_target is not None:
             counts = _as_slices(counts, tg.slice_minutes, objective.time_slice_target)

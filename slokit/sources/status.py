@@ -183,7 +183,8 @@ def kept_runs(start: int, stop: int, masked: Sequence[tuple[int, int]]) -> list[
     return out
 
 
-def _mask(first_row: int, n_rows: int, masked: Sequence[tuple[int, int]]) -> NDArray[np.bool_]:
+def excluded_mask(first_row: int, n_rows: int, masked: Sequence[tuple[int, int]]) -> NDArray[np.bool_]:
+    """True for rows inside the excluded (corrected) minute runs."""
     mask = np.zeros(n_rows, dtype=np.bool_)
     for a, b in masked:
         mask[max(a - first_row, 0) : max(b - first_row, 0)] = True
@@ -237,19 +238,16 @@ class CountsSource(Protocol):
         ...
 
 
-def _stored_fingerprints(store: Store) -> dict[str, str]:
-    # Read-only use of the store's connection: the store has no public read of fingerprints.
-    rows = store._con.execute("SELECT sli_key, fingerprint FROM slis").fetchall()
-    return {str(k): str(f) for k, f in rows}
-
-
-def _targets(spec: Spec, store: Store | CountsSource, slos: Sequence[SLO]) -> dict[str, list[_Target]]:
+def objective_targets(
+    spec: Spec, store: Store | CountsSource, slos: Sequence[SLO]
+) -> dict[str, list[_Target]]:
+    """Per SLO, each objective with the key it is measured under, or a note saying why it is not."""
     if not isinstance(store, Store):
         return {
             slo.name: [_Target(slo, i, o, *store.measured(slo, i, o)) for i, o in enumerate(slo.objectives)]
             for slo in slos
         }
-    stored = _stored_fingerprints(store)
+    stored = store.fingerprints()
     coverage = store.coverage()
     out: dict[str, list[_Target]] = {}
     for slo in slos:
@@ -443,7 +441,7 @@ def evaluate_all(
     chosen = [spec.slo(n) for n in slos] if slos is not None else list(spec)
     t = _floor_minute(at)
     t_row = t // 60
-    targets = _targets(spec, store, chosen)
+    targets = objective_targets(spec, store, chosen)
     corrections = {s.name: spec.corrections_for(s) for s in chosen}
 
     plans: dict[str, tuple[Any, tuple[int, ...], list[tuple[int, int]]]] = {}
@@ -498,7 +496,7 @@ def evaluate_all(
             counts = MinuteCounts(lo_row, mv[i], mg[i])
             runs = plans[tg.slo.name][2]
             if runs:
-                counts = counts.excluding(_mask(lo_row, len(counts), runs))
+                counts = counts.excluding(excluded_mask(lo_row, len(counts), runs))
             cum = counts.cumulative()
             starts = np.array([a for a, _ in rs], np.int64)
             stops = np.array([b for _, b in rs], np.int64)
@@ -813,7 +811,7 @@ def history(
     first_rows = np.minimum(np.floor_divide(w_start, 60), t_rows)
     lo_row = int(min(first_rows.min(), (t0 - max(windows)) // 60))
     hi_row = int(t_rows.max())
-    targets = _targets(spec, store, [s])[s.name]
+    targets = objective_targets(spec, store, [s])[s.name]
     fixes = spec.corrections_for(s)
     runs = masked_runs(correction_intervals(fixes, lo_row * 60, t1)) if fixes else []
     keys = [tg.key for tg in targets if tg.key is not None]
@@ -831,7 +829,7 @@ def history(
         counts = MinuteCounts(lo_row, mv[row], mg[row])
         row += 1
         if runs:
-            counts = counts.excluding(_mask(lo_row, len(counts), runs))
+            counts = counts.excluding(excluded_mask(lo_row, len(counts), runs))
         v, g = counts.cumulative().between(starts, stops)
         slices = None
         if s.budgeting_method != "Occurrences":

@@ -364,6 +364,11 @@ class Store:
             self._con.execute(f"DELETE FROM counts_{level} WHERE sli_id IN ({ids})")
             self._con.execute(f"DELETE FROM hist_{level} WHERE sli_id IN ({ids})")
 
+    def fingerprints(self) -> dict[str, str]:
+        """Each stored objective's fingerprint, so readers can tell a redefined objective apart."""
+        rows = self._con.execute("SELECT sli_key, fingerprint FROM slis").fetchall()
+        return {str(k): str(f) for k, f in rows}
+
     def coverage(self) -> dict[str, Coverage]:
         rows = self._con.execute("SELECT sli_key, stream, coverage, since_minute FROM slis").fetchall()
         return {key: Coverage(key, stream, cov, since) for key, stream, cov, since in rows}
