@@ -237,6 +237,9 @@ def demo(
         raise UsageError(f"--incident-every {incident_every!r}: {exc}") from None
     if every_ms < MINUTE_MS:
         raise UsageError("--incident-every must be at least 1m")
+    from slokit.cli.serve import check_port
+
+    check_port(host, port)
     root = find_examples(examples)
     paths = (str(root / "mtogo"), str(root / "cnc-quote"))
     spec, _ = load_paths(paths)

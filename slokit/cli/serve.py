@@ -105,6 +105,23 @@ def serve(
     run(config, host, port)
 
 
+def check_port(host: str, port: int) -> None:
+    """Fail with a clear message (exit 1) when the address cannot be bound, before any work."""
+    import socket
+
+    from slokit.errors import SlokitError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise SlokitError(
+                f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port"
+            ) from None
+
+
 def run(config: object, host: str, port: int, *, evaluate: bool = True) -> None:
     """Build the app (the store opens here, so errors show before listening) and serve until Ctrl-C."""
     import uvicorn
@@ -113,6 +130,7 @@ def run(config: object, host: str, port: int, *, evaluate: bool = True) -> None:
     from slokit.server.state import ServerConfig
 
     assert isinstance(config, ServerConfig)
+    check_port(host, port)
     app = create_app(config, evaluate=evaluate)
     click.echo(f"slokit: dashboard and API on http://{host}:{port}/", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")

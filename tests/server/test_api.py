@@ -259,3 +259,36 @@ def test_incident_alert_ack_and_correction(tmp_path: Any) -> None:
             assert c.delete("/api/v1/corrections/nope").status_code == 404
     finally:
         proc.stop()
+
+
+def test_serve_on_a_busy_port_is_a_clear_error(tmp_path: Any) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "slokit.cli.main",
+                "serve",
+                "--spec",
+                str(sp.SPEC),
+                "--store",
+                str(tmp_path / "p.duckdb"),
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "SLOKIT_API_TOKEN": "x"},
+        )
+    assert r.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in r.stderr and "--port" in r.stderr
+    assert "Traceback" not in r.stderr
