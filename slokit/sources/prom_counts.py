@@ -461,7 +461,20 @@ def evaluate_all(
     if source.problems:
         source.known_problems = dict(source.problems)
         states = status.evaluate_all(spec, source, at, slos)
-    return [_with_percentiles(source, s) for s in states]
+    # Percentile queries of all SLOs run concurrently, one request per objective.
+    wanted = [
+        (o.sli_key, _window_seconds(s), int(s.at.timestamp()))
+        for s in states
+        for o in s.objectives
+        if o.sli_key is not None and o.sli is not None
+    ]
+    answers = source._map(lambda job: source.percentiles(*job), wanted)
+    found = {job[0]: pct for job, pct in zip(wanted, answers, strict=True) if pct is not None}
+    return [_with_percentiles(s, found) for s in states]
+
+
+def _window_seconds(state: status.SLOState) -> int:
+    return int(state.at.timestamp()) - int(state.window_start.timestamp())
 
 
 APPROXIMATE = (
@@ -470,19 +483,17 @@ APPROXIMATE = (
 )
 
 
-def _with_percentiles(source: PrometheusCounts, state: status.SLOState) -> status.SLOState:
+def _with_percentiles(
+    state: status.SLOState, found: Mapping[str, dict[str, float | None]]
+) -> status.SLOState:
     """The state with approximate percentiles of histogram-threshold objectives, and a note saying so."""
-    at = int(state.at.timestamp())
-    seconds = at - int(state.window_start.timestamp())
     objectives = []
-    found = False
     for o in state.objectives:
-        pct = None if o.sli_key is None or o.sli is None else source.percentiles(o.sli_key, seconds, at)
+        pct = None if o.sli_key is None else found.get(o.sli_key)
         if pct is not None:
-            found = True
             o = replace(o, percentiles=pct, percentile_bounds={})
         objectives.append(o)
-    if not found:
+    if not any(o.sli_key in found for o in state.objectives if o.sli_key is not None):
         return state
     lead = min(objectives, key=lambda o: math.inf if o.remaining is None else o.remaining)
     return replace(
