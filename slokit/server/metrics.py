@@ -16,6 +16,7 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from slokit.server.auth import check_bearer
 from slokit.server.state import ServerState
 from slokit.sources.status import evaluate_all
 
@@ -79,5 +80,8 @@ def registry_for(state: ServerState) -> CollectorRegistry:
 async def metrics(request: Request) -> Response:
     from starlette.concurrency import run_in_threadpool
 
+    state: ServerState = request.app.state.slokit
+    if state.config.protect_read:  # SLO names and numbers are read data too
+        check_bearer(request, state.config.token)
     registry: CollectorRegistry = request.app.state.registry
     return Response(await run_in_threadpool(generate_latest, registry), media_type=CONTENT_TYPE)

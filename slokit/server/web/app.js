@@ -96,7 +96,13 @@ async function route() {
     else if (path === "/alerts") { markNav("nav-alerts"); await alertsPage(); refreshTimer = setInterval(() => alertsPage(true), 5000); }
     else { markNav("nav-overview"); await overview(params); refreshTimer = setInterval(() => overview(parseHash().params, true), 10000); }
   } catch (e) {
-    $main().replaceChildren(el("p", { class: "error", role: "alert", text: "Could not load: " + e.message }));
+    const parts = [el("p", { class: "error", role: "alert", text: "Could not load: " + e.message })];
+    if (e.status === 401) {
+      const input = el("input", { id: "read-token", type: "password", autocomplete: "off" });
+      parts.push(el("form", { class: "controls", onsubmit: (ev) => { ev.preventDefault(); sessionStorage.setItem("slokit-token", input.value.trim()); route(); } },
+        el("label", { for: "read-token" }, "API token", input), el("button", { type: "submit", text: "Use token" })));
+    }
+    $main().replaceChildren(...parts);
   }
   updateFiring();
 }
