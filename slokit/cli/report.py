@@ -97,6 +97,9 @@ def report(
     if source == "prometheus":
         from slokit.cli.prometheus_source import prometheus_states
 
+        if store_path is not None:
+            raise UsageError("--store and --source prometheus exclude each other: choose one source")
+
         states, problem = prometheus_states(
             spec, prometheus_url, headers, bearer_token_env, timeout, at.astimezone(UTC), slo_names
         )

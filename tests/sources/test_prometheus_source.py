@@ -388,5 +388,19 @@ def test_cli_usage_errors(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Non
         ],
     )
     assert no_token.exit_code == 2 and "SLOKIT_TEST_TOKEN" in no_token.output
+    both = runner.invoke(
+        cli,
+        [
+            "report",
+            str(spec_path),
+            "--source",
+            "prometheus",
+            "--prometheus-url",
+            "http://x",
+            "--store",
+            "s.db",
+        ],
+    )
+    assert both.exit_code == 2 and "exclude each other" in both.output
     no_store = runner.invoke(cli, ["report", str(spec_path)])
     assert no_store.exit_code == 2 and "--store" in no_store.output
