@@ -221,3 +221,73 @@ def test_cli_nothing_to_generate_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists()
     missing = CliRunner().invoke(cli, ["generate", "grafana", str(tmp_path / "nope.yaml"), "-o", str(out)])
     assert missing.exit_code == 2
+
+
+def _hand_worked(expr: str) -> float | None:
+    """What a checkout-availability panel shows for 1000 requests a minute, 1 % failing.
+
+    Error ratio 10 / 1000 = 0.01 over every window; objective 0.999, so the budget is 0.001,
+    every burn rate is 0.01 / 0.001 = 10, the SLI 0.99 and the budget remaining 1 − 10 = −9.
+    """
+    if expr.startswith("ALERTS"):
+        return None
+    if expr.startswith("1 - slokit:error_ratio:"):
+        return 0.99
+    if expr.startswith("slokit:objective:ratio"):
+        return 0.999
+    if expr.startswith("slokit:error_budget_remaining:ratio"):
+        return -9.0
+    if expr.startswith("slokit:error_ratio:rate") and expr.endswith(" / 0.001"):
+        return 10.0
+    raise AssertionError(f"no hand-worked value for {expr}")
+
+
+def test_panels_read_the_rules_values_in_promtool(tmp_path: Path) -> None:
+    """The generated rules run over synthetic counters (promtool test rules) give each panel its value."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("integration: promtool is not installed (Debian package prometheus)")
+    from slokit.exporters.rulefile import render_groups
+
+    spec = slokit.load(CHECKOUT.read_text(encoding="utf-8"))
+    (tmp_path / "rules.yml").write_text(render_groups(native_groups(spec).groups), encoding="utf-8")
+    board = dashboards(spec).files["slo-checkout-availability.json"]
+    ident = '{slokit_service="checkout",slokit_slo="checkout-availability"}'
+    period = '{slokit_period="30d",slokit_service="checkout",slokit_slo="checkout-availability"}'
+    cases = []
+    for expr in _exprs(board):
+        value = _hand_worked(expr)
+        if value is None:
+            continue
+        labels = period if ("period" in expr or "budget_remaining" in expr) else ident
+        cases.append(
+            {
+                "expr": f"abs(({expr}) - ({value!r})) < bool 1e-9",
+                "eval_time": "180m",
+                "exp_samples": [{"labels": labels, "value": 1}],
+            }
+        )
+    assert len(cases) >= 10
+    test = {
+        "rule_files": ["rules.yml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": 'http_requests_total{job="checkout",code="200"}', "values": "0+990x200"},
+                    {"series": 'http_requests_total{job="checkout",code="500"}', "values": "0+10x200"},
+                ],
+                "promql_expr_test": cases,
+            }
+        ],
+    }
+    (tmp_path / "panels.test.yml").write_text(yaml.safe_dump(test, sort_keys=False), encoding="utf-8")
+    done = subprocess.run(
+        [promtool, "test", "rules", "panels.test.yml"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
