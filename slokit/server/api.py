@@ -175,9 +175,21 @@ def _evaluate(state: ServerState, at: float, names: list[str] | None) -> list[di
 
 async def list_slos(request: Request) -> Response:
     state = read_access(request)
-    at = parse_time(request.query_params.get("at"), time.time(), "at")
-    slos = await run_in_threadpool(_evaluate, state, at, None)
-    return json_response({"at": iso(math.floor(at / 60) * 60), "count": len(slos), "slos": slos})
+    given = request.query_params.get("at")
+    at = parse_time(given, time.time(), "at")
+    key = (state.version, math.floor(at / 60))
+    cached = state.overview_cache
+    if given is None and cached is not None and cached[0] == key:
+        return Response(cached[1], media_type="application/json")
+
+    def build() -> bytes:
+        slos = _evaluate(state, at, None)
+        return _encode({"at": iso(math.floor(at / 60) * 60), "count": len(slos), "slos": slos})
+
+    body = await run_in_threadpool(build)
+    if given is None:
+        state.overview_cache = (key, body)
+    return Response(body, media_type="application/json")
 
 
 def _known(state: ServerState, name: str) -> None:

@@ -77,6 +77,8 @@ class EvaluatorTask:
     def run_once(self, at: float | None = None) -> Evaluation:
         with self.state.locked():
             evaluation = self._current().evaluate(self.clock() if at is None else at)
+            if evaluation.transitions:
+                self.state.touch()
         self.last = evaluation
         self.passes += 1
         return evaluation

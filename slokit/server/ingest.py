@@ -228,6 +228,7 @@ def commit_batches(
             events, key = group[k]
             r = _ingest_one(state, stream, events, key)
             answers[k] = Answer(r.accepted, r.rejections, r.unknown_stream, r.duplicate)
+    state.touch()
     return [a for a in answers if a is not None]
 
 

@@ -66,6 +66,10 @@ class ServerState:
         self.spec = with_corrections(self.base_spec, self.runtime.corrections())
         self.store.register(self.spec)
         self.generation = 0
+        #: Bumped by every change an SLO list could show (a committed batch, corrections, a spec,
+        #: alert transitions): the overview answer is cached per (version, minute).
+        self.version = 0
+        self.overview_cache: tuple[tuple[int, int], bytes] | None = None
         self._mtimes = self._spec_mtimes()
         self.ready = True
         #: Why the last automatic reload failed (None after a good load).
@@ -97,8 +101,12 @@ class ServerState:
             self._mtimes = self._spec_mtimes()
         return spec
 
+    def touch(self) -> None:
+        self.version += 1
+
     def refresh_corrections(self) -> None:
         with self._lock:
+            self.version += 1
             self.spec = with_corrections(self.base_spec, self.runtime.corrections())
             self.store.register(self.spec)
 

@@ -292,3 +292,22 @@ def test_serve_on_a_busy_port_is_a_clear_error(tmp_path: Any) -> None:
     assert r.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in r.stderr and "--port" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_the_cached_overview_follows_every_commit(server: Any) -> None:
+    t = minute_floor()
+
+    def valid(c: httpx.Client) -> int:
+        slos = c.get("/api/v1/slos").json()["slos"]
+        return int(next(s for s in slos if s["name"] == "shop-availability")["objectives"][0]["valid"] or 0)
+
+    with server.client() as c:
+        first = valid(c)
+        assert valid(c) == first  # answered from the cache
+        for n in (3, 5):
+            assert (
+                c.post("/api/v1/streams/requests/events", json=[{"ts": t - 2, "status": 200}] * n).status_code
+                == 200
+            )
+            assert valid(c) == first + n
+            first += n
