@@ -82,8 +82,8 @@ class RuntimeTables:
         return c
 
     def remove_correction(self, correction_id: str) -> bool:
-        found = self._con.execute("SELECT 1 FROM server_corrections WHERE id = ?", [correction_id]).fetchone()
-        if found is None:
+        found = self._con.execute("SELECT 1 FROM server_corrections WHERE id = ?", [correction_id]).fetchall()
+        if not found:
             return False
         self._con.execute("DELETE FROM server_corrections WHERE id = ?", [correction_id])
         return True

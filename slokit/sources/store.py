@@ -265,7 +265,7 @@ class Store:
 
     def _check_version(self) -> None:
         try:
-            row = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            row = _one(self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'"))
         except duckdb.Error:
             row = None
         if row is None or row[0] != SCHEMA_VERSION:
@@ -283,14 +283,18 @@ class Store:
         return self._con
 
     def _find_pending(self) -> None:
-        row = self._con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'counts_pending'"
-        ).fetchone()
+        row = _one(
+            self._con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'counts_pending'"
+            )
+        )
         self._has_pending = bool(row and row[0])
         if self._has_pending:
-            rows = self._con.execute(
-                "SELECT (SELECT count(*) FROM counts_pending) + (SELECT count(*) FROM hist_pending)"
-            ).fetchone()
+            rows = _one(
+                self._con.execute(
+                    "SELECT (SELECT count(*) FROM counts_pending) + (SELECT count(*) FROM hist_pending)"
+                )
+            )
             self._pending_rows = int(rows[0]) if rows else 0
 
     def close(self) -> None:
@@ -302,7 +306,7 @@ class Store:
             self._con.close()
 
     def _read_only(self) -> bool:
-        row = self._con.execute("SELECT current_setting('access_mode')").fetchone()
+        row = _one(self._con.execute("SELECT current_setting('access_mode')"))
         return bool(row and str(row[0]).lower() == "read_only")
 
     def __enter__(self) -> Store:
@@ -328,7 +332,7 @@ class Store:
         changed = [b for b in bounds if known.get(b.sli_key, (None, None))[1] != b.fingerprint]
         if changed:
             with self._transaction():
-                top = self._con.execute("SELECT coalesce(max(sli_id), 0) FROM slis").fetchone()
+                top = _one(self._con.execute("SELECT coalesce(max(sli_id), 0) FROM slis"))
                 next_id = int(top[0]) + 1 if top else 1
                 for b in changed:
                     old = known.get(b.sli_key)
@@ -404,11 +408,13 @@ class Store:
         now_s = _seconds(now) if now is not None else self._clock()
         ts = timestamps(table)
         minute = ts.minute
-        stored = self._con.execute(
-            "SELECT newest_minute, first_minute, raw_complete, raw_since_minute, accepted "
-            "FROM streams WHERE stream = ?",
-            [stream],
-        ).fetchone()
+        stored = _one(
+            self._con.execute(
+                "SELECT newest_minute, first_minute, raw_complete, raw_since_minute, accepted "
+                "FROM streams WHERE stream = ?",
+                [stream],
+            )
+        )
         stored_newest = None if stored is None or stored[0] is None else int(stored[0])
         code, newest = _admit(ts, now_s, stored_newest, self.lateness_seconds)
         accepted = code == 0
@@ -516,9 +522,9 @@ class Store:
             raise
 
     def _seen(self, stream: str, batch_id: str) -> bool:
-        row = self._con.execute(
-            "SELECT 1 FROM batches WHERE stream = ? AND batch_id = ?", [stream, batch_id]
-        ).fetchone()
+        row = _one(
+            self._con.execute("SELECT 1 FROM batches WHERE stream = ? AND batch_id = ?", [stream, batch_id])
+        )
         return row is not None
 
     def _update_stream(
@@ -924,3 +930,13 @@ def _seconds(now: float | datetime) -> float:
 def _safe(stream: str) -> str:
     """A stream name as a folder name (anything but letters, digits, ``-_.`` becomes ``_``)."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in stream) or "_"
+
+
+def _one(result: duckdb.DuckDBPyConnection) -> Any:
+    """The first row of a one-row query, or None, with the result fully consumed.
+
+    ``fetchone()`` leaves DuckDB's result open, and the next relation call on the connection
+    (``from_arrow(...).insert_into``) then fails with "unfinished result".
+    """
+    rows = result.fetchall()
+    return rows[0] if rows else None

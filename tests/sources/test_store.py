@@ -445,3 +445,13 @@ def test_commit_groups_do_not_nest(tmp_path: Path) -> None:
     store.ingest("api", [ev(NOW, status=200)], spec=basic_spec())  # usable afterwards
     assert window(store, "avail/0", *ALL) == (1, 1)
     store.close()
+
+
+def test_unkeyed_ingests_in_successive_commit_groups(tmp_path: Path) -> None:
+    # A one-row read left open by fetchone() used to break the next append in a group.
+    store = Store.open(tmp_path / "s.duckdb", clock=lambda: NOW)
+    spec = basic_spec()
+    for k in range(3):
+        with store.commit_group():
+            store.ingest("api", [ev(NOW - 60 * k, status=200 if k else 503, latency_ms=10.0)], spec=spec)
+    assert window(store, "avail/0", *ALL) == (3, 2)
