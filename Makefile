@@ -1,9 +1,9 @@
-# The two commands of a fresh machine: `make run` and `make test`.
+# The two commands of a fresh machine: `make demo` and `make test`.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup run test lint check bench clean
+.PHONY: setup demo run test lint clean
 
 setup: $(VENV)/.installed
 
@@ -13,7 +13,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-## slokit's main job on the embedded default (for now: validate and list the example SLOs)
+## slokit's main job on the embedded default: a live dashboard of the example platforms
+demo: setup
+	$(BIN)/slokit demo
+
+## check and list the example SLOs, without a server
 run: setup
 	$(BIN)/slokit validate examples/
 	$(BIN)/slokit list examples/

@@ -94,10 +94,16 @@ def cli() -> None:
 
     \b
     Start here:
+      slokit demo                        live dashboard of the example platforms
       slokit validate examples/          check specs, every problem with its location
-      slokit list examples/              the SLOs, their targets and windows
       slokit budget --target 99.9 --window 1M
                                          how much downtime 99.9 % allows in a month
+    \b
+    Measure your own:
+      slokit import doc SLO.md -o slos/  SLOs out of a Markdown document
+      slokit ingest events.jsonl --stream api --spec slos/ --store slo.duckdb
+      slokit report slos/ --store slo.duckdb
+      slokit serve --spec slos/ --store slo.duckdb
 
     Exit codes: 0 success, 1 invalid input or a failed check, 2 wrong usage.
     """

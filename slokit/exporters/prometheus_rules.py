@@ -114,9 +114,25 @@ def native_groups(spec: Spec, options: NativeOptions | None = None) -> NativeOut
         for index, objective in enumerate(slo.objectives):
             groups.extend(_objective_groups(slo, index, objective, several, options))
     if not groups:
-        detail = "; ".join(skipped) if skipped else "the spec holds no SLO"
-        raise SlokitError(f"no SLO in the spec can be generated as Prometheus rules: {detail}")
+        raise SlokitError(f"no SLO in the spec can be generated as Prometheus rules: {_summarise(skipped)}")
     return NativeOutput(groups, skipped, notes)
+
+
+def _summarise(skipped: list[str], shown: int = 5) -> str:
+    """The reasons, a few at most: a spec of hundreds of SLOs should not print hundreds of lines."""
+    if not skipped:
+        return "the spec holds no SLO"
+    unbound = [s for s in skipped if s.endswith(_UNBOUND)]
+    if len(unbound) == len(skipped):
+        return (
+            f"none of its {len(skipped)} SLOs has an SLI bound to type: prometheus "
+            "(rules are generated only for metricSource type: prometheus; see docs/bindings.md)"
+        )
+    more = f"; and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    return "; ".join(skipped[:shown]) + more
+
+
+_UNBOUND = "its SLI is not bound to type: prometheus (nothing to generate)"
 
 
 def _unsupported(slo: SLO) -> str | None:
@@ -124,7 +140,7 @@ def _unsupported(slo: SLO) -> str | None:
         sli = slo.indicator_for(objective)
         sources = _sources(sli)
         if not sources or not all(isinstance(s.binding, PrometheusQuery) for s in sources):
-            return "its SLI is not bound to type: prometheus (nothing to generate)"
+            return _UNBOUND
     if slo.budgeting_method != "Occurrences":
         return (
             f"budgetingMethod {slo.budgeting_method} is not generated: the rules count events "

@@ -260,7 +260,7 @@ def test_slo_without_prometheus_binding_is_skipped_or_an_error() -> None:
         total:
           metricSource: {type: slokit, spec: {stream: orders}}
 """
-    with pytest.raises(SlokitError, match="not bound to type: prometheus"):
+    with pytest.raises(SlokitError, match="bound to type: prometheus"):
         native_groups(load(_slo("orders", slokit_sli)))
 
 
@@ -363,3 +363,12 @@ def test_unbalanced_promql_is_reported_with_its_place_and_nothing_is_written(tmp
     assert "spec.indicator.spec.ratioMetric.bad.metricSource.spec.query" in result.output
     assert "is never closed" in result.output
     assert not out.exists()
+
+
+def test_spec_without_prometheus_bindings_says_so_in_one_line() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "mtogo"
+    result = CliRunner().invoke(cli, ["generate", "prometheus", str(examples)])
+    assert result.exit_code == 1
+    message = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert f"none of its {len(load(examples).slos)} SLOs has an SLI bound to type: prometheus" in message
+    assert message.count("\n") <= 2
