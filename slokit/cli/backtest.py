@@ -18,11 +18,10 @@ from slokit.alerting.backtest import DEFAULT_MIN_SHARE, parse_incidents, rfc3339
 from slokit.alerting.measure import alerting_slos, load_series, unmeasured
 from slokit.alerting.policy import BUILTIN, AlertSettings, fitting_policy, load_settings
 from slokit.cli.budget import parse_instant
+from slokit.cli.common import load_spec, open_store_read_only
 from slokit.cli.output import console, emit, output_option
-from slokit.cli.validate import check_paths
 from slokit.errors import SlokitError, UsageError
 from slokit.sources.store import Store
-from slokit.spec.loader import load_paths
 from slokit.spec.yamlnodes import read_text
 
 COLUMNS = (
@@ -143,8 +142,7 @@ def backtest(
     With --incidents each policy is scored on precision, recall, detection time, reset time and
     the budget consumed before detection (docs/alerting.md). Exit 0 when the backtest ran.
     """
-    check_paths(paths)
-    spec, _ = load_paths(paths)
+    spec = load_spec(paths)
     configured = load_settings(settings_path) if settings_path else AlertSettings()
     chosen: dict[str, AlertSettings] = {}
     for name in policy_names or ("configured", *BUILTIN):
@@ -163,11 +161,7 @@ def backtest(
     incidents = None
     if incidents_path is not None:
         incidents = parse_incidents(read_text(Path(incidents_path), incidents_path), incidents_path)
-    if not Path(store_path).is_file():
-        raise SlokitError(
-            f"no store at {store_path}: create one with slokit ingest FILE --store {store_path}"
-        )
-    with Store.open(store_path, read_only=True) as store:
+    with open_store_read_only(store_path) as store:
         end = _instant(to_text, "--to") if to_text else _data_end(store)
         if end is None:
             raise SlokitError(f"the store {store_path} holds no events yet; ingest some first")

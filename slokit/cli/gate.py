@@ -6,19 +6,12 @@ verdict from :mod:`slokit.alerting.gate`.
 
 from __future__ import annotations
 
-from pathlib import Path
-from zoneinfo import ZoneInfo
-
 import click
 
 from slokit.alerting.gate import decide
-from slokit.cli.budget import parse_instant
+from slokit.cli.common import load_spec, open_store_read_only, parse_at
 from slokit.cli.output import emit, output_option
-from slokit.cli.validate import check_paths
-from slokit.errors import SlokitError, UsageError
 from slokit.sources.status import evaluate_all
-from slokit.sources.store import Store
-from slokit.spec.loader import load_paths
 
 COLUMNS = (
     ("slo", "SLO"),
@@ -57,21 +50,9 @@ def gate(
 
     Prints every selected SLO's budget state and why it blocks or allows deploys.
     """
-    check_paths(paths)
-    try:
-        at = parse_instant(at_text, ZoneInfo("UTC"))
-    except ValueError as exc:
-        raise UsageError(f"--at: {exc}") from None
-    spec, _ = load_paths(paths)
-    for name in slo_names:
-        if name not in spec.slos:
-            known = ", ".join(sorted(spec.slos)) or "none"
-            raise UsageError(f"--slo {name!r}: the spec has no such SLO; known SLOs: {known}")
-    if not Path(store_path).is_file():
-        raise SlokitError(
-            f"no store at {store_path}: create one with slokit ingest FILE --store {store_path}"
-        )
-    with Store.open(store_path, read_only=True) as store:
+    at = parse_at(at_text)
+    spec = load_spec(paths, slo_names)
+    with open_store_read_only(store_path) as store:
         states = evaluate_all(spec, store, at, list(slo_names) or None)
     verdicts = decide(spec, {s.slo: s.remaining for s in states})
     blocked = [v for v in verdicts if v.blocks]

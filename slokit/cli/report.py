@@ -9,19 +9,14 @@ from __future__ import annotations
 import math
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 
-from slokit.cli.budget import parse_instant
+from slokit.cli.common import load_spec, open_store_read_only, parse_at
 from slokit.cli.output import emit, output_option
-from slokit.cli.validate import check_paths
 from slokit.errors import SlokitError, UsageError
 from slokit.exporters.report import TABLE_COLUMNS, report_json, report_markdown, table_rows
 from slokit.sources.status import SLOState, evaluate_all
-from slokit.sources.store import Store
-from slokit.spec.loader import load_paths
 
 
 @click.command(
@@ -84,16 +79,8 @@ def report(
     Exit 0 when the report was produced, 1 when the spec or the store is unusable (with
     --source prometheus: also when the engine was unreachable; the report is printed first).
     """
-    check_paths(paths)
-    try:
-        at = parse_instant(at_text, ZoneInfo("UTC"))
-    except ValueError as exc:
-        raise UsageError(f"--at: {exc}") from None
-    spec, _ = load_paths(paths)
-    for name in slo_names:
-        if name not in spec.slos:
-            known = ", ".join(sorted(spec.slos)) or "none"
-            raise UsageError(f"--slo {name!r}: the spec has no such SLO; known SLOs: {known}")
+    at = parse_at(at_text)
+    spec = load_spec(paths, slo_names)
     if source == "prometheus":
         from slokit.cli.prometheus_source import prometheus_states
 
@@ -106,11 +93,7 @@ def report(
     else:
         if store_path is None:
             raise UsageError("--store FILE is required (or --source prometheus --prometheus-url URL)")
-        if not Path(store_path).is_file():
-            raise SlokitError(
-                f"no store at {store_path}: create one with slokit ingest FILE --store {store_path}"
-            )
-        with Store.open(store_path, read_only=True) as store:
+        with open_store_read_only(store_path) as store:
             states = evaluate_all(spec, store, at.astimezone(UTC), list(slo_names) or None)
         problem = None
     _print(states, output, at)
