@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 
 from slokit.alerting.policy import Policy
 from slokit.engine.allowance import allowed_bad_fraction
-from slokit.engine.burn import Tier, TierEvaluation, burn_rate, evaluate_tier, held_for
+from slokit.engine.burn import Tier, TierEvaluation, budget_guard, burn_rate, evaluate_tier, held_for
 from slokit.engine.series import Cumulative, MinuteCounts
 from slokit.errors import Diagnostic, Location, SlokitError
 
@@ -123,38 +123,47 @@ def rfc3339(seconds: float) -> str:
 def evaluate_rule(
     series: Series, cum: Cumulative, ends: NDArray[np.int64], tier: Tier, policy: Policy
 ) -> TierEvaluation:
-    """:func:`~slokit.engine.burn.evaluate_tier`, or its traffic-aware form when the policy asks.
+    """:func:`~slokit.engine.burn.evaluate_tier`, or its budget forms when the policy asks.
 
-    Traffic-aware ("budget") burn over a window ``w``: bad events in ``w`` over the allowance a
-    window of that length gets on average, ``(1 − target) · Σvalid(period) · w / period``. With
-    even traffic it equals the burn rate; at a peak hour it is higher (those bad events spend
-    more of the period's budget), in a quiet hour lower. Σvalid of the period is taken over the
-    period ending at each instant, projected from the part the history covers.
+    Traffic-aware ("budget") burn over a window ``w`` (``policy.aware_for(period)``): bad events
+    in ``w`` over the allowance a window of that length gets on average,
+    ``(1 − target) · Σvalid(period) · w / period``. With even traffic it equals the burn rate; at
+    a peak hour it is higher (those bad events spend more of the period's budget), in a quiet
+    hour lower. Σvalid of the period is taken over the period ending at each instant, projected
+    from the part the history covers.
+
+    Budget-aware guard (``policy.budget_guard``, :func:`~slokit.engine.burn.budget_guard`): the
+    short window needs ``min(min_bad_events, max(1, ⌈share · allowed⌉))`` bad events, ``allowed``
+    being the period's allowed bad events (same projection): a failure that alone spends the
+    tier's share of the budget is not noise.
     """
-    if not policy.traffic_aware:
-        if series.slice_minutes <= 1:
-            return evaluate_tier(cum, ends, tier, series.target, policy.min_bad_events)
-        lv, lg = series.rolling(cum, ends, tier.long_seconds // 60)
-        sv, sg = series.rolling(cum, ends, tier.short_seconds // 60)
-        long_burn, short_burn = burn_rate(lv - lg, lv, series.target), burn_rate(sv - sg, sv, series.target)
-        with np.errstate(invalid="ignore"):
-            firing = (
-                (long_burn >= tier.factor) & (short_burn >= tier.factor) & (sv - sg >= policy.min_bad_events)
-            )
-        return TierEvaluation(firing, long_burn, short_burn, (sv - sg).astype(np.int64))
-    period_min = max(math.ceil(series.period_seconds / 60), 1)
+    aware = policy.aware_for(series.period_seconds)
+    if not aware and not policy.budget_guard and series.slice_minutes <= 1:
+        return evaluate_tier(cum, ends, tier, series.target, policy.min_bad_events)
     lv, lg = series.rolling(cum, ends, tier.long_seconds // 60)
     sv, sg = series.rolling(cum, ends, tier.short_seconds // 60)
-    pv, _ = series.rolling(cum, ends, period_min)
-    nonzero = np.flatnonzero(series.counts.valid)
-    first = series.counts.first_minute + (int(nonzero[0]) if nonzero.size else len(series.counts))
-    covered = np.clip(ends - first, 1, period_min)
-    per_minute = allowed_bad_fraction(series.target) * pv / covered
+    short_bad = (sv - sg).astype(np.int64)
+    guard: NDArray[np.int64] | int = policy.min_bad_events
+    per_minute = np.zeros(ends.shape)
+    pv = np.zeros(ends.shape, dtype=np.int64)
+    if aware or policy.budget_guard:
+        period_min = max(math.ceil(series.period_seconds / 60), 1)
+        pv, _ = series.rolling(cum, ends, period_min)
+        nonzero = np.flatnonzero(series.counts.valid)
+        first = series.counts.first_minute + (int(nonzero[0]) if nonzero.size else len(series.counts))
+        covered = np.clip(ends - first, 1, period_min)
+        per_minute = allowed_bad_fraction(series.target) * pv / covered
+        if policy.budget_guard:
+            guard = budget_guard(policy.min_bad_events, tier.share, per_minute * period_min)
     with np.errstate(invalid="ignore", divide="ignore"):
-        long_burn = np.where(pv > 0, (lv - lg) / (per_minute * (tier.long_seconds // 60)), np.nan)
-        short_burn = np.where(pv > 0, (sv - sg) / (per_minute * (tier.short_seconds // 60)), np.nan)
-        firing = (long_burn >= tier.factor) & (short_burn >= tier.factor) & (sv - sg >= policy.min_bad_events)
-    return TierEvaluation(firing, long_burn, short_burn, (sv - sg).astype(np.int64))
+        if aware:
+            long_burn = np.where(pv > 0, (lv - lg) / (per_minute * (tier.long_seconds // 60)), np.nan)
+            short_burn = np.where(pv > 0, short_bad / (per_minute * (tier.short_seconds // 60)), np.nan)
+        else:
+            long_burn = burn_rate(lv - lg, lv, series.target)
+            short_burn = burn_rate(short_bad, sv, series.target)
+        firing = (long_burn >= tier.factor) & (short_burn >= tier.factor) & (short_bad >= guard)
+    return TierEvaluation(firing, long_burn, short_burn, short_bad)
 
 
 def firing_series(

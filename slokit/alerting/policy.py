@@ -27,6 +27,8 @@ A settings file (YAML) looks like::
     name: pyrra                 # optional, shown by ``slokit backtest``
     minBadEvents: 3             # low-traffic guard, see slokit.engine.burn
     trafficAware: false         # see below
+    trafficAwareMinPeriod: 7d   # trafficAware only for SLO periods at least this long
+    budgetGuard: false          # see below
     tiers:                      # optional: every SLO
       - {severity: page, long: 1h, short: 5m, factor: 14, for: 2m}
       - {severity: ticket, long: 3d, share: 0.1}   # factor from each SLO's period
@@ -37,7 +39,10 @@ A settings file (YAML) looks like::
 
 ``trafficAware: true`` compares each window's bad events with the period's average allowance for
 a window of that length instead of the window's own traffic
-(:func:`slokit.alerting.backtest.evaluate_rule`); off by default.
+(:func:`slokit.alerting.backtest.evaluate_rule`); off by default. ``budgetGuard: true`` lowers the
+guard to the bad events that alone spend the tier's share of the period's budget
+(:func:`slokit.engine.burn.budget_guard`); off by default because a quiet SLO's single failure
+then pages (docs/alerting.md, "What the default does").
 
 A tier gives exactly one of ``factor`` (a burn rate) and ``share`` (of the period's budget);
 ``short`` defaults to ``long / 12``; ``for`` to 0; ``name`` to ``<severity>-<long>``.
@@ -95,6 +100,15 @@ class Policy:
     #: Compare bad events with the period's average allowance instead of the window's own
     #: traffic (see :func:`slokit.alerting.backtest.evaluate_rule`).
     traffic_aware: bool = False
+    #: Traffic-aware burn only for SLO periods of at least this many seconds (0: every period).
+    traffic_aware_min_period: float = 0.0
+    #: Lower the low-traffic guard to the bad events that spend the tier's budget share (see
+    #: :func:`slokit.alerting.backtest.evaluate_rule`).
+    budget_guard: bool = False
+
+    def aware_for(self, period: float) -> bool:
+        """Whether traffic-aware burn applies to an SLO of this period."""
+        return self.traffic_aware and period >= self.traffic_aware_min_period
 
     @property
     def max_window_seconds(self) -> int:
@@ -247,6 +261,8 @@ class PolicySetting:
     min_bad_events: int | None = None
     alert_when_no_data: bool | None = None
     traffic_aware: bool | None = None
+    traffic_aware_min_period: int | None = None
+    budget_guard: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +301,14 @@ def _number(node: Node, path: str, sink: DiagnosticSink) -> float | None:
 
 
 _TIER_KEYS: Final = ("name", "severity", "long", "short", "factor", "share", "for")
-_POLICY_KEYS: Final = ("tiers", "minBadEvents", "alertWhenNoData", "trafficAware")
+_POLICY_KEYS: Final = (
+    "tiers",
+    "minBadEvents",
+    "alertWhenNoData",
+    "trafficAware",
+    "trafficAwareMinPeriod",
+    "budgetGuard",
+)
 
 
 def _unknown_keys(node: Node, allowed: Sequence[str], path: str, sink: DiagnosticSink) -> None:
@@ -393,14 +416,18 @@ def _policy_setting(node: Node, path: str, sink: DiagnosticSink, extra: Sequence
             sink.error("alertWhenNoData must be true or false", nd.loc, join("alertWhenNoData"))
         else:
             no_data = nd.value
-    aware: bool | None = None
-    if "trafficAware" in fields:
-        ta = fields["trafficAware"]
-        if not isinstance(ta.value, bool):
-            sink.error("trafficAware must be true or false", ta.loc, join("trafficAware"))
-        else:
-            aware = ta.value
-    return PolicySetting(tiers, min_bad, no_data, aware)
+    flags: dict[str, bool | None] = {"trafficAware": None, "budgetGuard": None}
+    for key in flags:
+        if key in fields:
+            fn = fields[key]
+            if not isinstance(fn.value, bool):
+                sink.error(f"{key} must be true or false", fn.loc, join(key))
+            else:
+                flags[key] = fn.value
+    min_period = None
+    if "trafficAwareMinPeriod" in fields:
+        min_period = _duration(fields["trafficAwareMinPeriod"], join("trafficAwareMinPeriod"), sink)
+    return PolicySetting(tiers, min_bad, no_data, flags["trafficAware"], min_period, flags["budgetGuard"])
 
 
 def parse_settings(text: str, file: str = "<settings>") -> AlertSettings:
@@ -470,6 +497,12 @@ def _from_setting(slo: SLO, setting: PolicySetting, base: Policy, name: str, sou
         source,
         () if setting.tiers is not None else base.warnings,
         setting.traffic_aware if setting.traffic_aware is not None else base.traffic_aware,
+        (
+            float(setting.traffic_aware_min_period)
+            if setting.traffic_aware_min_period is not None
+            else base.traffic_aware_min_period
+        ),
+        setting.budget_guard if setting.budget_guard is not None else base.budget_guard,
     )
 
 
@@ -479,7 +512,7 @@ def policy_for(slo: SLO, settings: AlertSettings | None = None) -> Policy:
     base = (None if s.ignore_spec else openslo_policy(slo)) or default_policy(slo)
     where = s.file or "settings"
     d = s.default
-    if any(v is not None for v in (d.tiers, d.min_bad_events, d.alert_when_no_data, d.traffic_aware)):
+    if d != PolicySetting():
         base = _from_setting(slo, s.default, base, s.name, where)
     if slo.service in s.services:
         base = _from_setting(slo, s.services[slo.service], base, s.name, f"{where} services.{slo.service}")
@@ -502,12 +535,18 @@ def _builtin(name: str, shapes: Sequence[tuple[str, int, int, float, int]]) -> A
 #: Policies ``slokit backtest`` compares when given none: the SRE Workbook defaults derived from
 #: each SLO's period (:func:`tiers_for_period`, ignoring the spec's alert policies), a
 #: single-window 1 h page at 14.4 (short window = long window: no second window confirms), and
-#: Pyrra's static factors 14/7/2/1 on its 28-day windows 1h/5m, 6h/30m, 1d/2h, 4d/6h; and the
-#: defaults in their traffic-aware form (``trafficAware: true``).
+#: Pyrra's static factors 14/7/2/1 on its 28-day windows 1h/5m, 6h/30m, 1d/2h, 4d/6h; the
+#: defaults in their traffic-aware form (``trafficAware: true``); and the defaults with
+#: traffic-aware burn for periods of 7 days or more plus the budget-aware guard.
 BUILTIN: Final[Mapping[str, AlertSettings]] = {
     "default": AlertSettings("default", ignore_spec=True),
     "default-traffic-aware": AlertSettings(
         "default-traffic-aware", PolicySetting(traffic_aware=True), ignore_spec=True
+    ),
+    "default-budget-aware": AlertSettings(
+        "default-budget-aware",
+        PolicySetting(traffic_aware=True, traffic_aware_min_period=FORMULA_MIN_PERIOD, budget_guard=True),
+        ignore_spec=True,
     ),
     "single-1h": _builtin("single-1h", [("page", 3600, 3600, 14.4, 0)]),
     "pyrra": _builtin(
@@ -538,12 +577,7 @@ def fitting_policy(slo: SLO, settings: AlertSettings) -> Policy:
     period = period_seconds(slo)
     d = settings.default
     if d.tiers is not None:
-        d = PolicySetting(
-            tuple(t for t in d.tiers if t.long_seconds <= period),
-            d.min_bad_events,
-            d.alert_when_no_data,
-            d.traffic_aware,
-        )
+        d = replace(d, tiers=tuple(t for t in d.tiers if t.long_seconds <= period))
         if not d.tiers:
             return Policy(settings.name, (), source="no tier fits the period")
     return policy_for(

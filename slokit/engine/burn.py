@@ -136,6 +136,20 @@ def evaluate_tier(
     return TierEvaluation(firing, long_burn, short_burn, short_bad)
 
 
+def budget_guard(min_bad_events: int, share: float, allowed_bad: ArrayLike) -> NDArray[np.int64]:
+    """The low-traffic guard lowered to the bad events that spend a tier's share of the budget.
+
+    ``min(min_bad_events, max(1, ⌈share · allowed_bad⌉))`` where ``allowed_bad`` is the period's
+    allowed bad events: a failure that alone spends the tier's share is not noise. At normal
+    volume the guard is unchanged (99.9 % over 30 days at 100 requests a minute allows 4320 bad
+    events; 2 % of that is 87 ≥ 3). With the guard off (``min_bad_events = 0``) it stays off.
+    """
+    allowed = np.asarray(allowed_bad, dtype=np.float64)
+    # 1e-9: 0.2 · 10 is 2.0000000000000004 in floats, and two bad events are its share
+    needed = np.maximum(np.ceil(share * allowed - 1e-9), 1)
+    return np.minimum(needed, min_bad_events).astype(np.int64)
+
+
 def held_for(condition: ArrayLike, step_seconds: int, for_seconds: int) -> Bools:
     """True where ``condition`` has held at every step of the last ``for_seconds`` (inclusive).
 

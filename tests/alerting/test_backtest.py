@@ -35,7 +35,7 @@ from slokit.alerting.backtest import (
     score,
     verdicts_at,
 )
-from slokit.alerting.policy import Policy, Rule
+from slokit.alerting.policy import Policy, Rule, tiers_for_period
 from slokit.alerting.state import AlertKey, AlertState, step
 from slokit.engine.burn import Tier
 from slokit.engine.series import MinuteCounts
@@ -197,6 +197,66 @@ def test_traffic_aware_burn_weighs_bad_events_by_the_periods_allowance() -> None
     ]
 
 
+def test_traffic_aware_applies_only_from_its_minimum_period() -> None:
+    """The peak of the previous test under ``trafficAwareMinPeriod``: its 6000 s period is at
+    or above 6000 s (traffic-aware, the alert at 153 min) but below 6060 s (rate burn, none)."""
+    valid = np.full(200, 10, dtype=np.int64)
+    valid[150:160] = 100
+    bad = np.zeros(200, dtype=np.int64)
+    bad[150:160] = 5
+    s = Series("api", "api", 0.99, 6000.0, MinuteCounts(0, valid, valid - bad))
+    rule = (Rule("peak", Tier(0.0, 600, 300, "page", 9.0)),)
+    at_min = Policy("aware", rule, traffic_aware=True, traffic_aware_min_period=6000.0)
+    assert [a.start for a in replay(s, at_min, 9000, 9600)] == [153 * 60]
+    above = Policy("aware", rule, traffic_aware=True, traffic_aware_min_period=6060.0)
+    assert replay(s, above, 9000, 9600) == []
+
+
+def test_budget_guard_lets_events_that_spend_the_share_alert() -> None:
+    """10 events a minute, target 99 %, period 100 min: 1000 events, 10 allowed bad events.
+
+    Rule: share 0.2 over a 10-minute long window (factor 0.2 · 100 / 10 = 2), 5-minute short
+    window. Two bad events in row 150: long burn 2 / 100 / 0.01 = 2 ≥ 2, short burn
+    2 / 50 / 0.01 = 4 ≥ 2, but the default guard wants 3 bad events: no alert. They spend
+    2 / 10 = 20 % of the budget, the tier's share, so the budget-aware guard is
+    min(3, ⌈0.2 · 10⌉) = 2: the rule fires while row 150 is in the short window, t = 151…155 min.
+    One bad event (10 %) is not enough: ⌈0.2 · 10⌉ = 2 still, and the burns are only 1 and 2.
+    """
+    valid = np.full(200, 10, dtype=np.int64)
+    bad = np.zeros(200, dtype=np.int64)
+    bad[150] = 2
+    s = Series("pay", "pay", 0.99, 6000.0, MinuteCounts(0, valid, valid - bad))
+    rule = (Rule("r", Tier.from_share(0.2, 600, 300, "page", 6000.0)),)
+    assert rule[0].tier.factor == pytest.approx(2.0)
+    assert replay(s, Policy("plain", rule), 7200, 11000) == []
+    (alert,) = replay(s, Policy("budget", rule, budget_guard=True), 7200, 11000)
+    assert (alert.start, alert.end) == (151 * 60, 156 * 60)
+    bad[150] = 1
+    one = Series("pay", "pay", 0.99, 6000.0, MinuteCounts(0, valid, valid - bad))
+    assert replay(one, Policy("budget", rule, budget_guard=True), 7200, 11000) == []
+
+
+def test_budget_guard_pages_on_one_failure_that_spends_a_quarter_of_the_budget() -> None:
+    """Why the budget-aware guard is not the default: issue 4's quiet SLO (99.9 % / 30 d, one
+    request every 10 minutes: 4320 a month, 4.32 allowed bad events) must raise nothing on one
+    failed request, yet that failure spends 1 / 4.32 = 23 % of the month's budget, more than
+    any tier's share, so the budget-aware guard drops to one event and the rule pages."""
+    period = 30 * 86400
+    minutes = 2 * 1440
+    valid = np.zeros(minutes, dtype=np.int64)
+    valid[::10] = 1
+    good = valid.copy()
+    good[1440 + 500] = 0
+    s = Series("quiet", "quiet", 0.999, float(period), MinuteCounts(0, valid, good))
+    rules = tuple(Rule(f"{t.severity}-{t.long_seconds}", t) for t in tiers_for_period(period))
+    window = (1440 * 60.0, minutes * 60.0)
+    assert replay(s, Policy("default", rules), *window) == []
+    aware = Policy("aware", rules, traffic_aware=True, traffic_aware_min_period=7 * 86400)
+    assert replay(s, aware, *window) == []
+    budget = Policy("budget", rules, budget_guard=True)
+    assert "page" in {a.severity for a in replay(s, budget, *window)}
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
@@ -220,7 +280,13 @@ def test_vectorized_replay_equals_a_minute_by_minute_state_machine(
         Rule("fast", Tier(0.0, 1800, 300, "page", 8.0, for_minutes * 60)),
         Rule("slow", Tier(0.0, 7200, 900, "ticket", 2.0)),
     )
-    policy = Policy("p", tiers, min_bad_events=int(rng.integers(0, 4)), traffic_aware=aware)
+    policy = Policy(
+        "p",
+        tiers,
+        min_bad_events=int(rng.integers(0, 4)),
+        traffic_aware=aware,
+        budget_guard=bool(rng.integers(0, 2)),
+    )
     start, end = (1000 + 130) * 60.0, (1000 + n) * 60.0
     got = sorted((a.rule, a.start, a.end) for a in replay(s, policy, start, end))
     states = {r.name: AlertState(AlertKey("api", r.name)) for r in tiers}

@@ -69,7 +69,14 @@ def test_backtest_json(setup: tuple[Path, Path], tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     by_name = {p["name"]: p for p in data["policies"]}
-    assert set(by_name) == {"configured", "default", "default-traffic-aware", "single-1h", "pyrra"}
+    assert set(by_name) == {
+        "configured",
+        "default",
+        "default-traffic-aware",
+        "default-budget-aware",
+        "single-1h",
+        "pyrra",
+    }
     d = by_name["default"]
     assert d["recall"] == 1.0 and d["precision"] == 1.0
     assert d["detection_seconds"] == 60.0  # the first complete bad minute

@@ -57,7 +57,14 @@ def test_backtest_of_a_simulated_day(example: str, repo_root: Path, tmp_path: Pa
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     names = [p["name"] for p in data["policies"]]
-    assert names == ["configured", "default", "default-traffic-aware", "single-1h", "pyrra"]
+    assert names == [
+        "configured",
+        "default",
+        "default-traffic-aware",
+        "default-budget-aware",
+        "single-1h",
+        "pyrra",
+    ]
 
     def at(s: str) -> float:
         return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()

@@ -141,6 +141,8 @@ def test_settings_precedence(specs: dict[str, Callable[..., Any]]) -> None:
         ("tiers:\n  - {long: 1h, factor: 2, colour: red}\n", "unknown field 'colour'", "tiers[0].colour"),
         ("tiers:\n  - {long: soon, factor: 2}\n", "", "tiers[0].long"),
         ("tiers: [\n", "", "x.yaml:"),
+        ("budgetGuard: yes please\n", "budgetGuard must be true or false", "x.yaml:1:"),
+        ("trafficAwareMinPeriod: 1M\n", "", "trafficAwareMinPeriod"),
     ],
 )
 def test_settings_errors_say_where(text: str, message: str, where: str) -> None:
@@ -177,3 +179,19 @@ def test_builtins(specs: dict[str, Callable[..., Any]]) -> None:
         21600,
         86400,
     ]
+
+
+def test_budget_aware_builtin_and_settings(specs: dict[str, Callable[..., Any]]) -> None:
+    spec = specs["load"](specs["slo"](), specs["slo"]("day", window="1d"))
+    month, day = spec.slo("api-availability"), spec.slo("day")
+    for slo, aware in ((month, True), (day, False)):
+        p = fitting_policy(slo, BUILTIN["default-budget-aware"])
+        assert p.budget_guard and p.min_bad_events == 3
+        assert p.aware_for(30 * 86400.0) is True and p.aware_for(86400.0) is False
+        assert p.aware_for(float(slo.time_window.duration.nominal_seconds)) is aware
+    assert not fitting_policy(month, BUILTIN["default"]).budget_guard
+    s = parse_settings("trafficAware: true\ntrafficAwareMinPeriod: 7d\nbudgetGuard: true\n", "x.yaml")
+    p = policy_for(month, s)
+    assert (p.traffic_aware, p.traffic_aware_min_period, p.budget_guard) == (True, 7 * 86400.0, True)
+    plain = policy_for(month, parse_settings("minBadEvents: 2\n", "x.yaml"))
+    assert (plain.traffic_aware, plain.traffic_aware_min_period, plain.budget_guard) == (False, 0.0, False)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from slokit.engine.burn import (
     DEFAULT_MIN_BAD_EVENTS,
     Tier,
+    budget_guard,
     burn_rate,
     default_tiers,
     evaluate_tier,
@@ -188,3 +189,29 @@ def test_doc_example_burn_rate_tiers() -> None:
     assert q.long_burn[0] == pytest.approx(1 / 60 / 0.001)
     assert q.short_burn[0] == pytest.approx(200.0)
     assert q.firing.tolist() == [False]
+
+
+@pytest.mark.parametrize(
+    ("share", "allowed", "guard"),
+    [
+        # 99.9 % over 30 d at 100 requests a minute: 0.001 · 100 · 43200 = 4320 allowed bad
+        # events; 2 % of them is 86.4 → 87 ≥ 3, so the guard stays 3
+        (0.02, 0.001 * 100 * 43200, 3),
+        # a rare payment stream allowing 18 bad events a month: 2 % is 0.36 → one event suffices
+        (0.02, 18.0, 1),
+        # 10 % of 18 is 1.8 → two events
+        (0.10, 18.0, 2),
+        # exactly two events' worth (0.2 · 10 = 2.0000000000000004 in floats) → two, not three
+        (0.20, 10.0, 2),
+        # no traffic (nothing allowed): never below one event
+        (0.02, 0.0, 1),
+    ],
+)
+def test_budget_guard_is_the_share_of_allowed_bad_events_capped_by_the_guard(
+    share: float, allowed: float, guard: int
+) -> None:
+    assert budget_guard(DEFAULT_MIN_BAD_EVENTS, share, [allowed]).tolist() == [guard]
+
+
+def test_budget_guard_keeps_a_switched_off_guard_off() -> None:
+    assert budget_guard(0, 0.02, [18.0, 4320.0]).tolist() == [0, 0]
