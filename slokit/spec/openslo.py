@@ -18,7 +18,7 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from slokit.errors import Location
-from slokit.spec.bindings import parse_binding
+from slokit.spec.bindings import PROMETHEUS_TYPE, SLOKIT_TYPE, parse_binding
 from slokit.spec.durations import Duration
 from slokit.spec.model import (
     SLI,
@@ -43,6 +43,9 @@ from slokit.spec.model import (
 )
 from slokit.spec.reader import DISPLAY_NAME_MAX, Context, Fields, index, join, suggest
 from slokit.spec.yamlnodes import Node
+
+#: Source types slokit evaluates itself (exact, lowercase).
+MEASURED_TYPES = (SLOKIT_TYPE, PROMETHEUS_TYPE)
 
 API_V1 = "openslo/v1"
 V1_KINDS = ("Service", "SLI", "SLO", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget")
@@ -441,6 +444,15 @@ class Builder:
                 source_type = data_source.type
         elif ms.ok and type_ is None:
             ms.missing("type", "name the source type (e.g. slokit, prometheus) or set metricSourceRef")
+        lowered = source_type.lower() if source_type is not None else None
+        if lowered in MEASURED_TYPES and source_type != lowered:
+            self.ctx.warning(
+                ms.get("type") or ms_node,
+                ms.p("type"),
+                f"type '{source_type}' is not slokit's '{lowered}': this source is left to other"
+                " tools and slokit measures nothing from it",
+                f"write 'type: {lowered}' (types are case-sensitive) for slokit to evaluate it",
+            )
         binding = self.binding(source_type, spec, join(ms_path, "spec"), role)
         if ms_node is None or spec is None or self.ctx.error_count > before:
             return None

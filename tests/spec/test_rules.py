@@ -921,3 +921,26 @@ def test_predicate_error_column_counts_quotes_and_escapes(written: str) -> None:
     # the predicate parser reports the second '<' of '<<'; the column lands on it however it is quoted
     source_line = "              " + written
     assert found[0].location.column == source_line.index("<<") + 2
+
+
+def test_capitalised_measured_type_warns_that_nothing_measures_it() -> None:
+    from slokit.spec.loader import load_with_diagnostics
+
+    text = RATIO.replace("type: slokit", "type: Slokit", 1)
+    spec, found = load_with_diagnostics(text)
+    assert len(spec) == 1
+    indicator = spec.slos["api-availability"].indicator
+    assert indicator is not None and indicator.ratio_metric is not None
+    (warning,) = found
+    assert warning.severity == "warning"
+    assert warning.path == "spec.indicator.spec.ratioMetric.good.metricSource.type"
+    assert "'Slokit'" in warning.message and "type: slokit" in warning.hint
+    assert warning.location is not None and (warning.location.line, warning.location.column) == (17, 19)
+
+
+def test_other_vendor_types_load_without_warnings() -> None:
+    from slokit.spec.loader import load_with_diagnostics
+
+    text = RATIO.replace("type: slokit", "type: Datadog")
+    _, found = load_with_diagnostics(text)
+    assert found == []
