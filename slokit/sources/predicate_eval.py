@@ -123,6 +123,27 @@ class EventBatch:
             raise ValueError(f"num_rows={num_rows} but the columns hold {rows} rows")
         self.num_rows: int = rows
         self._columns: dict[str, tuple[ArrowArray | None, Kind, str]] = {}
+        self._numbers: dict[str, tuple[npt.NDArray[Any], BoolArray | None] | None] = {}
+
+    def numbers(self, name: str) -> tuple[npt.NDArray[Any], BoolArray | None] | None:
+        """A numeric column as a numpy array plus its null mask (None: no nulls), for the
+        numeric fast path; None when the column is absent or not one of :data:`_NUMPY_TYPES`.
+
+        Null slots hold 0 (callers mask them). Zero-copy for a null-free single-chunk column.
+        """
+        if name not in self._numbers:
+            column = self.column(name)[0]
+            found: tuple[npt.NDArray[Any], BoolArray | None] | None = None
+            if column is not None and column.type in _NUMPY_TYPES:
+                nulls = None
+                if column.null_count:
+                    nulls = np.asarray(pc.is_null(column).to_numpy(zero_copy_only=False), np.bool_)
+                    column = pc.fill_null(column, 0)
+                if isinstance(column, pa.ChunkedArray) and column.num_chunks == 1:
+                    column = column.chunk(0)
+                found = (np.asarray(column.to_numpy()), nulls)
+            self._numbers[name] = found
+        return self._numbers[name]
 
     def column(self, name: str) -> tuple[ArrowArray | None, Kind, str]:
         """The column ``name`` (None when absent or all-null), its kind and its type's name."""
@@ -170,6 +191,23 @@ class EventBatch:
         return None
 
 
+#: Column types the numeric fast path reads as numpy arrays. Not uint64: its values beyond
+#: int64 have no common type with the int64 literals numpy could compare exactly.
+_NUMPY_TYPES = frozenset(
+    (
+        pa.int8(),
+        pa.int16(),
+        pa.int32(),
+        pa.int64(),
+        pa.uint8(),
+        pa.uint16(),
+        pa.uint32(),
+        pa.float32(),
+        pa.float64(),
+    )
+)
+
+
 def _kind_of(arrow_type: pa.DataType) -> Kind:
     if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
         return "number"
@@ -195,9 +233,12 @@ def evaluate(
         return Evaluation(np.ones(n, dtype=np.bool_))
     expr = predicate.expr if isinstance(predicate, Predicate) else predicate
     run = _Run(events)
-    result = run.expr(expr)
-    mask = _to_mask(result, n)
-    unknown = _to_mask(pc.is_null(result), n) if result.null_count else None
+    if run.fast(expr):
+        mask, unknown = run.tri(expr)
+    else:
+        result = run.expr(expr)
+        mask = _to_mask(result, n)
+        unknown = _to_mask(pc.is_null(result), n) if result.null_count else None
     missing = {}
     for name in sorted(run.fields):
         column = events.column(name)[0]
@@ -234,6 +275,66 @@ class _Run:
 
     def unknown(self) -> ArrowArray:
         return pa.nulls(self.n, pa.bool_())
+
+    # --- the numeric fast path: numpy (true, unknown) pairs, no Arrow round trip ---
+
+    def fast(self, node: Expr) -> bool:
+        """Whether ``node`` has a condition the numpy path evaluates itself (then the tree is
+        combined in numpy, and any other subtree is evaluated by Arrow and converted once)."""
+        if isinstance(node, And | Or):
+            return any(self.fast(operand) for operand in node.operands)
+        if isinstance(node, Not):
+            return self.fast(node.operand)
+        return self._fast_condition(node) is not None
+
+    def _fast_condition(self, node: Expr) -> tuple[npt.NDArray[Any], BoolArray | None] | None:
+        """The numpy column of a numeric comparison that needs no type mismatch report."""
+        literals: tuple[Value, ...]
+        if isinstance(node, Compare):
+            literals = (node.value,)
+        elif isinstance(node, Between):
+            literals = (node.low, node.high)
+        else:
+            return None
+        if not all(value.kind == "number" for value in literals):
+            return None
+        if self.events.column(node.field.name)[1] != "number":
+            return None
+        return self.events.numbers(node.field.name)
+
+    def tri(self, node: Expr) -> tuple[BoolArray, BoolArray | None]:
+        """``node`` as numpy (true, unknown) masks, unknown None when no event is unknown.
+
+        SQL's three-valued logic on the pair: false is neither true nor unknown.
+        """
+        if isinstance(node, And | Or):
+            true, unknown = self.tri(node.operands[0])
+            for operand in node.operands[1:]:
+                true_b, unknown_b = self.tri(operand)
+                true, unknown = _kleene(isinstance(node, And), true, unknown, true_b, unknown_b)
+            return true, unknown
+        if isinstance(node, Not):
+            true, unknown = self.tri(node.operand)
+            return (~true if unknown is None else ~(true | unknown)), unknown
+        found = self._fast_condition(node)
+        if found is None:  # an Arrow condition, converted once
+            result = self.expr(node)
+            unknown = _to_mask(pc.is_null(result), self.n) if result.null_count else None
+            return _to_mask(result, self.n), unknown
+        assert isinstance(node, Compare | Between)
+        self.fields.add(node.field.name)
+        values, nulls = found
+        with np.errstate(invalid="ignore"):
+            if isinstance(node, Compare):
+                true = _NUMPY_COMPARE[node.op](values, _number(values, node.value))
+            else:
+                true = values >= _number(values, node.low)
+                true &= values <= _number(values, node.high)
+                if node.negated:
+                    true = ~true
+        if nulls is not None:
+            true &= ~nulls
+        return true, nulls
 
     def constant(self, value: bool) -> ArrowArray:
         return pa.array(np.full(self.n, value, dtype=np.bool_))
@@ -310,6 +411,44 @@ class _Run:
         key = (name, type_name, expected)
         if key not in self.mismatches:
             self.mismatches[key] = TypeMismatch(name, type_name, expected, rows)
+
+
+def _kleene(
+    conjunction: bool,
+    true_a: BoolArray,
+    unknown_a: BoolArray | None,
+    true_b: BoolArray,
+    unknown_b: BoolArray | None,
+) -> tuple[BoolArray, BoolArray | None]:
+    """AND (``conjunction``) or OR of two (true, unknown) pairs in SQL's three-valued logic."""
+    true = true_a & true_b if conjunction else true_a | true_b
+    if unknown_a is None and unknown_b is None:
+        return true, None
+    # false = neither true nor unknown; AND is false when either side is, OR when both are.
+    false_a = ~true_a if unknown_a is None else ~(true_a | unknown_a)
+    false_b = ~true_b if unknown_b is None else ~(true_b | unknown_b)
+    false = false_a | false_b if conjunction else false_a & false_b
+    return true, ~(true | false)
+
+
+def _number(values: npt.NDArray[Any], value: Value) -> Any:
+    """The literal in the type numpy compares exactly with ``values``: integers with integer
+    columns as Python ints (numpy 2 compares those exactly, even out of the column's range),
+    otherwise float64 (so float32 columns widen, as Arrow's float64 comparison would)."""
+    v = value.value
+    if isinstance(v, int) and values.dtype.kind in "iu":
+        return v
+    return np.float64(v)
+
+
+_NUMPY_COMPARE: dict[str, Callable[[Any, Any], BoolArray]] = {
+    "=": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
 
 
 def _fits(kind: Kind, value: Value) -> bool:

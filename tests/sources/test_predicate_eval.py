@@ -547,3 +547,124 @@ def test_escaped_ordinary_character_is_that_character() -> None:
         mask = predicate_mask(Like(Field("s"), pattern), {"s": pa.array(texts_, pa.string())})
         assert mask.tolist() == [like_matches(t, pattern) for t in texts_], pattern
     assert [like_matches(t, "\\a%") for t in texts_] == [True, False, False, True, False]
+
+
+# --- the numeric fast path (numpy, no Arrow round trip) against the same oracle ---
+
+#: Column dtypes the fast path reads, with values reaching past the small types' ranges.
+NUMERIC_TYPES = {
+    "n8": pa.int8(),
+    "n16": pa.int16(),
+    "n32": pa.int32(),
+    "n64": pa.int64(),
+    "u8": pa.uint8(),
+    "u32": pa.uint32(),
+    "x32": pa.float32(),
+    "x64": pa.float64(),
+}
+#: Integers a literal may be: in range, at and just past each small type's limits, up to 2**40
+#: (integer columns hold them exactly; the oracle compares with Python's exact arithmetic).
+EDGE_INTS = [-(2**40), -(2**31) - 1, -129, -128, -1, 0, 1, 127, 128, 255, 256, 2**31, 2**32, 2**40]
+EDGE_FLOATS = [-0.5, 0.1, 0.5, 127.5, 255.0, 1e10, math.inf, -math.inf]
+
+
+def numeric_values(kind: pa.DataType) -> st.SearchStrategy[Any]:
+    info = np.iinfo(kind.to_pandas_dtype()) if pa.types.is_integer(kind) else None
+    if info is not None:
+        return st.one_of(
+            ints.filter(lambda v: v >= info.min),  # often equal to a literal
+            st.sampled_from([v for v in EDGE_INTS if info.min <= v <= info.max]),
+            st.integers(min_value=max(int(info.min), -(2**40)), max_value=min(int(info.max), 2**40)),
+        )
+    values = st.sampled_from([*EDGE_FLOATS, 0.0, -3.0, 3.0, math.nan, 2.0**24 + 1])
+    if kind == pa.float32():
+        values = values.map(lambda v: float(np.float32(v)))  # what the column holds
+    return values
+
+
+@st.composite
+def numeric_tree(draw: st.DrawFn, names: list[str]) -> Expr:
+    def leaf(d: st.DrawFn) -> Expr:
+        fld = Field(d(st.sampled_from([*names, "s", "absent"])))
+        literal = st.one_of(st.sampled_from(EDGE_INTS), st.sampled_from(EDGE_FLOATS[:-2]), ints)
+        shape = d(st.sampled_from(["compare", "compare", "between", "null", "like"]))
+        if shape == "compare":
+            ops: list[CompareOp] = ["=", "!=", "<", "<=", ">", ">="]
+            return Compare(fld, d(st.sampled_from(ops)), Literal(d(literal)))
+        if shape == "between":
+            low, high = sorted(d(st.lists(literal, min_size=2, max_size=2)))
+            return Between(fld, Literal(low), Literal(high), d(st.booleans()))
+        if shape == "null":
+            return IsNull(fld, d(st.booleans()))
+        return Like(fld, d(st.sampled_from(["a%", "%"])), d(st.booleans()))
+
+    tree: Expr = leaf(draw)
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        other = leaf(draw)
+        shapes: list[Expr] = [And((tree, other)), Or((other, tree)), Not(tree)]
+        tree = draw(st.sampled_from(shapes))
+    return tree
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_numeric_fast_path_matches_oracle(data: st.DataObject) -> None:
+    names = data.draw(st.lists(st.sampled_from(sorted(NUMERIC_TYPES)), min_size=1, max_size=2, unique=True))
+    rows = data.draw(st.integers(min_value=0, max_value=25))
+    with_nulls = data.draw(st.booleans())
+    events: list[dict[str, Any]] = []
+    for _ in range(rows):
+        event: dict[str, Any] = {"s": data.draw(st.sampled_from(["a", "b", None]))}
+        for name in names:
+            null = with_nulls and data.draw(st.integers(min_value=0, max_value=3)) == 0
+            event[name] = None if null else data.draw(numeric_values(NUMERIC_TYPES[name]))
+        events.append(event)
+    chunks = data.draw(st.integers(min_value=1, max_value=2))
+    split = rows // 2 if chunks == 2 else rows
+    columns = {
+        name: pa.chunked_array(
+            [
+                pa.array([e[name] for e in part], NUMERIC_TYPES[name])
+                for part in ((events[:split], events[split:]) if chunks == 2 else (events,))
+            ],
+            NUMERIC_TYPES[name],
+        )
+        for name in names
+    }
+    columns["s"] = pa.chunked_array([pa.array([e["s"] for e in events], pa.string())])
+    tree = data.draw(numeric_tree(names))
+    present = {*names, "s"}
+    for name in NUMERIC_TYPES:
+        FIELD_KIND.setdefault(name, "number")
+    result = evaluate(parse_predicate(str(tree)), pa.table(columns))
+    assert result.mask.dtype == np.bool_
+    assert result.mask.tolist() == oracle_mask(tree, events, present), str(tree)
+    assert unknown_list(result.unknown, rows) == [oracle(tree, e, present) is None for e in events], str(tree)
+
+
+def test_numeric_fast_path_hand_cases() -> None:
+    # Beyond Arrow: a float32 column with an integer literal float32 cannot hold, and an int64
+    # column holding integers beyond 2**53 against a float literal (Arrow refused both casts).
+    events = {
+        "f": pa.array([16777216.0, 16777218.0, None], pa.float32()),
+        "big": pa.array([2**53, 2**53 + 2, 5], pa.int64()),
+        "small": pa.array([-128, 0, 127], pa.int8()),
+    }
+    assert predicate_mask(parse_predicate("f < 16777217"), events).tolist() == [True, False, False]
+    assert predicate_mask(parse_predicate("big > 1.5"), events).tolist() == [True, True, True]
+    assert predicate_mask(parse_predicate("small < 1000 AND small > -1000"), events).tolist() == [True] * 3
+    assert predicate_mask(parse_predicate("small NOT BETWEEN -127 AND 126"), events).tolist() == [
+        True,
+        False,
+        True,
+    ]
+    # Unknown stays unknown through NOT; AND with false is false, OR with true is true.
+    result = evaluate(parse_predicate("NOT f > 0"), events)
+    assert result.mask.tolist() == [False, False, False]
+    assert unknown_list(result.unknown, 3) == [False, False, True]
+    result = evaluate(parse_predicate("f > 0 OR small = 127"), events)
+    assert result.mask.tolist() == [True, True, True]
+    assert unknown_list(result.unknown, 3) == [False, False, False]
+    result = evaluate(parse_predicate("f > 0 AND small = 0"), events)
+    assert result.mask.tolist() == [False, True, False]
+    assert unknown_list(result.unknown, 3) == [False, False, False]
