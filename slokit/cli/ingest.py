@@ -2,7 +2,13 @@
 
 Each chunk of a file is one batch with a batch id made from the file's path, size and
 modification time and the chunk's number, so running the same command twice on an unchanged
-file counts its events once (the second run reports the chunks as duplicates).
+file counts its events once (the second run reports the chunks as duplicates). Standard input
+(``-``) has no such identity: its batch ids are made from the content of each chunk, so piping
+the same bytes twice counts them once, while overlapping but different inputs are not merged.
+
+Files (and standard input) may be compressed with gzip, bzip2 or zstd. A file that cannot be
+read on (damaged compressed data, say) keeps the batches read before the damage, is reported
+with the line where it broke, and the other files are still read; the exit code is then 1.
 
 With ``--keep-raw DIR`` accepted events are also archived as Parquet, and objectives that
 appeared in the spec after their stream already had events are first rebuilt from that archive
@@ -19,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -31,7 +38,7 @@ from rich.progress import (
 from slokit.cli.output import console, dump_json, emit, output_option
 from slokit.errors import SlokitError, UsageError
 from slokit.sources.bound import fields_needed
-from slokit.sources.readers import FORMATS, ErrorSink, read_events
+from slokit.sources.readers import FORMATS, STDIN, STDIN_NAME, ErrorSink, UnreadableInput, read_events
 from slokit.sources.store import Store
 from slokit.spec.durations import parse_duration
 
@@ -49,7 +56,9 @@ def _lateness(text: str) -> float | None:
         raise UsageError(f"--lateness {text!r}: {exc}; use a duration such as 48h or 7d, or none") from None
 
 
-def _batch_prefix(path: str) -> str:
+def _batch_prefix(path: str) -> str | None:
+    if path == STDIN:
+        return None  # batch ids come from each chunk's content (Chunk.digest)
     stat = os.stat(path)
     ident = f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
     return hashlib.sha256(ident.encode()).hexdigest()[:20]
@@ -61,10 +70,16 @@ def _batch_prefix(path: str) -> str:
 Examples:
   slokit ingest events.jsonl --stream orders --store slo.duckdb --spec slos/
   slokit ingest access.log --format nginx --stream web --store slo.duckdb --spec slos/ --keep-raw raw/
+  slokit ingest access.log.1.gz access.log.2.zst --stream web --store slo.duckdb --spec slos/
+  kubectl logs deploy/api | slokit ingest - --stream web --format envoy --store slo.duckdb --spec slos/
 """,
 )
 @click.argument("files", nargs=-1, type=click.Path())
-@click.option("--stream", help="Event stream of the files (as named in the spec); default: each file's name.")
+@click.option(
+    "--stream",
+    help="Event stream of the files (as named in the spec); default: each file's name. "
+    "Required when reading standard input (-).",
+)
 @click.option(
     "--store", "store_path", required=True, type=click.Path(), help="Store file (created if missing)."
 )
@@ -92,17 +107,26 @@ def ingest(
 ) -> None:
     """Ingest events from JSON Lines, CSV, Parquet, nginx or Envoy access logs.
 
+    FILES may be compressed (.gz, .bz2, .zst; recognised by their first bytes too); `-` reads
+    standard input, which needs --stream, and --format unless its first line tells.
     Events are aggregated per minute for every SLO objective that reads the stream. Without
     --stream, each file's stream is its name without extension (orders.parquet → orders), as
-    `slokit simulate` writes them. Exit code 0 when events were ingested, 1 when none could be
-    (or --strict stopped), 2 on wrong usage.
+    `slokit simulate` writes them. Exit code 0 when events were ingested, 1 when none could be,
+    a file could not be read to its end (or --strict stopped), 2 on wrong usage.
     """
     from slokit import load
 
     if not files:
         raise UsageError("give at least one event file, e.g. slokit ingest events.jsonl --stream orders ...")
+    if files.count(STDIN) > 1:
+        raise UsageError("standard input (-) can be read only once per run")
+    if STDIN in files and stream is None:
+        raise UsageError(
+            "standard input (-) has no file name to take a stream name from; give it with --stream, "
+            "e.g. zcat access.log.gz | slokit ingest - --stream web --format nginx ..."
+        )
     for path in files:
-        if not Path(path).is_file():
+        if path != STDIN and not Path(path).is_file():
             raise UsageError(f"no such file: {path}")
     if not Path(spec_path).exists():
         raise UsageError(f"--spec {spec_path}: no such file or folder")
@@ -141,16 +165,26 @@ def ingest(
     _print(summary, output)
     if stopped is not None:
         raise stopped
+    if summary.unreadable:
+        raise SlokitError(
+            f"{len(summary.unreadable)} input(s) could not be read to the end; the events before "
+            "the line named were ingested",
+            [d for e in summary.unreadable for d in e.diagnostics[:1]],
+        )
     if summary.accepted == 0 and summary.duplicates < summary.batches:
         click.get_current_context().exit(1)
 
 
 def _stream_of(path: str) -> str:
     name = Path(path).name
+    for suffix in (".gz", ".gzip", ".bz2", ".zst", ".zstd"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
     for suffix in (".parquet", ".jsonl", ".ndjson", ".json", ".csv", ".log", ".pq"):
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
-    return Path(path).stem
+    return Path(name).stem
 
 
 class Summary:
@@ -167,6 +201,7 @@ class Summary:
         self.rejection_examples: list[dict[str, Any]] = []
         self.malformed = 0
         self.malformed_examples: list[dict[str, Any]] = []
+        self.unreadable: list[UnreadableInput] = []
         self.slis: dict[str, dict[str, Any]] = {}
         self.warnings: set[str] = set()
         self.unknown_stream = False
@@ -186,12 +221,22 @@ class Summary:
             "rejection_examples": self.rejection_examples,
             "malformed_lines": self.malformed,
             "malformed_examples": self.malformed_examples,
+            "unreadable": [_unreadable(e) for e in self.unreadable],
             "unknown_stream": self.unknown_stream,
             "slis": self.slis,
             "coverage": self.coverage,
             "backfilled": self.backfilled,
             "warnings": sorted(self.warnings),
         }
+
+
+def _unreadable(error: UnreadableInput) -> dict[str, Any]:
+    where = error.diagnostics[0].location if error.diagnostics else None
+    return {
+        "file": where.file if where else None,
+        "line": where.line if where else None,
+        "message": error.message,
+    }
 
 
 def _run(
@@ -204,7 +249,7 @@ def _run(
     stream: str,
     columns: frozenset[str] | None,
 ) -> SlokitError | None:
-    total = sum(os.path.getsize(f) for f in files)
+    total = None if STDIN in files else sum(os.path.getsize(f) for f in files)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -219,22 +264,30 @@ def _run(
     with progress:
         task = progress.add_task("ingesting", total=total)
         for path in files:
-            summary.files.append(path)
+            name = STDIN_NAME if path == STDIN else path
+            summary.files.append(name)
             sink = ErrorSink(strict=strict, keep=SHOWN)
             prefix = _batch_prefix(path)
             try:
                 for number, chunk in enumerate(read_events(path, fmt, errors=sink, columns=columns)):
-                    result = store.ingest(stream, chunk.table, spec=spec, batch_id=f"{prefix}:{number}")
-                    _add(summary, result, chunk.line_numbers, path)
+                    batch_id = f"{prefix}:{number}" if prefix else f"stdin:{number}:{chunk.digest}"
+                    result = store.ingest(stream, chunk.table, spec=spec, batch_id=batch_id)
+                    _add(summary, result, chunk.line_numbers, name)
                     progress.update(task, completed=done_before + chunk.position)
+            except UnreadableInput as exc:
+                _add_malformed(summary, sink)
+                summary.unreadable.append(exc)
+                if strict:
+                    return exc
             except SlokitError as exc:
                 _add_malformed(summary, sink)
                 if strict:
                     return exc
                 raise
             _add_malformed(summary, sink)
-            done_before += os.path.getsize(path)
-            progress.update(task, completed=done_before)
+            if path != STDIN:
+                done_before += os.path.getsize(path)
+                progress.update(task, completed=done_before)
     return None
 
 
@@ -309,6 +362,8 @@ def _print(summary: Summary, output: str) -> None:
         out.print(f"  malformed lines skipped: {summary.malformed}")
         for ex in summary.malformed_examples:
             out.print(f"    {ex['file']}:{ex['line']}: {ex['message']}")
+    for entry in data["unreadable"]:
+        out.print(f"  [red]not read to the end[/red]: {escape(entry['message'])}", highlight=False)
     rows = [
         {
             "sli": key,

@@ -158,9 +158,9 @@ def test_missing_file_and_unknown_format_are_usage_errors(tmp_path: Path) -> Non
     (tmp_path / "x.jsonl").write_text("{}\n")
     with pytest.raises(UsageError):
         list(read_events(tmp_path / "x.jsonl", "xml"))
-    (tmp_path / "x.jsonl.gz").write_bytes(b"\x1f\x8b")
-    with pytest.raises(UsageError, match="decompress"):
-        list(read_events(tmp_path / "x.jsonl.gz"))
+    (tmp_path / "x.jsonl.xz").write_bytes(b"\xfd7zXZ\x00")
+    with pytest.raises(SlokitError, match="unxz"):
+        list(read_events(tmp_path / "x.jsonl.xz"))
 
 
 def test_timestamp_forms() -> None:
