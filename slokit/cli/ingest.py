@@ -171,8 +171,10 @@ def ingest(
             "the line named were ingested",
             [d for e in summary.unreadable for d in e.diagnostics[:1]],
         )
-    if summary.accepted == 0 and summary.duplicates < summary.batches:
-        click.get_current_context().exit(1)
+    if summary.accepted == 0 and (
+        summary.duplicates < summary.batches or (summary.batches == 0 and summary.malformed)
+    ):
+        click.get_current_context().exit(1)  # nothing new could be ingested (an empty input is fine)
 
 
 def _stream_of(path: str) -> str:

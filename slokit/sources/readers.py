@@ -88,6 +88,11 @@ _NGINX_LINE = (
     r'"(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-) '
     r'"(?P<referer>(?:[^"\\]|\\.)*)" "(?P<user_agent>(?:[^"\\]|\\.)*)" (?P<request_time>\d+(?:\.\d+)?)\s*$'
 )
+#: Cells read as missing: Arrow's defaults except the spellings of NaN, which stay NaN so a
+#: NaN latency is reported as such rather than as a missing field.
+_CSV_NULLS = [
+    v for v in pacsv.ConvertOptions().null_values if v.lower().lstrip("-") not in ("nan", "1.#qnan")
+]
 _REQUEST = r"^(?P<method>\S+) (?P<path>\S+)(?: (?P<protocol>\S+))?$"
 
 
@@ -789,7 +794,9 @@ def _csv_block(
         io.BytesIO(data),
         read_options=pacsv.ReadOptions(column_names=header, use_threads=False, block_size=len(data) + 1),
         parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
-        convert_options=pacsv.ConvertOptions(strings_can_be_null=True, column_types=column_types),
+        convert_options=pacsv.ConvertOptions(
+            strings_can_be_null=True, column_types=column_types, null_values=_CSV_NULLS
+        ),
     )
 
 
