@@ -30,6 +30,8 @@ _SCHEMA = (
         resolved_notified BOOLEAN NOT NULL, peak_burn DOUBLE NOT NULL,
         long_burn DOUBLE, short_burn DOUBLE,
         PRIMARY KEY (slo, rule, grp))""",
+    # added later; stores written before it get the column (NULL: not known)
+    "ALTER TABLE alert_state ADD COLUMN IF NOT EXISTS budget_spent DOUBLE",
     """CREATE TABLE IF NOT EXISTS alert_transitions (
         alert_id VARCHAR NOT NULL, slo VARCHAR NOT NULL, rule VARCHAR NOT NULL, grp VARCHAR NOT NULL,
         from_phase VARCHAR NOT NULL, to_phase VARCHAR NOT NULL, at_s DOUBLE NOT NULL,
@@ -38,7 +40,7 @@ _SCHEMA = (
 
 _STATE_COLUMNS = (
     "slo, rule, grp, phase, severity, alert_id, since, fired_at, resolved_at, notified_at, "
-    "resolved_notified, peak_burn, long_burn, short_burn"
+    "resolved_notified, peak_burn, long_burn, short_burn, budget_spent"
 )
 
 
@@ -80,6 +82,7 @@ class AlertStore:
                 float(r[11]),
                 r[12],
                 r[13],
+                r[14],
             )
         return out
 
@@ -101,6 +104,7 @@ class AlertStore:
                 s.peak_burn,
                 s.long_burn,
                 s.short_burn,
+                s.budget_spent,
             )
             for s in states
         ]
@@ -126,7 +130,7 @@ class AlertStore:
             if rows:
                 self._con.executemany(
                     f"INSERT OR REPLACE INTO alert_state ({_STATE_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
             if trows:

@@ -7,7 +7,10 @@ applies ``for``; runs of consecutive firing minutes become :class:`Alert`\\ s (s
 firing instant; end: the first instant it no longer fires, None if still firing at the end).
 No Python loop runs over instants. Evaluating once a minute is what the live evaluator sees,
 whatever its interval: the store's rows are per minute, so a 30 s evaluator reads the same
-window sums twice.
+window sums twice. With ``alertWhenNoData`` a ``no-data`` alert (severity ticket) runs wherever
+the longest long window holds no valid event, as in the evaluator (:func:`no_data`). Each alert
+carries the share of the period's budget its long window had spent when it started
+(:func:`budget_spent`), the reason a person reading it needs.
 
 **Scoring** (Google SRE Workbook, "Alerting on SLOs": precision, recall, detection time, reset
 time). Ground truth is a list of incidents ``{"service", "start", "end"}`` (RFC 3339; optional
@@ -37,14 +40,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from slokit.alerting.policy import Policy
+from slokit.alerting.policy import TRAFFIC_ESTIMATE_SECONDS, Policy, Rule
 from slokit.engine.allowance import allowed_bad_fraction
 from slokit.engine.burn import Tier, TierEvaluation, budget_guard, burn_rate, evaluate_tier, held_for
 from slokit.engine.series import Cumulative, MinuteCounts
@@ -101,6 +104,8 @@ class Alert:
     start: float
     end: float | None
     peak_burn: float
+    #: Share of the period's budget the long window's bad events had spent at ``start``.
+    budget_spent: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -113,11 +118,48 @@ class Alert:
             "start": rfc3339(self.start),
             "end": None if self.end is None else rfc3339(self.end),
             "peak_burn": round(self.peak_burn, 4),
+            "budget_spent": None if self.budget_spent is None else round(self.budget_spent, 6),
         }
 
 
 def rfc3339(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _covered(series: Series, ends: NDArray[np.int64], width: int) -> NDArray[np.int64]:
+    """Minutes of the window of ``width`` ending at each instant since the series' first valid event."""
+    nonzero = np.flatnonzero(series.counts.valid)
+    first = series.counts.first_minute + (int(nonzero[0]) if nonzero.size else len(series.counts))
+    covered: NDArray[np.int64] = np.clip(ends - first, 1, width)
+    return covered
+
+
+def period_allowance(series: Series, cum: Cumulative, ends: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Allowed bad events of a whole period ending at each instant ``60·ends``, estimated.
+
+    ``(1 − target) · Σvalid(period)``, with Σvalid(period) projected from the valid events of the
+    trailing estimate span (:data:`~slokit.alerting.policy.TRAFFIC_ESTIMATE_SECONDS`, at most the
+    period) — their mean rate per minute × the period's minutes. Where the series' data begins
+    inside the span, only the minutes since its first valid event count (a new stream is not
+    diluted by the time before it existed). The live evaluator reads exactly that span, so it
+    and a backtest agree; they differ only when the span's first minutes hold no event (the
+    evaluator then projects from the minutes since the first one it read).
+    """
+    period_min = max(math.ceil(series.period_seconds / 60), 1)
+    span = min(period_min, math.ceil(TRAFFIC_ESTIMATE_SECONDS / 60))
+    pv, _ = series.rolling(cum, ends, span)
+    covered = _covered(series, ends, span)
+    allowed: NDArray[np.float64] = allowed_bad_fraction(series.target) * pv / covered * period_min
+    return allowed
+
+
+def budget_spent(series: Series, cum: Cumulative, ends: NDArray[np.int64], tier: Tier) -> NDArray[np.float64]:
+    """Bad events in the tier's long window over :func:`period_allowance` (NaN without traffic)."""
+    lv, lg = series.rolling(cum, ends, tier.long_seconds // 60)
+    allowed = period_allowance(series, cum, ends)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spent: NDArray[np.float64] = np.where(allowed > 0, (lv - lg) / allowed, np.nan)
+    return spent
 
 
 def evaluate_rule(
@@ -127,14 +169,14 @@ def evaluate_rule(
 
     Traffic-aware ("budget") burn over a window ``w`` (``policy.aware_for(period)``): bad events
     in ``w`` over the allowance a window of that length gets on average,
-    ``(1 − target) · Σvalid(period) · w / period``. With even traffic it equals the burn rate; at
-    a peak hour it is higher (those bad events spend more of the period's budget), in a quiet
-    hour lower. Σvalid of the period is taken over the period ending at each instant, projected
-    from the part the history covers.
+    ``allowed(period) · w / period`` (:func:`period_allowance`). With even traffic it equals the
+    burn rate; at a peak hour it is higher (those bad events spend more of the period's budget),
+    in a quiet hour lower. Where the series' data begins inside ``w`` (a new stream), only the
+    minutes since its first valid event get an allowance, as the window's own ratio would.
 
     Budget-aware guard (``policy.budget_guard``, :func:`~slokit.engine.burn.budget_guard`): the
     short window needs ``min(min_bad_events, max(1, ⌈share · allowed⌉))`` bad events, ``allowed``
-    being the period's allowed bad events (same projection): a failure that alone spends the
+    being the period's allowed bad events (same estimate): a failure that alone spends the
     tier's share of the budget is not noise.
     """
     aware = policy.aware_for(series.period_seconds)
@@ -144,21 +186,18 @@ def evaluate_rule(
     sv, sg = series.rolling(cum, ends, tier.short_seconds // 60)
     short_bad = (sv - sg).astype(np.int64)
     guard: NDArray[np.int64] | int = policy.min_bad_events
-    per_minute = np.zeros(ends.shape)
-    pv = np.zeros(ends.shape, dtype=np.int64)
+    allowed = np.zeros(ends.shape)
     if aware or policy.budget_guard:
-        period_min = max(math.ceil(series.period_seconds / 60), 1)
-        pv, _ = series.rolling(cum, ends, period_min)
-        nonzero = np.flatnonzero(series.counts.valid)
-        first = series.counts.first_minute + (int(nonzero[0]) if nonzero.size else len(series.counts))
-        covered = np.clip(ends - first, 1, period_min)
-        per_minute = allowed_bad_fraction(series.target) * pv / covered
+        allowed = period_allowance(series, cum, ends)
         if policy.budget_guard:
-            guard = budget_guard(policy.min_bad_events, tier.share, per_minute * period_min)
+            guard = budget_guard(policy.min_bad_events, tier.share, allowed)
     with np.errstate(invalid="ignore", divide="ignore"):
         if aware:
-            long_burn = np.where(pv > 0, (lv - lg) / (per_minute * (tier.long_seconds // 60)), np.nan)
-            short_burn = np.where(pv > 0, short_bad / (per_minute * (tier.short_seconds // 60)), np.nan)
+            per_minute = allowed / max(math.ceil(series.period_seconds / 60), 1)
+            long_min = _covered(series, ends, tier.long_seconds // 60)
+            short_min = _covered(series, ends, tier.short_seconds // 60)
+            long_burn = np.where(allowed > 0, (lv - lg) / (per_minute * long_min), np.nan)
+            short_burn = np.where(allowed > 0, short_bad / (per_minute * short_min), np.nan)
         else:
             long_burn = burn_rate(lv - lg, lv, series.target)
             short_burn = burn_rate(short_bad, sv, series.target)
@@ -166,17 +205,35 @@ def evaluate_rule(
     return TierEvaluation(firing, long_burn, short_burn, short_bad)
 
 
+def no_data(series: Series, cum: Cumulative, ends: NDArray[np.int64], policy: Policy) -> NDArray[np.bool_]:
+    """Where no rule's long window holds a valid event (the longest one is empty)."""
+    valid, _ = series.rolling(cum, ends, policy.max_window_seconds // 60)
+    empty: NDArray[np.bool_] = valid == 0
+    return empty
+
+
 def firing_series(
     series: Series, policy: Policy, ends: NDArray[np.int64]
-) -> list[tuple[str, NDArray[np.bool_], NDArray[np.float64]]]:
-    """Per rule: whether it fires at each instant ``60·ends`` (``for`` applied) and its long burn."""
+) -> list[tuple[Rule, NDArray[np.bool_], NDArray[np.float64]]]:
+    """Per rule: whether it fires at each instant ``60·ends`` (``for`` applied) and its long burn.
+
+    With ``alertWhenNoData`` the ``no-data`` rule comes last (its burn is NaN).
+    """
     cum = series.cumulative()
     out = []
     for rule in policy.rules:
         ev = evaluate_rule(series, cum, ends, rule.tier, policy)
         firing = held_for(ev.firing, 60, rule.tier.for_seconds)
-        out.append((rule.name, firing, ev.long_burn))
+        out.append((rule, firing, ev.long_burn))
+    if policy.alert_when_no_data and policy.rules:
+        out.append((no_data_rule(policy), no_data(series, cum, ends, policy), np.full(ends.shape, np.nan)))
     return out
+
+
+def no_data_rule(policy: Policy) -> Rule:
+    """The ``no-data`` rule: severity ticket, no ``for``; its tier is the longest rule's windows."""
+    longest = max(policy.rules, key=lambda r: r.tier.long_seconds).tier
+    return Rule(NO_DATA_RULE, replace(longest, severity="ticket", for_seconds=0))
 
 
 def _runs(firing: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -192,14 +249,20 @@ def replay(series: Series, policy: Policy, start: float, end: float, label: str 
     if ends.size == 0:
         return []
     alerts: list[Alert] = []
-    severity = {r.name: r.tier.severity for r in policy.rules}
-    for name, firing, long_burn in firing_series(series, policy, ends):
+    cum: Cumulative | None = None
+    for rule, firing, long_burn in firing_series(series, policy, ends):
         a, b = _runs(firing)
         if a.size == 0:
             continue
         burn = np.nan_to_num(long_burn, nan=0.0)
         peaks = np.maximum.reduceat(burn, a)
-        for i, j, peak in zip(a.tolist(), b.tolist(), peaks.tolist(), strict=True):
+        cum = cum or series.cumulative()
+        spent = (
+            np.full(a.shape, np.nan)
+            if rule.name == NO_DATA_RULE
+            else budget_spent(series, cum, ends[a], rule.tier)
+        )
+        for i, j, peak, share in zip(a.tolist(), b.tolist(), peaks.tolist(), spent.tolist(), strict=True):
             stop = None if j >= ends.size else float(ends[j] * 60)
             alerts.append(
                 Alert(
@@ -207,35 +270,49 @@ def replay(series: Series, policy: Policy, start: float, end: float, label: str 
                     series.slo,
                     series.service,
                     series.group,
-                    name,
-                    severity[name],
+                    rule.name,
+                    rule.tier.severity,
                     float(ends[i] * 60),
                     stop,
                     peak,
+                    None if math.isnan(share) else share,
                 )
             )
     return alerts
 
 
-def verdicts_at(
-    series: Series, policy: Policy, at_minute: int
-) -> list[tuple[str, str, int, bool, float, float]]:
-    """``(rule, severity, for, breaching, long burn, short burn)`` per rule at ``60·at_minute``.
+class Verdict(NamedTuple):
+    """One rule at one instant, as the live evaluator sees it."""
 
-    The live evaluator's view of one instant; with ``alertWhenNoData`` a ``no-data`` rule
-    (severity ticket) breaches when no rule's long window has data.
+    rule: str
+    severity: str
+    for_seconds: int
+    breaching: bool
+    long_burn: float
+    short_burn: float
+    #: Share of the period's budget the long window's bad events spent (NaN: no traffic known).
+    budget_spent: float
+
+
+def verdicts_at(series: Series, policy: Policy, at_minute: int) -> list[Verdict]:
+    """Every rule's :class:`Verdict` at ``60·at_minute``: the live evaluator's view of one instant.
+
+    Same functions as :func:`replay` (so both agree); with ``alertWhenNoData`` a ``no-data``
+    verdict (severity ticket) breaches where :func:`no_data` holds.
     """
     cum = series.cumulative()
     ends = np.array([at_minute], dtype=np.int64)
     out = []
-    longest_no_data = True
     for rule in policy.rules:
         ev = evaluate_rule(series, cum, ends, rule.tier, policy)
         lb, sb = float(ev.long_burn[0]), float(ev.short_burn[0])
-        longest_no_data = longest_no_data and math.isnan(lb)
-        out.append((rule.name, rule.tier.severity, rule.tier.for_seconds, bool(ev.firing[0]), lb, sb))
+        spent = float(budget_spent(series, cum, ends, rule.tier)[0])
+        out.append(
+            Verdict(rule.name, rule.tier.severity, rule.tier.for_seconds, bool(ev.firing[0]), lb, sb, spent)
+        )
     if policy.alert_when_no_data and policy.rules:
-        out.append((NO_DATA_RULE, "ticket", 0, longest_no_data, math.nan, math.nan))
+        empty = bool(no_data(series, cum, ends, policy)[0])
+        out.append(Verdict(NO_DATA_RULE, "ticket", 0, empty, math.nan, math.nan, math.nan))
     return out
 
 

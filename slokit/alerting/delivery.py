@@ -38,8 +38,20 @@ def _burn_label(notice: Notice) -> dict[str, float]:
     return out
 
 
+def _spent_text(notice: Notice, slo: SLO) -> str:
+    spent = notice.budget_spent
+    if spent is None:
+        return ""
+    return f"{spent:.1%} of the {slo.time_window.duration} error budget spent in the long window"
+
+
 def notification_of(notice: Notice, slo: SLO) -> Notification:
-    """The notifier-facing form of ``notice`` for ``slo``."""
+    """The notifier-facing form of ``notice`` for ``slo``.
+
+    The reason is in the description and the annotations: the peak burn rate and, when known,
+    the share of the period's budget the rule's long window had spent (``budget_spent``, a
+    fraction, e.g. ``0.055``) — on a rare stream one failure can be a real share of the budget.
+    """
     what = "is burning its error budget" if notice.kind == "firing" else "no longer burns too fast"
     summary = f"{slo.metadata.display_name or slo.name} {what} ({notice.key.rule}, {notice.severity})"
     labels = {"slo": slo.name, "service": slo.service, "rule": notice.key.rule, "severity": notice.severity}
@@ -57,7 +69,10 @@ def notification_of(notice: Notice, slo: SLO) -> Notification:
         ends_at=None if notice.ended_at is None else datetime.fromtimestamp(notice.ended_at, UTC),
         labels=labels,
         burn_rates=_burn_label(notice),
-        description=f"peak burn rate {notice.peak_burn:.2f}",
+        description="; ".join(
+            part for part in (f"peak burn rate {notice.peak_burn:.2f}", _spent_text(notice, slo)) if part
+        ),
+        annotations={} if notice.budget_spent is None else {"budget_spent": f"{notice.budget_spent:.4g}"},
     )
 
 

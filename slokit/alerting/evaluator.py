@@ -2,10 +2,13 @@
 
 A pass at instant ``t`` (floored to the minute: the store's rows are per minute):
 
-1. reads the minute rows every rule's long window needs, all objectives in one store read
-   (:func:`slokit.alerting.measure.load_series`);
-2. evaluates each rule at ``t`` with :func:`slokit.engine.burn.evaluate_tier` (both windows at or
-   above the factor, the low-traffic guard) — the same function the backtest uses on history;
+1. reads the minute rows every rule needs — its long window, and for the default semantics
+   (traffic-aware burn, budget-aware guard) the span the period's traffic is estimated from
+   (a week, at most the period: :meth:`~slokit.alerting.policy.Policy.history_seconds`) — all
+   objectives in one store read (:func:`slokit.alerting.measure.load_series`);
+2. evaluates each rule at ``t`` with :func:`slokit.alerting.backtest.verdicts_at` (both windows
+   at or above the factor, the low-traffic guard) — the same functions the backtest replays
+   history with, over the same rows, so a backtest shows what the evaluator would have done;
 3. advances each alert's state machine (:mod:`slokit.alerting.state`), saves states and
    transitions in one transaction (:mod:`slokit.alerting.alert_store`);
 4. hands every due :class:`~slokit.alerting.state.Notice` to ``send`` and saves the "announced"
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from slokit.alerting.alert_store import AlertStore
 from slokit.alerting.backtest import verdicts_at
 from slokit.alerting.measure import alerting_slos, load_series
-from slokit.alerting.policy import AlertSettings, policy_for
+from slokit.alerting.policy import AlertSettings, period_seconds, policy_for
 from slokit.alerting.state import (
     DEFAULT_RENOTIFY_SECONDS,
     AlertKey,
@@ -85,17 +88,21 @@ class Evaluator:
     def evaluate(self, at: float) -> Evaluation:
         at_minute = math.floor(at / 60)
         t = at_minute * 60.0
-        longest = max((p.max_window_seconds for p in self.policies.values()), default=60) // 60
-        series = load_series(self.spec, self.store, self.slos, at_minute - longest, at_minute)
+        longest = max(
+            (self.policies[slo.name].history_seconds(period_seconds(slo)) for slo in self.slos), default=60
+        )
+        series = load_series(self.spec, self.store, self.slos, at_minute - longest // 60, at_minute)
         states = self.alerts.load()
         changed: dict[AlertKey, AlertState] = {}
         transitions: list[Transition] = []
         for s in series:
             policy = self.policies[s.slo]
-            for rule, severity, for_s, breaching, lb, sb in verdicts_at(s, policy, at_minute):
-                key = AlertKey(s.slo, rule, s.group)
+            for v in verdicts_at(s, policy, at_minute):
+                key = AlertKey(s.slo, v.rule, s.group)
                 old = states.get(key, AlertState(key))
-                new, tr = step(old, breaching, t, for_s, severity, lb, sb)
+                new, tr = step(
+                    old, v.breaching, t, v.for_seconds, v.severity, v.long_burn, v.short_burn, v.budget_spent
+                )
                 if new != old:
                     changed[key] = new
                 transitions.extend(tr)

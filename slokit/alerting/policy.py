@@ -26,9 +26,9 @@ A settings file (YAML) looks like::
 
     name: pyrra                 # optional, shown by ``slokit backtest``
     minBadEvents: 3             # low-traffic guard, see slokit.engine.burn
-    trafficAware: false         # see below
-    trafficAwareMinPeriod: 7d   # trafficAware only for SLO periods at least this long
-    budgetGuard: false          # see below
+    trafficAware: true          # the default; see below
+    trafficAwareMinPeriod: 7d   # trafficAware only for SLO periods at least this long (default)
+    budgetGuard: true           # the default; see below
     tiers:                      # optional: every SLO
       - {severity: page, long: 1h, short: 5m, factor: 14, for: 2m}
       - {severity: ticket, long: 3d, share: 0.1}   # factor from each SLO's period
@@ -37,12 +37,23 @@ A settings file (YAML) looks like::
     slos:
       checkout-latency: {tiers: [...]}
 
-``trafficAware: true`` compares each window's bad events with the period's average allowance for
-a window of that length instead of the window's own traffic
-(:func:`slokit.alerting.backtest.evaluate_rule`); off by default. ``budgetGuard: true`` lowers the
-guard to the bad events that alone spend the tier's share of the period's budget
-(:func:`slokit.engine.burn.budget_guard`); off by default because a quiet SLO's single failure
-then pages (docs/alerting.md, "What the default does").
+**Default semantics** (:data:`DEFAULT_TRAFFIC_AWARE`, :data:`DEFAULT_BUDGET_GUARD`): every policy
+slokit resolves (defaults, OpenSLO conditions, settings files that do not say otherwise) uses
+
+* traffic-aware burn for SLO periods of at least 7 days (``trafficAware: true``,
+  ``trafficAwareMinPeriod: 7d``): a window's bad events over the allowance an average window of
+  that length gets in the period, so a peak hour's errors count for the budget they spend and a
+  quiet minute's lone failure counts for little (:func:`slokit.alerting.backtest.evaluate_rule`);
+* the budget-aware guard (``budgetGuard: true``): the low-traffic guard lowered to the bad events
+  that alone spend the tier's share of the period's budget
+  (:func:`slokit.engine.burn.budget_guard`), so on a rare stream one failure that spends more
+  than a tier's share alerts, while on an SLO with normal traffic the guard stays
+  ``minBadEvents``.
+
+The built-in ``classic`` policy (and ``trafficAware: false``, ``budgetGuard: false`` in a
+settings file) is the window-ratio burn rate with the fixed guard; ``single-1h`` and ``pyrra``
+emulate window-ratio peers and use it too. Why this default: docs/alerting.md, "What the
+default does".
 
 A tier gives exactly one of ``factor`` (a burn rate) and ``share`` (of the period's budget);
 ``short`` defaults to ``long / 12``; ``for`` to 0; ``name`` to ``<severity>-<long>``.
@@ -50,6 +61,7 @@ A tier gives exactly one of ``factor`` (a burn rate) and ``share`` (of the perio
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -68,6 +80,14 @@ FORMULA_MIN_PERIOD: Final = 7 * _DAY
 REFERENCE_PERIOD: Final = 30 * _DAY
 #: Divisor from long to short window when only the long window is given (Workbook pairs).
 SHORT_DIVISOR: Final = 12
+#: slokit's default evaluation semantics (module docstring, "Default semantics").
+DEFAULT_TRAFFIC_AWARE: Final = True
+DEFAULT_TRAFFIC_AWARE_MIN_PERIOD: Final = float(FORMULA_MIN_PERIOD)
+DEFAULT_BUDGET_GUARD: Final = True
+#: The period's traffic (for traffic-aware burn and the budget-aware guard) is estimated from at
+#: most this much history before each instant: a week covers daily and weekly cycles, and the
+#: live evaluator reads the same span the backtest uses (:func:`slokit.alerting.backtest.period_allowance`).
+TRAFFIC_ESTIMATE_SECONDS: Final = 7 * _DAY
 
 
 def window_label(seconds: int) -> str:
@@ -88,7 +108,12 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """The rules that apply to one SLO and where they came from."""
+    """The rules that apply to one SLO and where they came from.
+
+    The field defaults are the plain window-ratio evaluation (the building block, used by
+    hand-worked tests); policies slokit *resolves* (:func:`policy_for`) carry the default
+    semantics of the module docstring unless a setting says otherwise.
+    """
 
     name: str
     rules: tuple[Rule, ...]
@@ -114,6 +139,20 @@ class Policy:
     def max_window_seconds(self) -> int:
         return max((r.tier.long_seconds for r in self.rules), default=0)
 
+    def estimates_traffic(self, period: float) -> bool:
+        """Whether evaluating an SLO of this period needs the period's traffic estimate."""
+        return bool(self.rules) and (self.aware_for(period) or self.budget_guard)
+
+    def history_seconds(self, period: float) -> int:
+        """How far back a pass at one instant reads for an SLO of this period: the longest
+        window, or the traffic-estimate span (:data:`TRAFFIC_ESTIMATE_SECONDS`, at most the
+        period) when the policy needs the period's traffic."""
+        longest = self.max_window_seconds
+        if self.estimates_traffic(period):
+            span = min(TRAFFIC_ESTIMATE_SECONDS, math.ceil(period / 60) * 60)
+            return max(longest, span)
+        return longest
+
 
 def period_seconds(slo: SLO) -> float:
     """The SLO period in seconds (a calendar month: the Gregorian average)."""
@@ -136,9 +175,21 @@ def _rule_name(tier: Tier) -> str:
     return f"{tier.severity}-{window_label(tier.long_seconds)}"
 
 
+def period_default_policy(period: float, name: str = "default") -> Policy:
+    """The built-in default for an SLO of ``period`` seconds: its tiers and the default semantics."""
+    tiers = tiers_for_period(period)
+    return Policy(
+        name,
+        tuple(Rule(_rule_name(t), t) for t in tiers),
+        source="default",
+        traffic_aware=DEFAULT_TRAFFIC_AWARE,
+        traffic_aware_min_period=DEFAULT_TRAFFIC_AWARE_MIN_PERIOD,
+        budget_guard=DEFAULT_BUDGET_GUARD,
+    )
+
+
 def default_policy(slo: SLO) -> Policy:
-    tiers = tiers_for_period(period_seconds(slo))
-    return Policy("default", tuple(Rule(_rule_name(t), t) for t in tiers), source="default")
+    return period_default_policy(period_seconds(slo))
 
 
 # --- OpenSLO AlertPolicy / AlertCondition ---
@@ -223,7 +274,14 @@ def openslo_policy(slo: SLO) -> Policy | None:
     if not rules and not warnings:
         return None
     return Policy(
-        "openslo", tuple(rules), alert_when_no_data=no_data, source="OpenSLO AlertPolicy", warnings=warnings
+        "openslo",
+        tuple(rules),
+        alert_when_no_data=no_data,
+        source="OpenSLO AlertPolicy",
+        warnings=warnings,
+        traffic_aware=DEFAULT_TRAFFIC_AWARE,
+        traffic_aware_min_period=DEFAULT_TRAFFIC_AWARE_MIN_PERIOD,
+        budget_guard=DEFAULT_BUDGET_GUARD,
     )
 
 
@@ -524,30 +582,28 @@ def policy_for(slo: SLO, settings: AlertSettings | None = None) -> Policy:
 # --- built-in policies for backtests ---
 
 
+#: The window-ratio burn rate with the fixed guard (before the default semantics).
+_CLASSIC: Final = PolicySetting(traffic_aware=False, budget_guard=False)
+
+
 def _builtin(name: str, shapes: Sequence[tuple[str, int, int, float, int]]) -> AlertSettings:
     tiers = tuple(
         TierSetting(f"{sev}-{window_label(lw)}", sev, lw, sw, fs, factor, None)
         for sev, lw, sw, factor, fs in shapes
     )
-    return AlertSettings(name, PolicySetting(tiers))
+    return AlertSettings(name, replace(_CLASSIC, tiers=tiers))
 
 
-#: Policies ``slokit backtest`` compares when given none: the SRE Workbook defaults derived from
-#: each SLO's period (:func:`tiers_for_period`, ignoring the spec's alert policies), a
-#: single-window 1 h page at 14.4 (short window = long window: no second window confirms), and
-#: Pyrra's static factors 14/7/2/1 on its 28-day windows 1h/5m, 6h/30m, 1d/2h, 4d/6h; the
-#: defaults in their traffic-aware form (``trafficAware: true``); and the defaults with
-#: traffic-aware burn for periods of 7 days or more plus the budget-aware guard.
+#: Policies ``slokit backtest`` compares when given none: ``default``, the SRE Workbook tiers
+#: derived from each SLO's period (:func:`tiers_for_period`, ignoring the spec's alert policies)
+#: with the default semantics; ``classic``, the same tiers with the window-ratio burn rate and the
+#: fixed guard (slokit's default before the budget-aware semantics); a single-window 1 h page at
+#: 14.4 (short window = long window: no second window confirms); and Pyrra's static factors
+#: 14/7/2/1 on its 28-day windows 1h/5m, 6h/30m, 1d/2h, 4d/6h. The last two emulate
+#: window-ratio peers, so they use the classic evaluation.
 BUILTIN: Final[Mapping[str, AlertSettings]] = {
     "default": AlertSettings("default", ignore_spec=True),
-    "default-traffic-aware": AlertSettings(
-        "default-traffic-aware", PolicySetting(traffic_aware=True), ignore_spec=True
-    ),
-    "default-budget-aware": AlertSettings(
-        "default-budget-aware",
-        PolicySetting(traffic_aware=True, traffic_aware_min_period=FORMULA_MIN_PERIOD, budget_guard=True),
-        ignore_spec=True,
-    ),
+    "classic": AlertSettings("classic", _CLASSIC, ignore_spec=True),
     "single-1h": _builtin("single-1h", [("page", 3600, 3600, 14.4, 0)]),
     "pyrra": _builtin(
         "pyrra",
@@ -560,11 +616,25 @@ BUILTIN: Final[Mapping[str, AlertSettings]] = {
     ),
 }
 
+#: Built-ins accepted by name but not compared by default: the traffic-aware form for every
+#: period (a diagnostic: it fires on MToGo's 24-hour objectives, docs/alerting.md), and the
+#: earlier name of today's default.
+EXTRA_BUILTIN: Final[Mapping[str, AlertSettings]] = {
+    "default-traffic-aware": AlertSettings(
+        "default-traffic-aware",
+        PolicySetting(traffic_aware=True, traffic_aware_min_period=0, budget_guard=False),
+        ignore_spec=True,
+    ),
+    "default-budget-aware": AlertSettings("default-budget-aware", ignore_spec=True),
+}
+
 
 def settings_named(name_or_path: str) -> AlertSettings:
     """A built-in policy by name, or a settings file by path."""
     if name_or_path in BUILTIN:
         return BUILTIN[name_or_path]
+    if name_or_path in EXTRA_BUILTIN:
+        return EXTRA_BUILTIN[name_or_path]
     return load_settings(name_or_path)
 
 

@@ -62,6 +62,8 @@ class AlertState:
     peak_burn: float = 0.0
     long_burn: float | None = None
     short_burn: float | None = None
+    #: Share of the period's budget the long window had spent at the latest breaching evaluation.
+    budget_spent: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,7 @@ class Notice:
     peak_burn: float
     long_burn: float | None
     short_burn: float | None
+    budget_spent: float | None = None
 
 
 def alert_id(key: AlertKey, since: float) -> str:
@@ -113,9 +116,11 @@ def step(
     severity: str,
     long_burn: float | None = None,
     short_burn: float | None = None,
+    budget_spent: float | None = None,
 ) -> tuple[AlertState, list[Transition]]:
-    """Advance one alert by one evaluation at ``at``."""
+    """Advance one alert by one evaluation at ``at`` (``budget_spent`` is kept while breaching)."""
     lb, sb = _clean(long_burn), _clean(short_burn)
+    spent = _clean(budget_spent)
     transitions: list[Transition] = []
 
     def move(s: AlertState, to: Phase, **changes: object) -> AlertState:
@@ -138,9 +143,10 @@ def step(
                 notified_at=None,
                 resolved_notified=False,
                 peak_burn=burn,
+                budget_spent=spent,
             )
         else:
-            s = replace(s, peak_burn=max(s.peak_burn, burn), long_burn=lb, short_burn=sb)
+            s = replace(s, peak_burn=max(s.peak_burn, burn), long_burn=lb, short_burn=sb, budget_spent=spent)
         if s.phase == "pending" and s.since is not None and at - s.since >= for_seconds:
             s = move(s, "firing", fired_at=at)
         return s, transitions
@@ -180,6 +186,7 @@ def _notice(s: AlertState, kind: NoticeKind, at: float, repeat: bool) -> Notice:
         s.peak_burn,
         s.long_burn,
         s.short_burn,
+        s.budget_spent,
     )
 
 

@@ -20,6 +20,7 @@ detection: bad in (6000, 6360] = 600 over 0.01 · 10000 valid in the 100-minute 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -280,22 +281,29 @@ def test_vectorized_replay_equals_a_minute_by_minute_state_machine(
         Rule("fast", Tier(0.0, 1800, 300, "page", 8.0, for_minutes * 60)),
         Rule("slow", Tier(0.0, 7200, 900, "ticket", 2.0)),
     )
+    if rng.random() < 0.5:  # a stretch without traffic, for the no-data rule
+        gap = int(rng.integers(130, n - 40))
+        valid[gap : gap + 40] = 0
+        bad[gap : gap + 40] = 0
+        s = replace(s, counts=MinuteCounts(1000, valid, valid - bad))
     policy = Policy(
         "p",
         tiers,
         min_bad_events=int(rng.integers(0, 4)),
+        alert_when_no_data=bool(rng.integers(0, 2)),
         traffic_aware=aware,
         budget_guard=bool(rng.integers(0, 2)),
     )
     start, end = (1000 + 130) * 60.0, (1000 + n) * 60.0
     got = sorted((a.rule, a.start, a.end) for a in replay(s, policy, start, end))
-    states = {r.name: AlertState(AlertKey("api", r.name)) for r in tiers}
+    states: dict[str, AlertState] = {}
     opened: dict[str, float] = {}
     want: list[tuple[str, float, float | None]] = []
     for minute in range(1000 + 130, 1000 + n + 1):
         t = minute * 60.0
-        for rule, severity, for_s, breaching, lb, sb in verdicts_at(s, policy, minute):
-            states[rule], _ = step(states[rule], breaching, t, for_s, severity, lb, sb)
+        for rule, severity, for_s, breaching, lb, sb, _ in verdicts_at(s, policy, minute):
+            old = states.get(rule, AlertState(AlertKey("api", rule)))
+            states[rule], _ = step(old, breaching, t, for_s, severity, lb, sb)
             if states[rule].phase == "firing" and rule not in opened:
                 opened[rule] = t
             elif states[rule].phase != "firing" and rule in opened:
@@ -314,3 +322,20 @@ def test_no_data_rule_breaches_only_without_data() -> None:
     by_rule = {v[0]: v[3] for v in verdicts_at(s, policy, 150)}  # nothing in the last hour
     assert by_rule == {"fast": False, "no-data": True}
     assert [v[0] for v in verdicts_at(s, POLICY, 150)] == ["fast"]  # off unless asked for
+
+
+def test_backtest_replays_the_no_data_alert_as_the_evaluator_does() -> None:
+    """10 events a minute in rows 0–49, none after. The longest (only) long window is 60 min,
+    so it is empty from t = 110 min on (rows 50–109): one ``no-data`` ticket from 6600 s, still
+    open at the end; without ``alertWhenNoData`` none. The minute-by-minute oracle is
+    :func:`verdicts_at` (what the evaluator runs) at every minute."""
+    valid = np.zeros(200, dtype=np.int64)
+    valid[:50] = 10
+    s = Series("api", "api", 0.99, 6000.0, MinuteCounts(0, valid, valid.copy()))
+    policy = Policy("p", POLICY.rules, alert_when_no_data=True)
+    (alert,) = replay(s, policy, 60 * 60, 200 * 60)
+    assert (alert.rule, alert.severity, alert.start, alert.end) == ("no-data", "ticket", 6600.0, None)
+    assert alert.budget_spent is None
+    live = [m for m in range(60, 201) if dict((v[0], v[3]) for v in verdicts_at(s, policy, m))["no-data"]]
+    assert live == list(range(110, 201))
+    assert replay(s, POLICY, 60 * 60, 200 * 60) == []

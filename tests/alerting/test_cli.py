@@ -72,8 +72,7 @@ def test_backtest_json(setup: tuple[Path, Path], tmp_path: Path) -> None:
     assert set(by_name) == {
         "configured",
         "default",
-        "default-traffic-aware",
-        "default-budget-aware",
+        "classic",
         "single-1h",
         "pyrra",
     }

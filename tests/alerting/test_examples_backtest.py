@@ -60,8 +60,7 @@ def test_backtest_of_a_simulated_day(example: str, repo_root: Path, tmp_path: Pa
     assert names == [
         "configured",
         "default",
-        "default-traffic-aware",
-        "default-budget-aware",
+        "classic",
         "single-1h",
         "pyrra",
     ]

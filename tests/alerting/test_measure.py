@@ -69,7 +69,7 @@ def test_series_burns_match_the_status_layer(tmp_path: Path, specs: dict[str, Ca
             series = load_series(spec, store, slos, minute - 61, minute)
             states = {s.slo: s for s in evaluate_all(spec, store, minute * 60.0)}
             for s in series:
-                ((_, _, _, _, long_burn, short_burn),) = verdicts_at(s, Policy("p", rules), minute)
+                ((_, _, _, _, long_burn, short_burn, _),) = verdicts_at(s, Policy("p", rules), minute)
                 expect = states[s.slo].burn_rates
                 for got, label in ((long_burn, "1h"), (short_burn, "5m")):
                     want = expect[label]

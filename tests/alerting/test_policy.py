@@ -15,6 +15,7 @@ from slokit.alerting.policy import (
     fitting_policy,
     parse_settings,
     policy_for,
+    settings_named,
     tiers_for_period,
 )
 from slokit.errors import SlokitError, SpecError
@@ -181,17 +182,40 @@ def test_builtins(specs: dict[str, Callable[..., Any]]) -> None:
     ]
 
 
-def test_budget_aware_builtin_and_settings(specs: dict[str, Callable[..., Any]]) -> None:
+def test_default_semantics_classic_and_settings(specs: dict[str, Callable[..., Any]]) -> None:
+    """Resolved policies carry the default semantics (traffic-aware burn from 7-day periods,
+    budget-aware guard); ``classic``, ``single-1h`` and ``pyrra`` are window-ratio; a settings
+    file can switch each part off."""
     spec = specs["load"](specs["slo"](), specs["slo"]("day", window="1d"))
     month, day = spec.slo("api-availability"), spec.slo("day")
     for slo, aware in ((month, True), (day, False)):
-        p = fitting_policy(slo, BUILTIN["default-budget-aware"])
-        assert p.budget_guard and p.min_bad_events == 3
-        assert p.aware_for(30 * 86400.0) is True and p.aware_for(86400.0) is False
-        assert p.aware_for(float(slo.time_window.duration.nominal_seconds)) is aware
-    assert not fitting_policy(month, BUILTIN["default"]).budget_guard
-    s = parse_settings("trafficAware: true\ntrafficAwareMinPeriod: 7d\nbudgetGuard: true\n", "x.yaml")
-    p = policy_for(month, s)
-    assert (p.traffic_aware, p.traffic_aware_min_period, p.budget_guard) == (True, 7 * 86400.0, True)
+        for p in (policy_for(slo), fitting_policy(slo, BUILTIN["default"])):
+            assert p.budget_guard and p.min_bad_events == 3
+            assert p.aware_for(30 * 86400.0) is True and p.aware_for(86400.0) is False
+            assert p.aware_for(float(slo.time_window.duration.nominal_seconds)) is aware
+    for name in ("classic", "single-1h", "pyrra"):
+        p = fitting_policy(month, BUILTIN[name])
+        assert (p.traffic_aware, p.budget_guard) == (False, False), name
+    assert [r.tier for r in fitting_policy(month, BUILTIN["classic"]).rules] == [
+        r.tier for r in fitting_policy(month, BUILTIN["default"]).rules
+    ]
+    assert settings_named("default-budget-aware").default == BUILTIN["default"].default
+    off = policy_for(month, parse_settings("trafficAware: false\nbudgetGuard: false\n", "x.yaml"))
+    assert (off.traffic_aware, off.budget_guard) == (False, False)
     plain = policy_for(month, parse_settings("minBadEvents: 2\n", "x.yaml"))
-    assert (plain.traffic_aware, plain.traffic_aware_min_period, plain.budget_guard) == (False, 0.0, False)
+    assert (plain.traffic_aware, plain.traffic_aware_min_period, plain.budget_guard) == (
+        True,
+        7 * 86400.0,
+        True,
+    )
+    assert plain.min_bad_events == 2
+
+
+def test_history_a_pass_reads(specs: dict[str, Callable[..., Any]]) -> None:
+    """The longest window, or the traffic-estimate span (a week, at most the period)."""
+    spec = specs["load"](specs["slo"](), specs["slo"]("day", window="1d"))
+    month, day = spec.slo("api-availability"), spec.slo("day")
+    assert policy_for(month).history_seconds(30 * 86400.0) == 7 * 86400
+    assert policy_for(day).history_seconds(86400.0) == 86400
+    classic = fitting_policy(month, BUILTIN["classic"])
+    assert classic.history_seconds(30 * 86400.0) == 3 * 86400
