@@ -1,21 +1,34 @@
 """Ingest over HTTP: slokit's endpoint beside a bare msgspec endpoint, same machine, same run.
 
-Both servers are uvicorn with one worker in their own process on 127.0.0.1 (pin them with
-``--server-cpu`` to keep the client off their core). The client is a small asyncio program with
-``--connections`` keep-alive connections sending prebuilt requests of ``--batch`` events (the
-simulator's MToGo ``http_requests`` events as a JSON array), so the client costs little per request.
+Both servers are uvicorn with one worker in their own process on 127.0.0.1, pinned to one CPU
+(``--server-cpu``, default 0) while the load generator runs on another (``--client-cpu``,
+default 1), so the two never share a core. uvicorn uses httptools and uvloop when they are
+installed (they are slokit dependencies; without them uvicorn falls back to the pure-Python h11
+parser, which costs more than decoding the JSON). The run prints which it used.
+
+The load generator is ``wrk`` (a C program, Debian package ``wrk``) with a Lua script that
+cycles through prebuilt bodies; without ``wrk`` (or with ``--client python``) a small asyncio
+client is used instead, and the output says so: that client spends a core of its own per
+~0.5 M events/s, so with it the figures measure the client as much as the servers.
+
+Events: the simulator's MToGo ``http_requests`` events (``ts`` in epoch ms, ``service``,
+``route``, ``method``, ``status``, ``latency_ms``, and on gateway events ``upstream_status``,
+``upstream_latency_ms``, ``gateway_overhead_ms``), with absent fields left out, as a
+logger writes them (``--with-nulls`` keeps them as explicit nulls); the mean size is printed.
 
 * **bare**: reads the raw body, ``msgspec.json.decode`` to Python objects, answers the count;
   the floor for any endpoint that decodes JSON with msgspec.
 * **slokit**: ``POST /api/v1/streams/http_requests/events`` of ``slokit serve`` for
-  ``examples/mtogo``: bearer check, msgspec decode, the store's ingest into every objective bound to
-  the stream (timestamps, predicates, per-minute rows, histograms, rollups) and the DuckDB commit
-  before the answer.
+  ``examples/mtogo`` (six objectives on that stream): bearer check, decode, timestamp checks,
+  the write-ahead log synced before the answer, and the background fold into the store. The
+  run ends with a read (which folds what is pending), so the figure is the sustained one.
 
-Prints events/s, request latency p50/p99 and the server's resident memory before and after the
-run for each, and the ratio slokit / bare. ``--seconds 600`` is the soak run (RSS growth).
+Soak (``--soak``): only slokit, paced at ``--rate`` events/s by the Python client for
+``--seconds``, events stamped with the current time, the server's resident memory sampled
+every ``--sample`` seconds.
 
     python benchmarks/ingest_http_bench.py [--seconds 10] [--batch 1000] [--connections 16] [--keys]
+    python benchmarks/ingest_http_bench.py --soak --rate 500000 --seconds 600
 """
 
 from __future__ import annotations
@@ -24,18 +37,22 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token"
+STREAM_PATH = "/api/v1/streams/http_requests/events"
 
 BARE_APP = """
 import msgspec
@@ -69,6 +86,31 @@ app = create_app(ServerConfig(spec_paths=(os.environ["BENCH_SPEC"],), store_path
                               token=os.environ["BENCH_TOKEN"], lateness_seconds=None), evaluate=False)
 """
 
+WRK_SCRIPT = """
+local bodies = {}
+local f = assert(io.open(os.getenv("BENCH_BODIES"), "rb"))
+for line in f:lines() do bodies[#bodies + 1] = line end
+f:close()
+local token = os.getenv("BENCH_AUTH")
+local keys = os.getenv("BENCH_KEYS") == "1"
+local i = 0
+local tag = tostring(math.random(1, 1000000000))
+function request()
+  i = i + 1
+  local headers = {["Content-Type"] = "application/json"}
+  if token ~= "" then headers["Authorization"] = "Bearer " .. token end
+  if keys then headers["Idempotency-Key"] = tag .. "-" .. i end
+  return wrk.format("POST", nil, headers, bodies[(i % #bodies) + 1])
+end
+function done(summary, latency, requests)
+  io.write(string.format("WRKJSON {\\"requests\\": %d, \\"duration_us\\": %d, \\"non2xx\\": %d, " ..
+    "\\"errors\\": %d, \\"p50_us\\": %d, \\"p99_us\\": %d}\\n",
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -97,7 +139,7 @@ def start(
     if cpu is not None:
         cmd = ["taskset", "-c", cpu, *cmd]
     proc = subprocess.Popen(cmd, cwd=module_dir, env={**os.environ, **env, "PYTHONPATH": str(module_dir)})
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
@@ -108,36 +150,104 @@ def start(
     raise RuntimeError(f"{module} did not start")
 
 
-def batches(n_batches: int, size: int) -> list[bytes]:
-    """JSON arrays of simulated MToGo http_requests events from the last hours (all accepted)."""
+def event_rows(hours: float = 6.0) -> list[dict[str, Any]]:
+    """Simulated MToGo http_requests events of the last ``hours`` (all within the lateness)."""
     from slokit.simulator import scenario, simulation
 
     now = int(time.time() * 1000) // 60000 * 60000
-    sim = simulation(scenario("mtogo"), now, days=0.25, seed=3)
-    rows = [r for chunk in sim.batches() for r in chunk["http_requests"].to_pylist()]
+    sim = simulation(scenario("mtogo"), now, days=hours / 24, seed=3)
+    return [r for chunk in sim.batches() for r in chunk["http_requests"].to_pylist()]
+
+
+def encode(rows: list[dict[str, Any]], with_nulls: bool) -> bytes:
+    if not with_nulls:
+        rows = [{k: v for k, v in r.items() if v is not None} for r in rows]
+    return json.dumps(rows, separators=(",", ":")).encode()
+
+
+def batches(rows: list[dict[str, Any]], n_batches: int, size: int, with_nulls: bool) -> list[bytes]:
     out = []
     for i in range(n_batches):
         start = (i * size) % max(len(rows) - size, 1)
-        out.append(json.dumps(rows[start : start + size], separators=(",", ":")).encode())
+        out.append(encode(rows[start : start + size], with_nulls))
     return out
 
 
-async def client(
-    port: int, path: str, bodies: list[bytes], seconds: float, conns: int, auth: bool, keys: bool = False
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process (Linux /proc), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+# --- clients ---
+
+
+def run_wrk(
+    port: int,
+    path: str,
+    bodies_file: Path,
+    seconds: float,
+    conns: int,
+    auth: bool,
+    keys: bool,
+    cpu: str | None,
+) -> tuple[int, float, float, float]:
+    """(requests, elapsed s, p50 ms, p99 ms) from wrk."""
+    script = bodies_file.with_suffix(".lua")
+    script.write_text(WRK_SCRIPT)
+    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{max(int(seconds), 1)}s", "-s", str(script), "--timeout", "30s"]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    if cpu is not None:
+        cmd = ["taskset", "-c", cpu, *cmd]
+    env = {
+        **os.environ,
+        "BENCH_BODIES": str(bodies_file),
+        "BENCH_AUTH": TOKEN if auth else "",
+        "BENCH_KEYS": "1" if keys else "0",
+    }
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
+    data = json.loads(line[len("WRKJSON ") :])
+    if data["non2xx"] or data["errors"]:
+        raise RuntimeError(f"wrk saw {data['non2xx']} non-2xx answers and {data['errors']} errors: {out}")
+    return data["requests"], data["duration_us"] / 1e6, data["p50_us"] / 1e3, data["p99_us"] / 1e3
+
+
+async def _python_client(
+    port: int,
+    path: str,
+    bodies: list[bytes] | None,
+    seconds: float,
+    conns: int,
+    auth: bool,
+    keys: bool = False,
+    rate_rps: float | None = None,
+    provider: Any = None,
 ) -> tuple[int, list[float]]:
     latencies: list[float] = []
     sent = 0
-    stop_at = time.monotonic() + seconds
+    begin = time.monotonic()
+    stop_at = begin + seconds
     head = f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
     if auth:
         head += f"authorization: Bearer {TOKEN}\r\n"
+    issued = 0
 
     async def one(k: int) -> None:
-        nonlocal sent
+        nonlocal sent, issued
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         i = k
         while time.monotonic() < stop_at:
-            body = bodies[i % len(bodies)]
+            if rate_rps is not None:
+                due = begin + issued / rate_rps
+                issued += 1
+                delay = due - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            pool = provider() if provider is not None else bodies
+            body = pool[i % len(pool)]
             i += conns
             key = f"idempotency-key: {uuid.uuid4().hex}\r\n" if keys else ""
             req = (head + key + f"content-length: {len(body)}\r\n\r\n").encode() + body
@@ -162,12 +272,24 @@ async def client(
     return sent, latencies
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process (Linux /proc), in KiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+def run_python(
+    port: int, path: str, bodies: list[bytes], seconds: float, conns: int, auth: bool, keys: bool
+) -> tuple[int, float, float, float]:
+    t0 = time.perf_counter()
+    n, lat = asyncio.run(_python_client(port, path, bodies, seconds, conns, auth, keys))
+    elapsed = time.perf_counter() - t0
+    p50, p99 = np.percentile(np.array(lat) * 1000, [50, 99]) if lat else (0.0, 0.0)
+    return n, elapsed, float(p50), float(p99)
+
+
+def settle(port: int) -> float:
+    """One read of the stream counts (folds whatever is pending); seconds it took."""
+    import httpx
+
+    t0 = time.perf_counter()
+    r = httpx.get(f"http://127.0.0.1:{port}/api/v1/streams", timeout=120)
+    r.raise_for_status()
+    return time.perf_counter() - t0
 
 
 def measure(
@@ -175,23 +297,134 @@ def measure(
     port: int,
     path: str,
     bodies: list[bytes],
+    bodies_file: Path,
     size: int,
     args: argparse.Namespace,
     auth: bool,
     pid: int,
+    use_wrk: bool,
 ) -> float:
-    asyncio.run(client(port, path, bodies[:8], 1.0, args.connections, auth))  # warm-up
+    keys = auth and args.keys
+    if use_wrk:
+        run_wrk(port, path, bodies_file, 1, args.connections, auth, keys, args.client_cpu or None)
+    else:
+        run_python(port, path, bodies[:8], 1.0, args.connections, auth, False)
+    if auth:
+        settle(port)
     rss0 = rss_kib(pid)
     t0 = time.perf_counter()
-    n, lat = asyncio.run(client(port, path, bodies, args.seconds, args.connections, auth, auth and args.keys))
-    elapsed = time.perf_counter() - t0
+    if use_wrk:
+        n, elapsed, p50, p99 = run_wrk(
+            port, path, bodies_file, args.seconds, args.connections, auth, keys, args.client_cpu or None
+        )
+    else:
+        n, elapsed, p50, p99 = run_python(port, path, bodies, args.seconds, args.connections, auth, keys)
+    tail = 0.0
+    if auth:
+        tail = settle(port)  # the fold of what is still pending belongs to the run
+        elapsed = time.perf_counter() - t0
     rate = n * size / elapsed
-    p50, p99 = np.percentile(np.array(lat) * 1000, [50, 99])
     print(
         f"{name:>7}: {rate / 1e6:6.3f} M events/s  {n / elapsed:7.0f} req/s  "
         f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  RSS {rss0 / 1024:.0f} -> {rss_kib(pid) / 1024:.0f} MiB"
+        + (f"  (final fold {tail * 1000:.0f} ms)" if auth else "")
     )
     return rate
+
+
+def soak(args: argparse.Namespace, rows: list[dict[str, Any]], cpu: str | None) -> None:
+    """slokit alone at a fixed rate; RSS every ``--sample`` s; events stamped with the current time."""
+    size = args.batch
+    rate_rps = args.rate / size
+    shift_base = max(r["ts"] for r in rows)
+    state: dict[str, Any] = {"bodies": [], "built": 0.0}
+    lock = threading.Lock()
+
+    def build() -> list[bytes]:
+        # The simulated events, shifted so the newest is now (the store's lateness applies).
+        now_ms = int(time.time() * 1000)
+        shifted = [{**r, "ts": r["ts"] - shift_base + now_ms} for r in rows[-size * 32 :]]
+        return batches(shifted, 32, size, args.with_nulls)
+
+    def provider() -> list[bytes]:
+        with lock:
+            return state["bodies"]  # type: ignore[no-any-return]
+
+    def rebuild() -> None:
+        while not stop.is_set():
+            fresh = build()
+            with lock:
+                state["bodies"] = fresh
+            stop.wait(30)
+
+    stop = threading.Event()
+    state["bodies"] = build()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / "slokit_app.py").write_text(
+            SLOKIT_APP.replace("lateness_seconds=None", "lateness_seconds=172800")
+        )
+        port = free_port()
+        env = {
+            "BENCH_SPEC": str(REPO / "examples" / "mtogo"),
+            "BENCH_STORE": str(d / "s.duckdb"),
+            "BENCH_TOKEN": TOKEN,
+        }
+        proc = start(d, "slokit_app", port, cpu, env)
+        samples: list[tuple[float, int]] = []
+        t_start = time.monotonic()
+
+        def sampler() -> None:
+            while not stop.is_set():
+                samples.append((time.monotonic() - t_start, rss_kib(proc.pid)))
+                print(f"  t={samples[-1][0]:5.0f} s  RSS {samples[-1][1] / 1024:7.1f} MiB", flush=True)
+                stop.wait(args.sample)
+
+        threads = [
+            threading.Thread(target=rebuild, daemon=True),
+            threading.Thread(target=sampler, daemon=True),
+        ]
+        for th in threads:
+            th.start()
+        try:
+            t0 = time.perf_counter()
+            n, lat = asyncio.run(
+                _python_client(
+                    port,
+                    STREAM_PATH,
+                    None,
+                    args.seconds,
+                    args.connections,
+                    True,
+                    args.keys,
+                    rate_rps,
+                    provider,
+                )
+            )
+            tail = settle(port)
+            elapsed = time.perf_counter() - t0
+            stop.set()
+            samples.append((time.monotonic() - t_start, rss_kib(proc.pid)))
+        finally:
+            stop.set()
+            proc.terminate()
+            proc.wait(30)
+    p50, p99 = np.percentile(np.array(lat) * 1000, [50, 99])
+    print(
+        f"soak: {n * size / elapsed / 1e6:.3f} M events/s achieved (asked {args.rate / 1e6:.3f} M), "
+        f"{n} requests in {elapsed:.0f} s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
+        f"final fold {tail * 1000:.0f} ms"
+    )
+    first = samples[0][1]
+    warm = next((r for t, r in samples if t >= 60), first)
+    last = samples[-1][1]
+    print(
+        f"RSS: start {first / 1024:.1f} MiB, at 60 s {warm / 1024:.1f} MiB, end {last / 1024:.1f} MiB; "
+        f"growth {100 * (last - first) / first:+.1f} % from start, "
+        f"{100 * (last - warm) / warm:+.1f} % from 60 s "
+        "(target: <= 10 %)"
+    )
+    print("RSS series (s, MiB): " + ", ".join(f"{t:.0f}:{r / 1024:.0f}" for t, r in samples))
 
 
 def main() -> None:
@@ -203,46 +436,81 @@ def main() -> None:
         "--keys", action="store_true", help="send a fresh Idempotency-Key with every slokit request"
     )
     ap.add_argument("--server-cpu", default="0", help="taskset CPU list for the servers ('' = no pinning)")
+    ap.add_argument("--client-cpu", default="1", help="taskset CPU list for wrk ('' = no pinning)")
+    ap.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    ap.add_argument("--with-nulls", action="store_true", help="absent fields as explicit nulls")
+    ap.add_argument("--only", choices=("both", "bare", "slokit"), default="both")
+    ap.add_argument("--soak", action="store_true", help="slokit alone at --rate events/s, RSS sampled")
+    ap.add_argument("--rate", type=float, default=500_000.0)
+    ap.add_argument("--sample", type=float, default=10.0)
     args = ap.parse_args()
     cpu = args.server_cpu or None
-    bodies = batches(64, args.batch)
+    try:
+        import httptools  # noqa: F401
+        import uvloop  # noqa: F401
+
+        stack = "uvicorn with httptools + uvloop"
+    except ImportError:
+        stack = "uvicorn WITHOUT httptools/uvloop (h11 + asyncio: slower for both endpoints)"
+    rows = event_rows()
+    if args.soak:
+        print(f"soak: {stack}; Python client paced at {args.rate:.0f} events/s, {args.seconds:g} s")
+        soak(args, rows, cpu)
+        return
+    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk") is not None)
+    if args.client == "wrk" and shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian: apt-get install wrk); use --client python")
+    bodies = batches(rows, 64, args.batch, args.with_nulls)
+    mean = sum(len(b) for b in bodies) / len(bodies) / args.batch
+    client = "wrk (C, 1 thread)" if use_wrk else "Python asyncio client (wrk not found: slower)"
     print(
-        f"{args.batch}-event batches ({len(bodies[0]) / 1024:.0f} KiB each), {args.connections} connections, "
-        f"{args.seconds:g} s per server, servers on CPU {cpu or 'any'}"
+        f"{args.batch}-event batches, {mean:.0f} bytes/event ({len(bodies[0]) / 1024:.0f} KiB per request), "
+        f"{args.connections} connections, {args.seconds:g} s per server; servers on CPU {cpu or 'any'}, "
+        f"client {client} on CPU {args.client_cpu or 'any'}; {stack}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
+        bodies_file = d / "bodies.txt"
+        bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
         (d / "bare_app.py").write_text(BARE_APP)
         (d / "slokit_app.py").write_text(SLOKIT_APP)
-        port = free_port()
-        proc = start(d, "bare_app", port, cpu, {})
-        try:
-            bare = measure("bare", port, "/", bodies, args.batch, args, auth=False, pid=proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(10)
-        port = free_port()
-        env = {
-            "BENCH_SPEC": str(REPO / "examples" / "mtogo"),
-            "BENCH_STORE": str(d / "s.duckdb"),
-            "BENCH_TOKEN": TOKEN,
-        }
-        proc = start(d, "slokit_app", port, cpu, env)
-        try:
-            ours = measure(
-                "slokit",
-                port,
-                "/api/v1/streams/http_requests/events",
-                bodies,
-                args.batch,
-                args,
-                auth=True,
-                pid=proc.pid,
-            )
-        finally:
-            proc.terminate()
-            proc.wait(10)
-    print(f"slokit / bare = {ours / bare:.2f}  (targets: >= 1.5 M events/s and >= 0.75 of bare)")
+        bare = ours = 0.0
+        if args.only in ("both", "bare"):
+            port = free_port()
+            proc = start(d, "bare_app", port, cpu, {})
+            try:
+                bare = measure(
+                    "bare", port, "/", bodies, bodies_file, args.batch, args, False, proc.pid, use_wrk
+                )
+            finally:
+                proc.terminate()
+                proc.wait(10)
+        if args.only in ("both", "slokit"):
+            port = free_port()
+            env = {
+                "BENCH_SPEC": str(REPO / "examples" / "mtogo"),
+                "BENCH_STORE": str(d / "s.duckdb"),
+                "BENCH_TOKEN": TOKEN,
+            }
+            proc = start(d, "slokit_app", port, cpu, env)
+            try:
+                ours = measure(
+                    "slokit",
+                    port,
+                    STREAM_PATH,
+                    bodies,
+                    bodies_file,
+                    args.batch,
+                    args,
+                    True,
+                    proc.pid,
+                    use_wrk,
+                )
+            finally:
+                proc.terminate()
+                proc.wait(30)
+    if bare and ours:
+        print(f"slokit / bare = {ours / bare:.2f}  (targets: >= 1.5 M events/s and >= 0.75 of bare)")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from slokit.server import api, ingest, metrics
 from slokit.server.errors import ApiError, error_body, handle_api_error
 from slokit.server.evaluator_task import EvaluatorTask
 from slokit.server.openapi import document
+from slokit.server.pipeline import IngestPipeline, wal_directory
 from slokit.server.state import ServerConfig, ServerState
 
 log = logging.getLogger("slokit.server")
@@ -102,6 +103,7 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     state: ServerState = request.app.state.slokit
     task: EvaluatorTask | None = request.app.state.evaluator
+    pipeline: IngestPipeline = request.app.state.pipeline
     if not state.ready:
         return api.json_response(error_body(503, "not ready"), 503)
     return api.json_response(
@@ -111,8 +113,13 @@ async def readyz(request: Request) -> Response:
             "evaluator_passes": 0 if task is None else task.passes,
             "evaluator_error": None if task is None else task.last_error,
             "reload_error": state.reload_failed,
-            "grouped_batches": request.app.state.committer.batches,
-            "group_commits": request.app.state.committer.commits,
+            # Requests logged, and the log syncs that made them durable (group commit).
+            "grouped_batches": pipeline.counters.batches,
+            "group_commits": pipeline.counters.syncs,
+            "folds": pipeline.counters.folds,
+            "folded_events": pipeline.counters.folded_events,
+            "fold_backlog_events": pipeline.backlog,
+            "ingest_error": pipeline.broken,
         }
     )
 
@@ -158,12 +165,15 @@ def create_app(config: ServerConfig, *, evaluate: bool = True) -> Starlette:
     """The app for ``config``; the store opens now (errors surface before serving), the evaluator
     thread starts with the app's lifespan and stops (and the store closes) when it ends."""
     state = ServerState(config)
+    # The write-ahead log lives beside the store file; opening it replays what was not folded.
+    pipeline = IngestPipeline(state, wal_directory(config.store_path))
     task = EvaluatorTask(state, config.eval_interval) if evaluate else None
     if task is not None and config.notify_settings:
         task.notifier_send()  # a bad settings file is a startup error, not a log line per pass
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pipeline.start()
         if task is not None:
             task.start()
         try:
@@ -171,6 +181,7 @@ def create_app(config: ServerConfig, *, evaluate: bool = True) -> Starlette:
         finally:
             if task is not None:
                 task.stop()
+            pipeline.stop()
             state.close()
 
     middleware = [Middleware(SecurityHeaders)]
@@ -188,5 +199,6 @@ def create_app(config: ServerConfig, *, evaluate: bool = True) -> Starlette:
     app.state.slokit = state
     app.state.evaluator = task
     app.state.registry = metrics.registry_for(state)
-    app.state.committer = ingest.GroupCommitter(state)
+    app.state.pipeline = pipeline
+    app.state.event_types = ingest.EventTypes()
     return app

@@ -1,48 +1,63 @@
-"""``POST /api/v1/streams/{stream}/events``: events in, committed to the store, then 2xx.
+"""``POST /api/v1/streams/{stream}/events``: events in, logged durably, then 2xx.
 
 The body is a JSON array of event objects, or NDJSON (one object per line) when the
 ``Content-Type`` is ``application/x-ndjson``/``application/jsonl`` or ``?format=ndjson``;
-``Content-Encoding: gzip`` is accepted. The raw bytes are decoded with msgspec (no per-field
-validation layer: the store checks what matters, timestamps, column by column).
+``Content-Encoding: gzip`` is accepted.
 
 * Bodies above the configured limit, before or after decompression, get 413.
 * A JSON array that does not parse gets 400 with the byte offset, line and column.
 * Per-event problems do not fail the batch: an element that is not an object, an NDJSON line
   that does not parse, an event without a usable timestamp or outside the accepted lateness is
   listed as ``{"index", "reason"}`` and every other event is kept.
-* ``Idempotency-Key`` becomes the store's batch id: a repeated batch is answered 200 with
-  ``"duplicate": true`` and counted once, even across a crash (the id commits with the rows).
-* The response is sent only after :meth:`~slokit.sources.store.Store.ingest` returned, i.e.
-  after the batch's transaction committed.
+* ``Idempotency-Key``: a key seen before (within the pipeline's window, also across a restart)
+  is answered 200 with ``"duplicate": true`` and counts nothing.
+* The answer is sent once the accepted events are in the synced write-ahead log
+  (:mod:`slokit.server.pipeline`): a crash afterwards loses nothing, since the log is
+  replayed into the store on start.
 
-**Group commit.** A store transaction has a fixed cost (the synced commit, the appends), so
-requests that arrive while a commit of their stream is in progress wait and are then committed
-together in one transaction; each is answered after that commit with its own counts and
-rejections. Unkeyed batches are concatenated into one ingest; keyed batches are ingested one by
-one inside the same transaction (``Store.commit_group``), so each key commits atomically with
-exactly its batch's rows, and a key repeated within a group is recognised as a duplicate.
+**The hot path.** A JSON array is decoded by msgspec straight into a Struct type made for the
+stream (:func:`event_type`): one field per top-level name the stream's indicators read, plus the
+timestamp names, so every other field of an event is skipped without building a Python object
+for it. The structs are turned into Arrow columns in one transposition, timestamps are checked
+column-wise (:func:`admit`), and the accepted rows go to the log. Anything the fast path does not
+take (an element that is not an object, a column of mixed types, NDJSON) takes the general path:
+plain decoding, element by element checks and the store's own table conversion.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import math
 import re
-import uuid
+import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from slokit.server.auth import check_bearer
 from slokit.server.errors import ApiError
+from slokit.server.pipeline import IngestPipeline, LogBroken
 from slokit.server.state import ServerState
-from slokit.sources.store import IngestResult
+from slokit.sources.bound import bound_slis, fields_needed
+from slokit.sources.events import (
+    IN_FUTURE,
+    REASON_CODE,
+    REASONS,
+    TIMESTAMP_FIELDS,
+    TOO_LATE,
+    Timestamps,
+    timestamps,
+    to_table,
+)
+from slokit.sources.store import FUTURE_TOLERANCE_SECONDS
+from slokit.spec.model import Spec
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/ndjson")
 MAX_KEY_LENGTH = 200
@@ -50,6 +65,8 @@ _STREAM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 _BYTE = re.compile(r"\(byte (\d+)\)")
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
+_REASON_NAMES = ("", *REASONS)
+_ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, OverflowError)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -153,147 +170,208 @@ def decode_events(data: bytes, ndjson: bool) -> tuple[list[Any], list[tuple[int,
     return items, problems
 
 
-def as_table(events: list[dict[str, Any]]) -> pa.Table | list[dict[str, Any]]:
-    """Events with the same fields as one Arrow table, built by Arrow in one call.
-
-    ``Table.from_pylist`` takes its columns from the first event, so it is used only when every
-    event has exactly the same keys (a cheap check); it is about 3× faster than building the
-    columns one by one. Anything else (missing or extra fields, a column of mixed types) is
-    left to the store, which reports such events one by one.
-    """
-    if not events:
-        return events
-    keys = events[0].keys()
-    if not all(e.keys() == keys for e in events):
-        return events
-    try:
-        return pa.Table.from_pylist(events)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, OverflowError):
-        return events
+# --- decoding ---
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
-    """What one request's batch did, once its transaction committed."""
+class EventType:
+    """How one stream's events are decoded: the fields kept and a decoder into a Struct of them."""
 
-    accepted: int
-    rejections: list[tuple[int, str]]
-    unknown_stream: bool
-    duplicate: bool
+    names: tuple[str, ...]
+    decoder: msgspec.json.Decoder[Any]
 
 
-def _ingest_one(state: ServerState, stream: str, events: list[Any], batch_id: str | None) -> IngestResult:
-    """One store ingest of a request's events (``None`` = already rejected), indices mapped back."""
-    keep = [i for i, e in enumerate(events) if e is not None]
-    batch = as_table(events if len(keep) == len(events) else [events[i] for i in keep])
-    result = state.store.ingest(stream, batch, spec=state.spec, batch_id=batch_id)
-    if len(keep) != len(events) and result.rejected_index.size:
-        result.rejected_index = result.rejected_index.copy()
-        for j, i in enumerate(result.rejected_index.tolist()):
-            result.rejected_index[j] = keep[i]
-    return result
+def event_type(spec: Spec, stream: str) -> EventType:
+    """A Struct with one field per top-level name the stream's indicators read (``http`` for
+    ``http.status``) plus the timestamp names; absent fields decode as None (null = missing for
+    every predicate, as in the store). Fields are named ``f0, f1, ...`` and renamed to the event's
+    names, so any name (``"a-b"``) works."""
+    bounds = [b for b in bound_slis(spec) if b.stream == stream]
+    wanted = dict.fromkeys([*TIMESTAMP_FIELDS, *sorted(n.split(".")[0] for n in fields_needed(bounds))])
+    names = tuple(wanted)
+    struct = msgspec.defstruct(
+        "Event",
+        [(f"f{i}", Any, None) for i in range(len(names))],
+        rename={f"f{i}": name for i, name in enumerate(names)},
+        gc=False,
+    )
+    return EventType(names, msgspec.json.Decoder(list[struct]))  # type: ignore[valid-type]
 
 
-def commit_batches(
-    state: ServerState, stream: str, group: list[tuple[list[Any], str | None]]
-) -> list[Answer]:
-    """Commit a group of requests' batches in one transaction (worker thread, store lock held).
+class EventTypes:
+    """:func:`event_type` per stream, rebuilt when the spec changes."""
 
-    Unkeyed batches are concatenated into one ingest (the cheapest way: one aggregation); each
-    keyed batch is its own ingest with its key, inside the same transaction
-    (:meth:`~slokit.sources.store.Store.commit_group`), so every key commits with its rows.
-    """
-    answers: list[Answer | None] = [None] * len(group)
-    unkeyed = [k for k, (_, key) in enumerate(group) if key is None]
-    keyed = [k for k, (_, key) in enumerate(group) if key is not None]
-    with state.locked() as store, store.commit_group() if keyed else contextlib.nullcontext():
-        if unkeyed:
-            combined = [e for k in unkeyed for e in group[k][0]]
-            # Inside a commit group an unkeyed ingest currently fails in the store (DuckDB
-            # "unfinished result"), so the combined batch gets an id of its own there.
-            group_id = f"server-group-{uuid.uuid4().hex}" if keyed else None
-            result = _ingest_one(state, stream, combined, group_id)
-            rejections = result.rejections
-            offset = pos = 0
-            for k in unkeyed:
-                end = offset + len(group[k][0])
-                mine: list[tuple[int, str]] = []
-                while pos < len(rejections) and rejections[pos][0] < end:
-                    mine.append((rejections[pos][0] - offset, rejections[pos][1]))
-                    pos += 1
-                present = sum(1 for e in group[k][0] if e is not None)
-                answers[k] = Answer(present - len(mine), mine, result.unknown_stream, False)
-                offset = end
-        for k in keyed:
-            events, key = group[k]
-            r = _ingest_one(state, stream, events, key)
-            answers[k] = Answer(r.accepted, r.rejections, r.unknown_stream, r.duplicate)
-    state.touch()
-    return [a for a in answers if a is not None]
+    def __init__(self) -> None:
+        self._spec: Spec | None = None
+        self._types: dict[str, EventType] = {}
+        self.streams: frozenset[str] = frozenset()
 
-
-#: Most events committed together in one group transaction.
-GROUP_MAX_EVENTS = 100_000
+    def get(self, spec: Spec, stream: str) -> EventType:
+        if spec is not self._spec:
+            self._spec = spec
+            self._types = {}
+            self.streams = frozenset(b.stream for b in bound_slis(spec))
+        found = self._types.get(stream)
+        if found is None:
+            found = self._types[stream] = event_type(spec, stream)
+        return found
 
 
 @dataclass(slots=True)
-class _Pending:
-    events: list[Any]
-    key: str | None
-    future: asyncio.Future[Answer]
+class Decoded:
+    """A request's events as columns, with the request index of each row and early problems."""
+
+    received: int
+    table: pa.Table
+    #: Request index of each table row (None: row i is request element i).
+    index: npt.NDArray[np.int64] | None
+    problems: list[tuple[int, str]]
+    #: The rows as dicts (general path only), to rebuild the table of the accepted ones.
+    rows: list[dict[str, Any]] | None = None
 
 
-@dataclass(slots=True)
-class GroupCommitter:
-    """Coalesces concurrent batches of a stream into one store transaction (see above)."""
-
-    state: ServerState
-    pending: dict[str, list[_Pending]] = field(default_factory=dict)
-    running: set[str] = field(default_factory=set)
-    #: Batches committed, and the transactions that took (for /readyz).
-    batches: int = 0
-    commits: int = 0
-
-    async def submit(self, stream: str, events: list[Any], key: str | None) -> Answer:
-        """This batch's answer, once the transaction it was committed in has committed."""
-        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self.pending.setdefault(stream, []).append(_Pending(events, key, future))
-        if stream not in self.running:
-            self.running.add(stream)
-            asyncio.get_running_loop().create_task(self._drain(stream))
-        return await future
-
-    async def _drain(self, stream: str) -> None:
+def decode_fast(data: bytes, kind: EventType) -> Decoded | None:
+    """A JSON array of objects decoded into the stream's Struct and columns; None when the
+    body needs the general path (not an array of objects, a column of mixed types, ...)."""
+    try:
+        items = kind.decoder.decode(data)
+    except msgspec.DecodeError:  # ValidationError included: the general path says what is wrong
+        return None
+    if not items:
+        return None
+    columns = zip(*map(msgspec.structs.astuple, items), strict=True)
+    arrays: list[pa.Array] = []
+    names: list[str] = []
+    for name, values in zip(kind.names, columns, strict=True):
         try:
-            while self.pending.get(stream):
-                queue = self.pending[stream]
-                group: list[_Pending] = []
-                size = 0
-                while queue and (not group or size + len(queue[0].events) <= GROUP_MAX_EVENTS):
-                    item = queue.pop(0)
-                    group.append(item)
-                    size += len(item.events)
-                work = [(item.events, item.key) for item in group]
-                try:
-                    answers = await run_in_threadpool(commit_batches, self.state, stream, work)
-                except BaseException as exc:
-                    for item in group:
-                        if not item.future.done():
-                            item.future.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                self.batches += len(group)
-                self.commits += 1
-                for item, answer in zip(group, answers, strict=True):
-                    if not item.future.done():
-                        item.future.set_result(answer)
-        finally:
-            self.running.discard(stream)
+            array = pa.array(values)
+        except _ARROW_ERRORS:
+            return None
+        if array.null_count < len(array):  # a field no event has is absent, as in the store
+            arrays.append(array)
+            names.append(name)
+    if not arrays:
+        return None
+    return Decoded(len(items), pa.Table.from_arrays(arrays, names=names), None, [])
+
+
+def decode_general(data: bytes, ndjson: bool, kind: EventType) -> Decoded:
+    """Any body: elements that are not objects and NDJSON lines that do not parse are problems."""
+    items, problems = decode_events(data, ndjson)
+    wanted = set(kind.names)
+    keep = [i for i, e in enumerate(items) if e is not None]
+    rows = [{k: v for k, v in items[i].items() if k in wanted} for i in keep]
+    table = to_table(rows)
+    index = np.array(keep, np.int64)
+    return Decoded(len(items), table, index, problems, rows)
+
+
+def admit(
+    ts: Timestamps, now_s: float, stored_newest: int | None, lateness_seconds: float | None
+) -> tuple[npt.NDArray[np.int8], int | None]:
+    """Reason code per event (0 = accepted) and the stream's newest minute row afterwards.
+
+    The store's rules, applied here because the store folds many requests at once: an event
+    more than :data:`FUTURE_TOLERANCE_SECONDS` after ``now`` is ``in_future``; one whose minute row
+    is more than the lateness behind the newest minute row of the stream (this batch's timely
+    events included) is ``too_late``.
+    """
+    code = ts.reason
+    limit = now_s + FUTURE_TOLERANCE_SECONDS
+    if code.any() or ts.latest > limit:
+        code = code.copy()
+        with np.errstate(invalid="ignore"):
+            code[(code == 0) & (ts.seconds > limit)] = REASON_CODE[IN_FUTURE]
+    ok = code == 0
+    newest = stored_newest
+    if not ok.any():
+        return code, newest
+    all_ok = bool(ok.all())
+    if all_ok and ts.minute_range is not None:
+        lo, hi = ts.minute_range
+    elif all_ok:
+        lo, hi = int(ts.minute.min()), int(ts.minute.max())
+    else:
+        lo, hi = int(ts.minute[ok].min()), int(ts.minute[ok].max())
+    newest = hi if newest is None else max(newest, hi)
+    if lateness_seconds is not None:
+        oldest_allowed = newest - math.floor(lateness_seconds / 60)
+        if lo < oldest_allowed:
+            code = code.copy() if code is ts.reason else code
+            code[(code == 0) & (ts.minute < oldest_allowed)] = REASON_CODE[TOO_LATE]
+    return code, newest
+
+
+def decode(data: bytes, ndjson: bool, kind: EventType, max_events: int) -> Decoded:
+    """The fast path when it applies, else the general one; 413 above ``max_events``."""
+    decoded = None if ndjson else decode_fast(data, kind)
+    if decoded is None:
+        decoded = decode_general(data, ndjson, kind)
+    if decoded.received > max_events:
+        raise ApiError(
+            413,
+            f"{decoded.received} events in one request; at most {max_events} are accepted",
+            {"limit_events": max_events},
+        )
+    return decoded
+
+
+def accept(
+    decoded: Decoded, now_s: float, stored_newest: int | None, lateness_seconds: float | None
+) -> tuple[pa.Table, list[tuple[int, str]], int | None]:
+    """The accepted events' table, every rejection ``(request index, reason)`` (decoding problems
+    included) and the stream's newest minute row afterwards."""
+    table = decoded.table
+    rejections = list(decoded.problems)
+    if not table.num_rows:
+        return table, rejections, stored_newest
+    code, newest = admit(timestamps(table), now_s, stored_newest, lateness_seconds)
+    rejected = np.flatnonzero(code)
+    if rejected.size:
+        where = rejected if decoded.index is None else decoded.index[rejected]
+        rejections += [(int(i), _REASON_NAMES[c]) for i, c in zip(where, code[rejected], strict=True)]
+        ok = code == 0
+        if decoded.rows is not None:  # rebuilt: a mixed column's metadata names rows by number
+            table = to_table([r for r, good in zip(decoded.rows, ok, strict=True) if good])
+        else:
+            table = table.filter(pa.array(ok))
+    return table, rejections, newest
+
+
+# --- the endpoint ---
+
+
+def _answer(
+    stream: str,
+    key: str | None,
+    received: int,
+    accepted: int,
+    rejections: list[tuple[int, str]],
+    unknown: bool,
+    duplicate: bool,
+) -> Response:
+    rejections.sort()
+    counts: dict[str, int] = {}
+    for _, reason in rejections:
+        name = reason.split(":")[0]
+        counts[name] = counts.get(name, 0) + 1
+    body = {
+        "stream": stream,
+        "batch_id": key,
+        "received": received,
+        "accepted": accepted,
+        "duplicate": duplicate,
+        "unknown_stream": unknown,
+        "rejected_counts": counts,
+        "rejected": [{"index": i, "reason": r} for i, r in rejections],
+    }
+    return Response(_encode(body), 200, media_type="application/json")
 
 
 async def ingest_events(request: Request) -> Response:
     state: ServerState = request.app.state.slokit
+    pipeline: IngestPipeline = request.app.state.pipeline
+    types: EventTypes = request.app.state.event_types
     check_bearer(request, state.config.token)
     stream = request.path_params["stream"]
     if not _STREAM.match(stream):
@@ -303,37 +381,32 @@ async def ingest_events(request: Request) -> Response:
     key = request.headers.get("idempotency-key")
     if key is not None and not 0 < len(key) <= MAX_KEY_LENGTH:
         raise ApiError(400, f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+    if pipeline.broken is not None:
+        raise ApiError(503, f"ingest is stopped: {pipeline.broken}")
+    await pipeline.wait_for_room()
     data = await read_body(request, state.config.max_body_bytes)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     ndjson = ctype in NDJSON_TYPES or request.query_params.get("format") == "ndjson"
-    events, problems = decode_events(data, ndjson)
-    if len(events) > state.config.max_events:
-        raise ApiError(
-            413,
-            f"{len(events)} events in one request; at most {state.config.max_events} are accepted",
-            {"limit_events": state.config.max_events},
-        )
-    committer: GroupCommitter = request.app.state.committer
-    answer = await committer.submit(stream, events, key)
-    accepted, stored, unknown, duplicate = (
-        answer.accepted,
-        answer.rejections,
-        answer.unknown_stream,
-        answer.duplicate,
+    kind = types.get(state.spec, stream)
+    unknown = stream not in types.streams
+    decoded = decode(data, ndjson, kind, state.config.max_events)
+    if key is not None:
+        seen = pipeline.keys.get(stream, key)
+        if seen is not None:
+            if not isinstance(seen, float):
+                try:
+                    await asyncio.shield(seen)  # the first request with this key is being logged
+                except LogBroken as exc:
+                    raise ApiError(503, f"ingest is stopped: {exc}") from None
+            return _answer(stream, key, decoded.received, 0, decoded.problems, unknown, True)
+    table, rejections, newest = accept(
+        decoded, time.time(), pipeline.newest.get(stream), state.config.lateness_seconds
     )
-    rejections = sorted(problems + stored)
-    counts: dict[str, int] = {}
-    for _, reason in rejections:
-        name = reason.split(":")[0]
-        counts[name] = counts.get(name, 0) + 1
-    body = {
-        "stream": stream,
-        "batch_id": key,
-        "received": len(events),
-        "accepted": accepted,
-        "duplicate": duplicate,
-        "unknown_stream": unknown,
-        "rejected_counts": counts,
-        "rejected": [{"index": i, "reason": r} for i, r in rejections],
-    }
-    return Response(_encode(body), 200, media_type="application/json")
+    pipeline.newest[stream] = newest
+    try:
+        # Shielded: a client that goes away does not stop its batch from being logged.
+        await asyncio.shield(pipeline.enqueue(stream, key, table))
+    except LogBroken as exc:
+        raise ApiError(503, f"ingest is stopped: {exc}") from None
+    state.touch()
+    return _answer(stream, key, decoded.received, table.num_rows, rejections, unknown, False)

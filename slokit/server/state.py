@@ -12,7 +12,7 @@ import contextlib
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +60,10 @@ class ServerState:
         self.settings: AlertSettings | None = (
             load_settings(config.alert_settings) if config.alert_settings else None
         )
-        self.store = Store.open(config.store_path, lateness_seconds=config.lateness_seconds)
+        # The ingest path checks lateness itself, batch by batch in arrival order, before the
+        # write-ahead log; the store folds many such batches at once, where its own check
+        # (against the newest event of the combined batch) would reject events already accepted.
+        self.store = Store.open(config.store_path, lateness_seconds=None)
         self.runtime = RuntimeTables(self.store._con)
         self.alerts = AlertStore.of(self.store)
         self.spec = with_corrections(self.base_spec, self.runtime.corrections())
@@ -74,6 +77,14 @@ class ServerState:
         self.ready = True
         #: Why the last automatic reload failed (None after a good load).
         self.reload_failed: str | None = None
+        #: Called under the lock before every use of the store (the ingest pipeline folds the
+        #: batches it has acknowledged but not yet moved into the store).
+        self.before_read: Callable[[], None] | None = None
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The store lock itself, for the fold, which must not call :attr:`before_read`."""
+        return self._lock
 
     def _load(self) -> Spec:
         spec, _ = load_paths(self.config.spec_paths)
@@ -81,7 +92,10 @@ class ServerState:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[Store]:
+        """The store, under the lock, with every acknowledged batch folded into it."""
         with self._lock:
+            if self.before_read is not None:
+                self.before_read()
             yield self.store
 
     def close(self) -> None:

@@ -1,0 +1,407 @@
+"""Accepted batches: logged and synced (group commit), answered, then folded into the store.
+
+The request path (:mod:`slokit.server.ingest`) decodes and checks a batch, then hands its
+accepted columns to :meth:`IngestPipeline.submit`, which appends them to the write-ahead log
+(:mod:`slokit.sources.wal`) and returns once the log is synced. One writer thread syncs
+everything queued since its last sync in one ``fdatasync``, so concurrent requests share it.
+
+A fold thread then moves logged batches into the store in large batches: one
+``Store.commit_group`` transaction ingests every pending batch of a stream as one table (the
+store's per-transaction cost and its aggregation are paid per tens of thousands of events, not
+per request), records the batches' idempotency keys and the sequence number folded up to
+(``server_wal``), and commits; the log segments below that number are then deleted. On start,
+records above the folded number are replayed (a record folded twice is impossible: the number
+commits with the rows). Every read of the store (:meth:`ServerState.locked`) folds what is
+pending first, so a read after a 2xx sees the batch.
+
+Idempotency keys are remembered in a bounded window (:data:`KEY_WINDOW_SECONDS`, at most
+:data:`KEY_WINDOW_MAX` keys; ``server_idempotency`` in the store file keeps them across
+restarts): a key seen within the window answers ``duplicate`` and counts nothing. A key
+still being logged makes its duplicates wait for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from slokit.server.state import ServerState
+from slokit.sources.events import NOT_NUMBERS_KEY
+from slokit.sources.wal import Record, WriteAheadLog, encode_record
+
+log = logging.getLogger("slokit.server.pipeline")
+
+#: A fold starts once this many events are pending (or after :data:`FOLD_INTERVAL` seconds).
+FOLD_EVENTS = 100_000
+FOLD_INTERVAL = 0.25
+#: Most events ingested by one store transaction of a fold.
+FOLD_MAX_EVENTS = 400_000
+#: Requests wait before logging while more events than this are logged but not folded.
+MAX_BACKLOG_EVENTS = 600_000
+#: How long, and how many, idempotency keys are remembered.
+KEY_WINDOW_SECONDS = 24 * 3600
+KEY_WINDOW_MAX = 500_000
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS server_wal (id INTEGER PRIMARY KEY, folded_seq BIGINT NOT NULL)",
+    "INSERT OR IGNORE INTO server_wal VALUES (1, 0)",
+    """CREATE TABLE IF NOT EXISTS server_idempotency (
+        stream VARCHAR NOT NULL, key VARCHAR NOT NULL, seq BIGINT NOT NULL, logged_at DOUBLE NOT NULL)""",
+)
+
+
+def wal_directory(store_path: str) -> Path:
+    """Where the server's log of a store file lives: ``<store>.ingest-log/`` beside it (DuckDB's
+    own write-ahead log is the file ``<store>.wal``)."""
+    return Path(f"{store_path}.ingest-log")
+
+
+class LogBroken(RuntimeError):
+    """A write or sync of the log failed; nothing more is accepted until a restart."""
+
+
+@dataclass(slots=True)
+class _Item:
+    seq: int
+    stream: str
+    key: str | None
+    at: float
+    table: pa.Table
+    frame: bytes = b""
+    future: asyncio.Future[None] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+@dataclass(slots=True)
+class Counters:
+    """For /readyz: requests logged, log syncs, folds and events folded."""
+
+    batches: int = 0
+    syncs: int = 0
+    folds: int = 0
+    folded_events: int = 0
+    fold_seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class KeyWindow:
+    """Recent idempotency keys, oldest first; a value is the key's time, or the future of the
+    request still logging it."""
+
+    max_keys: int = KEY_WINDOW_MAX
+    seconds: float = KEY_WINDOW_SECONDS
+    keys: dict[tuple[str, str], float | asyncio.Future[None]] = field(default_factory=dict)
+
+    def get(self, stream: str, key: str) -> float | asyncio.Future[None] | None:
+        return self.keys.get((stream, key))
+
+    def put(self, stream: str, key: str, value: float | asyncio.Future[None], now: float) -> None:
+        self.keys.pop((stream, key), None)
+        self.keys[(stream, key)] = value
+        self.trim(now)
+
+    def forget(self, stream: str, key: str) -> None:
+        self.keys.pop((stream, key), None)
+
+    def trim(self, now: float) -> None:
+        oldest = now - self.seconds
+        while self.keys:
+            first = next(iter(self.keys))
+            value = self.keys[first]
+            if len(self.keys) > self.max_keys or (isinstance(value, float) and value < oldest):
+                del self.keys[first]
+            else:
+                break
+
+
+class IngestPipeline:
+    """The log writer and fold threads of one server (see the module docstring)."""
+
+    def __init__(self, state: ServerState, wal_dir: str | Path) -> None:
+        self.state = state
+        self.counters = Counters()
+        self.keys = KeyWindow()
+        self.wal = WriteAheadLog(wal_dir)
+        self._queue: list[_Item] = []
+        self._pending: list[_Item] = []
+        self._pending_events = 0
+        self._cv = threading.Condition()
+        self._fold_cv = threading.Condition()
+        self._stop = False
+        self.broken: str | None = None
+        self._threads: list[threading.Thread] = []
+        self._last_prune = 0.0
+        with state.lock:
+            con = state.store.connection
+            for statement in _DDL:
+                con.execute(statement)
+            folded = int(con.execute("SELECT folded_seq FROM server_wal WHERE id = 1").fetchall()[0][0])
+            self.folded_seq = folded
+            self._next_seq = self._recover(folded) + 1
+            self.wal.reset(self._next_seq)
+            self.newest = {
+                s: (None if v["newest_minute"] is None else int(v["newest_minute"]))
+                for s, v in state.store.streams().items()
+            }
+            self._load_keys()
+        state.before_read = self.fold_pending
+
+    # --- start-up ---
+
+    def _recover(self, folded: int) -> int:
+        """Fold every logged record above ``folded``; the highest sequence number seen."""
+        top = folded
+        chunk: list[_Item] = []
+        size = 0
+        replayed = 0
+        for record in self.wal.replay():
+            top = max(top, record.seq)
+            if record.seq <= folded:
+                continue
+            chunk.append(_item_of(record))
+            size += record.table.num_rows
+            replayed += 1
+            if size >= FOLD_MAX_EVENTS:
+                self._fold_items(chunk)
+                chunk, size = [], 0
+        if chunk:
+            self._fold_items(chunk)
+        if replayed:
+            log.warning("replayed %d logged batches into the store", replayed)
+        return top
+
+    def _load_keys(self) -> None:
+        since = time.time() - self.keys.seconds
+        con = self.state.store.connection
+        rows = con.execute(
+            "SELECT stream, key, t FROM ("
+            "  SELECT stream, key, logged_at AS t FROM server_idempotency WHERE logged_at >= ?"
+            "  UNION ALL SELECT stream, batch_id, ingested_at FROM batches WHERE ingested_at >= ?"
+            ") ORDER BY t DESC LIMIT ?",
+            [since, since, self.keys.max_keys],
+        ).fetchall()
+        for stream, key, at in reversed(rows):
+            self.keys.keys[(str(stream), str(key))] = float(at)
+
+    # --- threads ---
+
+    def start(self) -> None:
+        self._threads = [
+            threading.Thread(target=self._write_loop, name="slokit-wal", daemon=True),
+            threading.Thread(target=self._fold_loop, name="slokit-fold", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Sync what is queued, fold what is pending, stop the threads."""
+        with self._cv:
+            self._stop = True
+            self._cv.notify_all()
+        with self._fold_cv:
+            self._fold_cv.notify_all()
+        for t in self._threads:
+            t.join(timeout)
+        with contextlib.suppress(Exception):
+            self.fold_pending()
+        self.wal.close()
+
+    # --- request side (event loop) ---
+
+    @property
+    def backlog(self) -> int:
+        return self._pending_events
+
+    async def wait_for_room(self) -> None:
+        """Back pressure: wait while the fold is far behind the log."""
+        while self._pending_events > MAX_BACKLOG_EVENTS and self.broken is None:
+            await asyncio.sleep(0.005)
+
+    def enqueue(self, stream: str, key: str | None, table: pa.Table) -> asyncio.Future[None]:
+        """Queue ``table`` (the accepted events) for the log; the future is done once it is synced.
+
+        A key is entered in the window at once (its duplicates wait for this future) and kept
+        or forgotten when the future is done, even if the request that sent it is gone by then.
+        """
+        if self.broken is not None:
+            raise LogBroken(self.broken)
+        loop = asyncio.get_running_loop()
+        seq = self._next_seq
+        self._next_seq += 1
+        at = time.time()
+        header = {"stream": stream, "key": key, "at": at}
+        future: asyncio.Future[None] = loop.create_future()
+        item = _Item(seq, stream, key, at, table, encode_record(seq, header, table), future, loop)
+        if key is not None:
+            self.keys.put(stream, key, future, at)
+
+            def settle(done: asyncio.Future[None]) -> None:
+                if done.cancelled() or done.exception() is not None:
+                    self.keys.forget(stream, key)
+                else:
+                    self.keys.put(stream, key, time.time(), time.time())
+
+            future.add_done_callback(settle)
+        with self._cv:
+            self._queue.append(item)
+            self._cv.notify()
+        return future
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._cv:
+                while not self._queue and not self._stop:
+                    self._cv.wait()
+                if not self._queue and self._stop:
+                    return
+                group, self._queue = self._queue, []
+            try:
+                if self.broken is not None:
+                    raise LogBroken(self.broken)
+                self.wal.append([i.frame for i in group], group[-1].seq)
+            except BaseException as exc:
+                if self.broken is None:
+                    self.broken = f"the write-ahead log failed: {exc}"
+                    log.error("%s; ingest is refused until a restart", self.broken)
+                for item in group:
+                    _resolve(item, LogBroken(self.broken))
+                continue
+            self.counters.batches += len(group)
+            self.counters.syncs += 1
+            for item in group:
+                item.frame = b""
+            with self._fold_cv:
+                self._pending.extend(group)
+                self._pending_events += sum(i.table.num_rows for i in group)
+                if self._pending_events >= FOLD_EVENTS:
+                    self._fold_cv.notify()
+            for item in group:
+                _resolve(item, None)
+
+    def _fold_loop(self) -> None:
+        while True:
+            with self._fold_cv:
+                if not self._stop and self._pending_events < FOLD_EVENTS:
+                    self._fold_cv.wait(FOLD_INTERVAL)
+                stopping = self._stop
+            try:
+                self.fold_pending()
+            except Exception:
+                log.exception("folding logged batches into the store failed; retrying")
+                time.sleep(1.0)
+            if stopping:
+                return
+
+    # --- folding ---
+
+    def fold_pending(self) -> None:
+        """Fold every synced batch into the store (the store lock is taken; reads call this)."""
+        with self.state.lock:
+            while True:
+                with self._fold_cv:
+                    items: list[_Item] = []
+                    size = 0
+                    for item in self._pending:
+                        if items and size + item.table.num_rows > FOLD_MAX_EVENTS:
+                            break
+                        items.append(item)
+                        size += item.table.num_rows
+                if not items:
+                    return
+                self._fold_items(items)
+                with self._fold_cv:
+                    del self._pending[: len(items)]
+                    self._pending_events -= size
+                self.wal.release(self.folded_seq)
+
+    def _fold_items(self, items: list[_Item]) -> None:
+        """One store transaction: every item's events, their keys, the folded sequence number."""
+        t0 = time.perf_counter()
+        state = self.state
+        store = state.store
+        con = store.connection
+        by_stream: dict[str, list[pa.Table]] = {}
+        for item in items:
+            if item.table.num_rows:
+                by_stream.setdefault(item.stream, []).append(item.table)
+        keyed = [i for i in items if i.key is not None]
+        expected = received = 0
+        with store.commit_group():
+            for stream, tables in by_stream.items():
+                for table in _combined(tables):
+                    result = store.ingest(stream, table, spec=state.spec)
+                    expected += table.num_rows
+                    received += result.accepted
+            if keyed:
+                rows = pa.table(
+                    {
+                        "stream": [i.stream for i in keyed],
+                        "key": [i.key for i in keyed],
+                        "seq": pa.array([i.seq for i in keyed], pa.int64()),
+                        "logged_at": pa.array([i.at for i in keyed], pa.float64()),
+                    }
+                )
+                con.from_arrow(rows).insert_into("server_idempotency")
+            now = time.time()
+            if now - self._last_prune > 60:
+                self._last_prune = now
+                con.execute("DELETE FROM server_idempotency WHERE logged_at < ?", [now - self.keys.seconds])
+            last = items[-1].seq
+            con.execute("UPDATE server_wal SET folded_seq = ? WHERE id = 1", [last])
+        self.folded_seq = last
+        if received != expected:
+            log.error("the store counted %d of %d logged events", received, expected)
+        self.counters.folds += 1
+        self.counters.folded_events += expected
+        self.counters.fold_seconds += time.perf_counter() - t0
+        state.touch()
+
+
+def _item_of(record: Record) -> _Item:
+    h = record.header
+    return _Item(record.seq, str(h["stream"]), h.get("key"), float(h.get("at", 0.0)), record.table)
+
+
+def _combined(tables: list[pa.Table]) -> Iterable[pa.Table]:
+    """The tables as few tables as their schemas allow (one, usually).
+
+    A table carrying per-row metadata (a mixed-type column, :data:`NOT_NUMBERS_KEY`) is kept
+    apart, since its row numbers hold only for itself; tables whose columns cannot be unified
+    (text in one, numbers in another) are ingested one by one.
+    """
+    plain = [t for t in tables if not _has_row_metadata(t)]
+    special = [t for t in tables if _has_row_metadata(t)]
+    if plain:
+        try:
+            yield pa.concat_tables(plain, promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            yield from plain
+    yield from special
+
+
+def _has_row_metadata(table: pa.Table) -> bool:
+    return any(f.metadata and NOT_NUMBERS_KEY in f.metadata for f in table.schema)
+
+
+def _resolve(item: _Item, error: BaseException | None) -> None:
+    future, loop = item.future, item.loop
+    if future is None or loop is None:
+        return
+
+    def done() -> None:
+        if not future.done():
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+        loop.call_soon_threadsafe(done)
