@@ -84,7 +84,14 @@ Examples:
     "--store", "store_path", required=True, type=click.Path(), help="Store file (created if missing)."
 )
 @click.option("--spec", "spec_path", required=True, type=click.Path(), help="SLO spec file or folder.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="Input format; auto: from the file name, else from the first line.",
+)
 @click.option("--keep-raw", type=click.Path(file_okay=False), help="Archive accepted events as Parquet here.")
 @click.option("--strict", is_flag=True, help="Stop at the first malformed line instead of skipping it.")
 @click.option(
