@@ -66,7 +66,7 @@ import pyarrow.parquet as pq
 from slokit.engine.histogram import DEFAULT_LAYOUT, LogHistogram
 from slokit.engine.series import MinuteCounts
 from slokit.errors import SlokitError
-from slokit.sources.aggregate import OVERFLOW_CODE, UNDERFLOW_CODE, Batch, SliRows, aggregate
+from slokit.sources.aggregate import OVERFLOW_CODE, UNDERFLOW_CODE, Batch, SliRows, aggregate_all
 from slokit.sources.bound import BoundSLI, bound_slis
 from slokit.sources.events import (
     IN_FUTURE,
@@ -425,7 +425,7 @@ class Store:
         result.rejected = {name: int(counts[i]) for i, name in enumerate(REASONS, start=1) if counts[i]}
 
         prepared = Batch(table, minute, accepted, minute_range=ts.minute_range)
-        per_sli = [aggregate(prepared, b) for b in bounds]
+        per_sli = aggregate_all(prepared, bounds)
         result.per_sli = {
             r.sli_key: SliSummary(r.total_valid, r.total_good, r.invalid, tuple(r.warnings)) for r in per_sli
         }
@@ -676,7 +676,7 @@ class Store:
                     ts = timestamps(table)
                     minute = ts.minute
                     prepared = Batch(table, minute, ts.reason == 0)
-                    self._append([aggregate(prepared, b) for b in group])
+                    self._append(aggregate_all(prepared, group))
                 since = streams[stream]["first_minute"]
                 for b in group:
                     self._con.execute(
