@@ -739,12 +739,7 @@ def read_csv(source: Input, sink: ErrorSink, chunk_bytes: int = DEFAULT_CHUNK_BY
             first_line += 1
         if not data.strip():
             continue
-        lines = data.split(b"\n")
-        if lines and lines[-1] == b"":
-            lines.pop()
-        numbers = np.array(
-            [first_line + i for i, text in enumerate(lines) if text.rstrip(b"\r")], np.int64
-        )  # Arrow skips empty lines; its row numbers count the others
+        numbers, line_count = _filled_lines(data, first_line)
         invalid: list[int] = []
         table: pa.Table | None = None
         for attempt_text in (as_text, True):
@@ -756,7 +751,7 @@ def read_csv(source: Input, sink: ErrorSink, chunk_bytes: int = DEFAULT_CHUNK_BY
             except pa.ArrowInvalid as exc:
                 if attempt_text:
                     raise UnreadableInput(
-                        f"{source.name}: cannot read lines {first_line}–{first_line + len(lines) - 1} "
+                        f"{source.name}: cannot read lines {first_line}–{first_line + line_count - 1} "
                         f"as CSV: {exc}"
                     ) from None
         assert table is not None
@@ -776,6 +771,21 @@ def read_csv(source: Input, sink: ErrorSink, chunk_bytes: int = DEFAULT_CHUNK_BY
             yield Chunk(flatten(table), block.position, _fixed(numbers), digest=block.digest)
         if sink.stop_line is not None:
             raise sink.stop()
+
+
+def _filled_lines(data: bytes, first_line: int) -> tuple[npt.NDArray[np.int64], int]:
+    """Numbers of the lines that are not empty (Arrow skips empty lines, and its row numbers
+    count the others), and how many lines the block has; vectorized over the bytes."""
+    raw = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    if raw.size and raw[-1] != 10:
+        ends = np.append(ends, raw.size)
+    starts = np.empty_like(ends)
+    starts[:1] = 0
+    starts[1:] = ends[:-1] + 1
+    length = ends - starts
+    lone_cr = (length == 1) & (raw[np.minimum(starts, raw.size - 1)] == 13)
+    return first_line + np.flatnonzero((length > 0) & ~lone_cr), int(ends.size)
 
 
 def _csv_block(

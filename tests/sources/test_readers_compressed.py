@@ -375,3 +375,12 @@ def test_csv_wrong_cell_counts_and_blank_lines_keep_true_line_numbers(tmp_path: 
     assert lines == data
     assert bad_lines(sink) == short
     assert [r["ts"] for r in rows] == [int(text[n - 1].split(",")[0]) for n in data]
+
+
+def test_csv_with_windows_line_endings(tmp_path: Path) -> None:
+    path = tmp_path / "e.csv"
+    path.write_bytes(b"ts,status\r\n1,200\r\n\r\n2,500\r\n3\r\n4,200")  # no final line break
+    rows, lines, sink = read_all(path)
+    assert [(r["ts"], r["status"]) for r in rows] == [(1, 200), (2, 500), (4, 200)]
+    assert lines == [2, 4, 6]
+    assert bad_lines(sink) == [5]
