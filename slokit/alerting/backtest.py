@@ -202,6 +202,12 @@ def evaluate_rule(
             long_burn = burn_rate(lv - lg, lv, series.target)
             short_burn = burn_rate(short_bad, sv, series.target)
         firing = (long_burn >= tier.factor) & (short_burn >= tier.factor) & (short_bad >= guard)
+        if aware:
+            # a window that meets the objective by its own error ratio confirms nothing
+            floor = min(tier.factor, 1.0)
+            own_long = burn_rate(lv - lg, lv, series.target)
+            own_short = burn_rate(short_bad, sv, series.target)
+            firing &= (own_long >= floor) & (own_short >= floor)
     return TierEvaluation(firing, long_burn, short_burn, short_bad)
 
 

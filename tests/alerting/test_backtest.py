@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from slokit.alerting.backtest import (
     Incident,
     Series,
+    evaluate_rule,
     parse_incidents,
     replay,
     run_backtest,
@@ -339,3 +340,26 @@ def test_backtest_replays_the_no_data_alert_as_the_evaluator_does() -> None:
     live = [m for m in range(60, 201) if dict((v[0], v[3]) for v in verdicts_at(s, policy, m))["no-data"]]
     assert live == list(range(110, 201))
     assert replay(s, POLICY, 60 * 60, 200 * 60) == []
+
+
+def test_traffic_aware_window_must_also_miss_the_objective_by_its_own_ratio() -> None:
+    """10 events a minute, rows 150–159 carry 100 a minute and rows 150–157 one bad event each
+    (0.8 %: within the 99 % objective, own burn 0.8). At t = 160 min the 100-minute period holds
+    1900 events (allowance 0.19 bad a minute): traffic-aware long burn over 10 minutes
+    8 / 1.9 = 4.2, short over 5 minutes 3 / 0.95 = 3.2, both ≥ 3 — a daily peak at a healthy
+    error ratio. The rule needs each window's own burn ≥ min(factor, 1) too, so a factor-3 tier
+    stays quiet, while a factor-0.5 tier (floor 0.5; own burns 0.8 and 0.6) fires."""
+    valid = np.full(200, 10, dtype=np.int64)
+    valid[150:160] = 100
+    bad = np.zeros(200, dtype=np.int64)
+    bad[150:158] = 1
+    s = Series("api", "api", 0.99, 6000.0, MinuteCounts(0, valid, valid - bad))
+    at = np.array([160], dtype=np.int64)
+    for factor, fires in ((3.0, False), (0.5, True)):
+        tier = Tier(0.0, 600, 300, "ticket", factor)
+        ev = evaluate_rule(
+            s, s.cumulative(), at, tier, Policy("aware", (Rule("r", tier),), traffic_aware=True)
+        )
+        assert float(ev.long_burn[0]) == pytest.approx(8 / 1.9)
+        assert float(ev.short_burn[0]) == pytest.approx(3 / 0.95)
+        assert bool(ev.firing[0]) is fires
