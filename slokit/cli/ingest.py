@@ -3,8 +3,9 @@
 Each chunk of a file is one batch with a batch id made from the file's path, size and
 modification time and the chunk's number, so running the same command twice on an unchanged
 file counts its events once (the second run reports the chunks as duplicates). Standard input
-(``-``) has no such identity: its batch ids are made from the content of each chunk, so piping
-the same bytes twice counts them once, while overlapping but different inputs are not merged.
+(``-``) and pipes (``<(zcat x.gz)``) have no such identity: their batch ids are made from the
+content of each chunk, so piping the same bytes twice counts them once, while overlapping but
+different inputs are not merged.
 
 Files (and standard input) may be compressed with gzip, bzip2 or zstd. A file that cannot be
 read on (damaged compressed data, say) keeps the batches read before the damage, is reported
@@ -38,7 +39,16 @@ from rich.progress import (
 from slokit.cli.output import console, dump_json, emit, output_option
 from slokit.errors import SlokitError, UsageError
 from slokit.sources.bound import fields_needed
-from slokit.sources.readers import FORMATS, STDIN, STDIN_NAME, ErrorSink, UnreadableInput, read_events
+from slokit.sources.readers import (
+    FORMATS,
+    STDIN,
+    STDIN_NAME,
+    ErrorSink,
+    UnreadableInput,
+    is_readable,
+    is_stream,
+    read_events,
+)
 from slokit.sources.store import Store
 from slokit.spec.durations import parse_duration
 
@@ -57,7 +67,7 @@ def _lateness(text: str) -> float | None:
 
 
 def _batch_prefix(path: str) -> str | None:
-    if path == STDIN:
+    if is_stream(path):
         return None  # batch ids come from each chunk's content (Chunk.digest)
     stat = os.stat(path)
     ident = f"{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
@@ -133,7 +143,7 @@ def ingest(
             "e.g. zcat access.log.gz | slokit ingest - --stream web --format nginx ..."
         )
     for path in files:
-        if path != STDIN and not Path(path).is_file():
+        if not is_readable(path):
             raise UsageError(f"no such file: {path}")
     if not Path(spec_path).exists():
         raise UsageError(f"--spec {spec_path}: no such file or folder")
@@ -258,7 +268,7 @@ def _run(
     stream: str,
     columns: frozenset[str] | None,
 ) -> SlokitError | None:
-    total = None if STDIN in files else sum(os.path.getsize(f) for f in files)
+    total = None if any(is_stream(f) for f in files) else sum(os.path.getsize(f) for f in files)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -279,7 +289,7 @@ def _run(
             prefix = _batch_prefix(path)
             try:
                 for number, chunk in enumerate(read_events(path, fmt, errors=sink, columns=columns)):
-                    batch_id = f"{prefix}:{number}" if prefix else f"stdin:{number}:{chunk.digest}"
+                    batch_id = f"{prefix}:{number}" if prefix else f"content:{number}:{chunk.digest}"
                     result = store.ingest(stream, chunk.table, spec=spec, batch_id=batch_id)
                     _add(summary, result, chunk.line_numbers, name)
                     progress.update(task, completed=done_before + chunk.position)
@@ -294,7 +304,7 @@ def _run(
                     return exc
                 raise
             _add_malformed(summary, sink)
-            if path != STDIN:
+            if not is_stream(path):
                 done_before += os.path.getsize(path)
                 progress.update(task, completed=done_before)
     return None

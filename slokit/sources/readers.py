@@ -108,8 +108,8 @@ class Chunk:
     ``position`` is the number of bytes of the file consumed once this chunk is read (for a
     progress bar; compressed bytes for a compressed file). ``line_numbers`` gives the 1-based
     line (JSON Lines, access logs, CSV) or row number (Parquet) of each row of ``table``.
-    ``digest`` identifies the input the chunk came from by content (set only for standard
-    input, which has no file identity to build batch ids from).
+    ``digest`` identifies the chunk by its content (set only for standard input and pipes,
+    which have no file identity to build batch ids from).
     """
 
     table: pa.Table
@@ -298,6 +298,8 @@ class Input:
         self.size = size
         self.compression = compression
         self.is_stdin = name == STDIN_NAME
+        #: Standard input or a pipe (``<(zcat x.gz)``): read once, no size, no file identity.
+        self.is_stream = size is None
         self._file = raw
         self._raw = _Counted(raw)
         self._decoder: _Decoder = self._raw
@@ -348,7 +350,7 @@ def open_input(path: str | os.PathLike[str]) -> Input:
         source = Input(STDIN_NAME, sys.stdin.buffer, None, None)
         claimed = None
     else:
-        if not Path(text).is_file():
+        if not is_readable(text):
             raise UsageError(f"{text}: no such file")
         lower = text.lower()
         for kind, _, suffix, tool in _UNSUPPORTED:
@@ -358,7 +360,8 @@ def open_input(path: str | os.PathLike[str]) -> Input:
                     "or pipe it in: ... | slokit ingest - --stream S --format F"
                 )
         claimed = next((c for s, c in _SUFFIXES.items() if lower.endswith(s)), None)
-        source = Input(text, open(text, "rb"), os.path.getsize(text), None)  # noqa: SIM115 (closed by the reader)
+        size = os.path.getsize(text) if Path(text).is_file() else None
+        source = Input(text, open(text, "rb"), size, None)  # noqa: SIM115 (closed by the reader)
     try:
         magic = source._raw.peek(6)
         for kind, signature, _, tool in _UNSUPPORTED:
@@ -384,6 +387,16 @@ def open_input(path: str | os.PathLike[str]) -> Input:
     elif actual == "zstd":
         source._decoder = _Zstd(source._raw)
     return source
+
+
+def is_readable(path: str) -> bool:
+    """A file, a named pipe or a device (``<(zcat x.gz)`` gives ``/dev/fd/63``): not a folder."""
+    return path == STDIN or (os.path.exists(path) and not os.path.isdir(path))
+
+
+def is_stream(path: str) -> bool:
+    """Standard input or a pipe: no size, read once (batch ids then come from the content)."""
+    return path == STDIN or not Path(path).is_file()
 
 
 def _damaged(source: Input, line: int, exc: DamagedData) -> UnreadableInput:
@@ -443,11 +456,11 @@ def _detect(source: Input) -> Format:
     text = line.decode("utf-8", errors="replace")
     if re.match(_NGINX_LINE, text):
         return "nginx"
-    if source.is_stdin:
+    if source.is_stream:
         if "," in text:
             return "csv"
         raise UsageError(
-            f"cannot tell the format of standard input from its first line ({text[:60]!r}); "
+            f"cannot tell the format of {source.name} from its first line ({text[:60]!r}); "
             f"give it with --format ({', '.join(FORMATS[1:])})"
         )
     return "nginx"
@@ -489,7 +502,7 @@ def read_events(
                     f"{source.name}: Parquet is compressed inside the file; a {source.compression}-"
                     f"compressed Parquet file is not read. Decompress it first ({_TOOL[source.compression]})"
                 )
-            if not source.is_stdin:
+            if not source.is_stream:
                 source.close()
                 return read_parquet(path, columns)
     except BaseException:
@@ -564,7 +577,7 @@ def _blocks(source: Input, chunk_bytes: int) -> Iterator[_Block]:
             cut = data.rfind(b"\n")
             block, rest = (data[: cut + 1], data[cut + 1 :]) if cut >= 0 else (b"", data)
         if block:
-            digest = hashlib.blake2b(block, digest_size=12).hexdigest() if source.is_stdin else None
+            digest = hashlib.blake2b(block, digest_size=12).hexdigest() if source.is_stream else None
             yield _Block(block, line, source.consumed, digest)
             line += block.count(b"\n")
         if damage is not None:

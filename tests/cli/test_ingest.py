@@ -12,7 +12,9 @@ import bz2
 import gzip
 import io
 import json
+import os
 import random
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -368,3 +370,28 @@ def test_standard_input_usage_errors(tmp_path: Path) -> None:
     told = ingest(tmp_path, "-", "--stream", "web", "--format", "nginx", "--output", "json", stdin=b"hello\n")
     assert told.exit_code == 1  # nothing ingestable
     assert as_json(told)["malformed_lines"] == 1
+
+
+def test_a_pipe_as_file_argument(tmp_path: Path) -> None:
+    """``slokit ingest <(zcat web.jsonl.gz) --stream web``: a pipe, read once, ids from content."""
+    rows = events(300)
+    data = gzip.compress(jsonl(rows))
+    fifo = tmp_path / "fd63"
+
+    def once() -> dict[str, Any]:
+        if not fifo.exists():
+            os.mkfifo(fifo)
+        writer = threading.Thread(target=fifo.write_bytes, args=(data,))
+        writer.start()
+        try:
+            result = ingest(tmp_path, str(fifo), "--stream", "web", "--output", "json")
+        finally:
+            writer.join()
+        assert result.exit_code == 0, result.output
+        return as_json(result)
+
+    first = once()
+    assert first["files"] == [str(fifo)]
+    assert sli_counts(first) == expected(rows)
+    second = once()
+    assert second["duplicate_batches"] == second["batches"] >= 1

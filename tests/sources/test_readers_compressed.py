@@ -10,8 +10,10 @@ import bz2
 import gzip
 import io
 import json
+import os
 import random
 import sys
+import threading
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -384,3 +386,20 @@ def test_csv_with_windows_line_endings(tmp_path: Path) -> None:
     assert [(r["ts"], r["status"]) for r in rows] == [(1, 200), (2, 500), (4, 200)]
     assert lines == [2, 4, 6]
     assert bad_lines(sink) == [5]
+
+
+def test_named_pipe_reads_like_standard_input(tmp_path: Path) -> None:
+    """``slokit ingest <(zcat x.gz)`` hands over a pipe such as /dev/fd/63."""
+    text = jsonl_text(300)
+    plain = tmp_path / "e.jsonl"
+    plain.write_bytes(text)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(gzip.compress(text),))
+    writer.start()
+    try:
+        chunks = list(read_events(fifo, chunk_bytes=1024))
+    finally:
+        writer.join()
+    assert pa.concat_tables([c.table for c in chunks]).to_pylist() == read_all(plain)[0]
+    assert all(c.digest is not None for c in chunks)  # no file identity: ids from the content
