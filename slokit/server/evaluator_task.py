@@ -5,19 +5,25 @@ server's store lock for each pass, so ingest waits at most one pass. The same lo
 changed spec file and reloads it: a broken edit is logged and the old spec stays in use.
 With notification settings (``--notify-settings``), notices go to the notifiers of the
 spec's AlertNotificationTargets through :func:`slokit.alerting.delivery.sender`; without, they are
-logged. Either way the alert store records every state and transition. Delivery runs inside the
-pass, under the store lock, so a slow target delays ingest by at most its retry budget.
+logged. Either way the alert store records every state and transition.
+
+Delivery runs after the pass, outside the store lock: the evaluator is built without a sender,
+so a pass only computes the due notices; they are then delivered (a slow or failing target
+waits out its retries without holding up reads or the ingest fold), and each delivered notice
+is marked in the alert store under the lock again. An undelivered notice stays due and is
+tried at the next pass, as in the evaluator itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Callable
 
 from slokit.alerting.evaluator import Evaluation, Evaluator, Send
-from slokit.alerting.state import Notice
+from slokit.alerting.state import Notice, mark_notified
 from slokit.errors import SlokitError
 from slokit.server.state import ServerState
 
@@ -47,6 +53,7 @@ class EvaluatorTask:
         self._thread: threading.Thread | None = None
         self._generation = -1
         self._evaluator: Evaluator | None = None
+        self._send: Send = _log_notice
         self.last: Evaluation | None = None
         self.last_error: str | None = None
         self.passes = 0
@@ -57,8 +64,8 @@ class EvaluatorTask:
             or self._generation != self.state.generation
             or (self._evaluator.spec is not self.state.spec)
         ):
-            send = self.send or self.notifier_send()
-            self._evaluator = Evaluator(self.state.spec, self.state.store, self.state.settings, send)
+            self._send = self.send or self.notifier_send()
+            self._evaluator = Evaluator(self.state.spec, self.state.store, self.state.settings, None)
             self._generation = self.state.generation
         return self._evaluator
 
@@ -79,9 +86,36 @@ class EvaluatorTask:
             evaluation = self._current().evaluate(self.clock() if at is None else at)
             if evaluation.transitions:
                 self.state.touch()
+            send = self._send
+        delivered = self._deliver(send, evaluation.notices)
+        evaluation = dataclasses.replace(evaluation, delivered=delivered)
         self.last = evaluation
         self.passes += 1
         return evaluation
+
+    def _deliver(self, send: Send, notices: list[Notice]) -> list[Notice]:
+        """Send each notice (no lock held), then mark the delivered ones under the lock."""
+        done: list[Notice] = []
+        for notice in notices:
+            try:
+                ok = bool(send(notice))
+            except Exception:  # a notifier bug must not stop the evaluator
+                log.exception("sending %s for alert %s failed", notice.kind, notice.key)
+                ok = False
+            if ok:
+                done.append(notice)
+            else:
+                log.warning(
+                    "%s notice for %s not delivered; retrying at the next pass", notice.kind, notice.key
+                )
+        if done:
+            with self.state.locked():
+                states = self.state.alerts.load()
+                for n in done:
+                    if n.key in states:
+                        states[n.key] = mark_notified(states[n.key], n)
+                self.state.alerts.save([states[k] for k in {n.key for n in done} if k in states])
+        return done
 
     def _watch(self) -> None:
         if not self.state.spec_changed():
