@@ -188,10 +188,10 @@ class _Counted:
         return self._prefix[:size]
 
     def read(self, size: int = -1) -> bytes:
-        if self._prefix:
+        if self._prefix and size < 0:
+            data, self._prefix = self._prefix + self._raw.read(), b""
+        elif self._prefix:
             data, self._prefix = self._prefix[:size], self._prefix[size:]
-            if size < 0:
-                data, self._prefix = data + self._prefix + self._raw.read(), b""
         else:
             data = self._raw.read(size)
         self.consumed += len(data)
