@@ -403,3 +403,22 @@ def test_named_pipe_reads_like_standard_input(tmp_path: Path) -> None:
         writer.join()
     assert pa.concat_tables([c.table for c in chunks]).to_pylist() == read_all(plain)[0]
     assert all(c.digest is not None for c in chunks)  # no file identity: ids from the content
+
+
+def test_compressed_envoy_log_is_recognised_from_its_first_line(tmp_path: Path) -> None:
+    entries = [
+        {
+            "start_time": f"2023-10-10T13:55:{i:02d}.000Z",
+            "path": f"/a?{i}",
+            "response_code": 200 + i,
+            "duration": i,
+        }
+        for i in range(30)
+    ]
+    path = tmp_path / "envoy.log.zst"
+    path.write_bytes(zstd(("\n".join(json.dumps(e) for e in entries) + "\n").encode()))
+    assert readers.detect_format(path) == "envoy"
+    rows = read_all(path, chunk_bytes=256)[0]
+    assert [(r["status"], r["latency_ms"], r["route"]) for r in rows] == [
+        (200 + i, i, "/a") for i in range(30)
+    ]
