@@ -14,7 +14,12 @@ client is used instead, and the output says so: that client spends a core of its
 Events: the simulator's MToGo ``http_requests`` events (``ts`` in epoch ms, ``service``,
 ``route``, ``method``, ``status``, ``latency_ms``, and on gateway events ``upstream_status``,
 ``upstream_latency_ms``, ``gateway_overhead_ms``), with absent fields left out, as a
-logger writes them (``--with-nulls`` keeps them as explicit nulls); the mean size is printed.
+logger writes them (``--with-nulls`` keeps them as explicit nulls), plus ``--labels`` labels no
+SLO reads (default 2: ``region`` and ``instance``, as real events carry); the mean size is
+printed. Timestamps are spread over the last ``--span`` seconds (default 60: a server taking
+a million events a second receives current events, not hours of history; ``--span 21600``
+spreads them over six hours as the simulator does, which makes the store write ~6× more
+minute rows per event).
 
 * **bare**: reads the raw body, ``msgspec.json.decode`` to Python objects, answers the count;
   the floor for any endpoint that decodes JSON with msgspec.
@@ -150,13 +155,34 @@ def start(
     raise RuntimeError(f"{module} did not start")
 
 
-def event_rows(hours: float = 6.0) -> list[dict[str, Any]]:
+def event_rows(hours: float = 10.0) -> list[dict[str, Any]]:
     """Simulated MToGo http_requests events of the last ``hours`` (all within the lateness)."""
     from slokit.simulator import scenario, simulation
 
     now = int(time.time() * 1000) // 60000 * 60000
     sim = simulation(scenario("mtogo"), now, days=hours / 24, seed=3)
     return [r for chunk in sim.batches() for r in chunk["http_requests"].to_pylist()]
+
+
+REGIONS = ("eu-west-1", "eu-central-1", "eu-north-1")
+
+
+def restamp(rows: list[dict[str, Any]], span_s: float, labels: int, now_ms: int) -> list[dict[str, Any]]:
+    """The rows with timestamps spread evenly over the ``span_s`` seconds before ``now_ms``, in
+    order, and ``labels`` extra label fields (``region``, ``instance``, ``label3``, ...)."""
+    n = max(len(rows), 1)
+    out = []
+    for i, r in enumerate(rows):
+        e = {**r, "ts": now_ms - int(span_s * 1000 * (n - i) / n)}
+        for k in range(labels):
+            if k == 0:
+                e["region"] = REGIONS[i % len(REGIONS)]
+            elif k == 1:
+                e["instance"] = f"{r['service']}-{(i * 7) % 12}"
+            else:
+                e[f"label{k + 1}"] = f"v{i % 5}"
+        out.append(e)
+    return out
 
 
 def encode(rows: list[dict[str, Any]], with_nulls: bool) -> bytes:
@@ -168,7 +194,7 @@ def encode(rows: list[dict[str, Any]], with_nulls: bool) -> bytes:
 def batches(rows: list[dict[str, Any]], n_batches: int, size: int, with_nulls: bool) -> list[bytes]:
     out = []
     for i in range(n_batches):
-        start = (i * size) % max(len(rows) - size, 1)
+        start = (i * size) % max(len(rows) - size + 1, 1)
         out.append(encode(rows[start : start + size], with_nulls))
     return out
 
@@ -336,14 +362,12 @@ def soak(args: argparse.Namespace, rows: list[dict[str, Any]], cpu: str | None) 
     """slokit alone at a fixed rate; RSS every ``--sample`` s; events stamped with the current time."""
     size = args.batch
     rate_rps = args.rate / size
-    shift_base = max(r["ts"] for r in rows)
     state: dict[str, Any] = {"bodies": [], "built": 0.0}
     lock = threading.Lock()
 
     def build() -> list[bytes]:
-        # The simulated events, shifted so the newest is now (the store's lateness applies).
-        now_ms = int(time.time() * 1000)
-        shifted = [{**r, "ts": r["ts"] - shift_base + now_ms} for r in rows[-size * 32 :]]
+        # The simulated events stamped over the last --span seconds (the store's lateness applies).
+        shifted = restamp(rows[-size * 32 :], args.span, args.labels, int(time.time() * 1000))
         return batches(shifted, 32, size, args.with_nulls)
 
     def provider() -> list[bytes]:
@@ -439,6 +463,8 @@ def main() -> None:
     ap.add_argument("--client-cpu", default="1", help="taskset CPU list for wrk ('' = no pinning)")
     ap.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     ap.add_argument("--with-nulls", action="store_true", help="absent fields as explicit nulls")
+    ap.add_argument("--labels", type=int, default=2, help="extra label fields per event no SLO reads")
+    ap.add_argument("--span", type=float, default=60.0, help="seconds the timestamps are spread over")
     ap.add_argument("--only", choices=("both", "bare", "slokit"), default="both")
     ap.add_argument("--soak", action="store_true", help="slokit alone at --rate events/s, RSS sampled")
     ap.add_argument("--rate", type=float, default=500_000.0)
@@ -460,11 +486,17 @@ def main() -> None:
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk") is not None)
     if args.client == "wrk" and shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk); use --client python")
-    bodies = batches(rows, 64, args.batch, args.with_nulls)
+    bodies = batches(
+        restamp(rows[: 64 * args.batch], args.span, args.labels, int(time.time() * 1000)),
+        64,
+        args.batch,
+        args.with_nulls,
+    )
     mean = sum(len(b) for b in bodies) / len(bodies) / args.batch
     client = "wrk (C, 1 thread)" if use_wrk else "Python asyncio client (wrk not found: slower)"
     print(
-        f"{args.batch}-event batches, {mean:.0f} bytes/event ({len(bodies[0]) / 1024:.0f} KiB per request), "
+        f"{args.batch}-event batches, {mean:.0f} bytes/event ({len(bodies[0]) / 1024:.0f} KiB per request, "
+        f"{args.labels} extra labels, timestamps over {args.span:g} s), "
         f"{args.connections} connections, {args.seconds:g} s per server; servers on CPU {cpu or 'any'}, "
         f"client {client} on CPU {args.client_cpu or 'any'}; {stack}"
     )

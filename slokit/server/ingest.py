@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+import operator
 import re
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,6 +181,10 @@ class EventType:
 
     names: tuple[str, ...]
     decoder: msgspec.json.Decoder[Any]
+    #: One attribute getter per name, in order.
+    getters: tuple[Callable[[Any], Any], ...]
+    #: Timestamp names no indicator reads: skipped once an earlier timestamp name is present.
+    spare_times: frozenset[str]
 
 
 def event_type(spec: Spec, stream: str) -> EventType:
@@ -187,15 +193,17 @@ def event_type(spec: Spec, stream: str) -> EventType:
     every predicate, as in the store). Fields are named ``f0, f1, ...`` and renamed to the event's
     names, so any name (``"a-b"``) works."""
     bounds = [b for b in bound_slis(spec) if b.stream == stream]
-    wanted = dict.fromkeys([*TIMESTAMP_FIELDS, *sorted(n.split(".")[0] for n in fields_needed(bounds))])
-    names = tuple(wanted)
+    read = {n.split(".")[0] for n in fields_needed(bounds)}
+    names = tuple(dict.fromkeys([*TIMESTAMP_FIELDS, *sorted(read)]))
     struct = msgspec.defstruct(
         "Event",
         [(f"f{i}", Any, None) for i in range(len(names))],
         rename={f"f{i}": name for i, name in enumerate(names)},
         gc=False,
     )
-    return EventType(names, msgspec.json.Decoder(list[struct]))  # type: ignore[valid-type]
+    getters = tuple(operator.attrgetter(f"f{i}") for i in range(len(names)))
+    spare = frozenset(TIMESTAMP_FIELDS) - read
+    return EventType(names, msgspec.json.Decoder(list[struct]), getters, spare)  # type: ignore[valid-type]
 
 
 class EventTypes:
@@ -237,22 +245,27 @@ def decode_fast(data: bytes, kind: EventType) -> Decoded | None:
         items = kind.decoder.decode(data)
     except msgspec.DecodeError:  # ValidationError included: the general path says what is wrong
         return None
-    if not items:
+    n = len(items)
+    if not n:
         return None
-    columns = zip(*map(msgspec.structs.astuple, items), strict=True)
     arrays: list[pa.Array] = []
     names: list[str] = []
-    for name, values in zip(kind.names, columns, strict=True):
+    have_time = False
+    for name, getter in zip(kind.names, kind.getters, strict=True):
+        if have_time and name in kind.spare_times:
+            continue  # the store reads the first timestamp name present; this one is not read
         try:
-            array = pa.array(values)
+            array = pa.array(list(map(getter, items)))
         except _ARROW_ERRORS:
             return None
-        if array.null_count < len(array):  # a field no event has is absent, as in the store
-            arrays.append(array)
-            names.append(name)
+        if array.null_count == n:
+            continue  # a field no event has is absent, as in the store
+        arrays.append(array)
+        names.append(name)
+        have_time = have_time or name in TIMESTAMP_FIELDS
     if not arrays:
         return None
-    return Decoded(len(items), pa.Table.from_arrays(arrays, names=names), None, [])
+    return Decoded(n, pa.Table.from_arrays(arrays, names=names), None, [])
 
 
 def decode_general(data: bytes, ndjson: bool, kind: EventType) -> Decoded:

@@ -89,6 +89,8 @@ class Counters:
     folds: int = 0
     folded_events: int = 0
     fold_seconds: float = 0.0
+    #: CPU time of the fold's own thread (DuckDB's threads not included).
+    fold_cpu_seconds: float = 0.0
 
 
 @dataclass(slots=True)
@@ -287,13 +289,23 @@ class IngestPipeline:
                 _resolve(item, None)
 
     def _fold_loop(self) -> None:
+        """Fold once :data:`FOLD_EVENTS` are pending or :data:`FOLD_INTERVAL` has passed.
+
+        Each pass folds only what was pending when it started: under load, folding whatever
+        arrived meanwhile right away would make the folds small and each event dearer.
+        """
+        last = time.monotonic()
         while True:
             with self._fold_cv:
-                if not self._stop and self._pending_events < FOLD_EVENTS:
-                    self._fold_cv.wait(FOLD_INTERVAL)
+                while not self._stop and self._pending_events < FOLD_EVENTS:
+                    remaining = last + FOLD_INTERVAL - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._fold_cv.wait(remaining)
                 stopping = self._stop
+            last = time.monotonic()
             try:
-                self.fold_pending()
+                self.fold_pending(everything=stopping)
             except Exception:
                 log.exception("folding logged batches into the store failed; retrying")
                 time.sleep(1.0)
@@ -302,14 +314,20 @@ class IngestPipeline:
 
     # --- folding ---
 
-    def fold_pending(self) -> None:
-        """Fold every synced batch into the store (the store lock is taken; reads call this)."""
+    def fold_pending(self, everything: bool = True) -> None:
+        """Fold synced batches into the store, under the store lock (reads call this).
+
+        ``everything``: also what is synced while this runs (a read must see every batch
+        acknowledged before it); otherwise only the batches pending at the start.
+        """
         with self.state.lock:
-            while True:
+            with self._fold_cv:
+                budget = None if everything else len(self._pending)
+            while budget is None or budget > 0:
                 with self._fold_cv:
                     items: list[_Item] = []
                     size = 0
-                    for item in self._pending:
+                    for item in self._pending[: budget if budget is not None else len(self._pending)]:
                         if items and size + item.table.num_rows > FOLD_MAX_EVENTS:
                             break
                         items.append(item)
@@ -320,11 +338,14 @@ class IngestPipeline:
                 with self._fold_cv:
                     del self._pending[: len(items)]
                     self._pending_events -= size
+                if budget is not None:
+                    budget -= len(items)
                 self.wal.release(self.folded_seq)
 
     def _fold_items(self, items: list[_Item]) -> None:
         """One store transaction: every item's events, their keys, the folded sequence number."""
         t0 = time.perf_counter()
+        c0 = time.thread_time()
         state = self.state
         store = state.store
         con = store.connection
@@ -362,6 +383,7 @@ class IngestPipeline:
         self.counters.folds += 1
         self.counters.folded_events += expected
         self.counters.fold_seconds += time.perf_counter() - t0
+        self.counters.fold_cpu_seconds += time.thread_time() - c0
         state.touch()
 
 
