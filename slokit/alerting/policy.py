@@ -597,13 +597,20 @@ def _builtin(name: str, shapes: Sequence[tuple[str, int, int, float, int]]) -> A
 #: Policies ``slokit backtest`` compares when given none: ``default``, the SRE Workbook tiers
 #: derived from each SLO's period (:func:`tiers_for_period`, ignoring the spec's alert policies)
 #: with the default semantics; ``classic``, the same tiers with the window-ratio burn rate and the
-#: fixed guard (slokit's default before the budget-aware semantics); a single-window 1 h page at
-#: 14.4 (short window = long window: no second window confirms); and Pyrra's static factors
-#: 14/7/2/1 on its 28-day windows 1h/5m, 6h/30m, 1d/2h, 4d/6h. The last two emulate
-#: window-ratio peers, so they use the classic evaluation.
+#: fixed guard (slokit's default before the budget-aware semantics); ``default-traffic-aware``,
+#: the same tiers with traffic-aware burn for every period and the fixed guard (the evidence for
+#: ``trafficAwareMinPeriod``); a single-window 1 h page at 14.4 (short window = long window: no
+#: second window confirms); and Pyrra's static factors 14/7/2/1 on its 28-day windows 1h/5m,
+#: 6h/30m, 1d/2h, 4d/6h. The last two emulate window-ratio peers, so they use the classic
+#: evaluation.
 BUILTIN: Final[Mapping[str, AlertSettings]] = {
     "default": AlertSettings("default", ignore_spec=True),
     "classic": AlertSettings("classic", _CLASSIC, ignore_spec=True),
+    "default-traffic-aware": AlertSettings(
+        "default-traffic-aware",
+        PolicySetting(traffic_aware=True, traffic_aware_min_period=0, budget_guard=False),
+        ignore_spec=True,
+    ),
     "single-1h": _builtin("single-1h", [("page", 3600, 3600, 14.4, 0)]),
     "pyrra": _builtin(
         "pyrra",
@@ -616,15 +623,8 @@ BUILTIN: Final[Mapping[str, AlertSettings]] = {
     ),
 }
 
-#: Built-ins accepted by name but not compared by default: the traffic-aware form for every
-#: period (a diagnostic: it fires on MToGo's 24-hour objectives, docs/alerting.md), and the
-#: earlier name of today's default.
+#: Earlier names accepted by :func:`settings_named`: ``default-budget-aware`` is today's default.
 EXTRA_BUILTIN: Final[Mapping[str, AlertSettings]] = {
-    "default-traffic-aware": AlertSettings(
-        "default-traffic-aware",
-        PolicySetting(traffic_aware=True, traffic_aware_min_period=0, budget_guard=False),
-        ignore_spec=True,
-    ),
     "default-budget-aware": AlertSettings("default-budget-aware", ignore_spec=True),
 }
 

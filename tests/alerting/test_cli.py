@@ -73,6 +73,7 @@ def test_backtest_json(setup: tuple[Path, Path], tmp_path: Path) -> None:
         "configured",
         "default",
         "classic",
+        "default-traffic-aware",
         "single-1h",
         "pyrra",
     }

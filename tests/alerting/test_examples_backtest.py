@@ -61,6 +61,7 @@ def test_backtest_of_a_simulated_day(example: str, repo_root: Path, tmp_path: Pa
         "configured",
         "default",
         "classic",
+        "default-traffic-aware",
         "single-1h",
         "pyrra",
     ]
