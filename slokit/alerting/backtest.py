@@ -1,10 +1,11 @@
 """Replay history through alert policies, list the alerts, score them against known incidents.
 
 **Replay.** For each SLO objective (a :class:`Series` of per-minute valid/good counts) and each
-rule of a policy, :func:`slokit.engine.burn.evaluate_tier` decides at every minute whether the
-rule's condition holds, all instants at once from prefix sums; :func:`~slokit.engine.burn.held_for`
-applies ``for``; runs of consecutive firing minutes become :class:`Alert`\\ s (start: the first
-firing instant; end: the first instant it no longer fires, None if still firing at the end).
+rule of a policy, :func:`evaluate_rule` (:func:`slokit.engine.burn.evaluate_tier`, or its
+traffic-aware and budget-guarded forms) decides at every minute whether the rule's condition
+holds, all instants at once from prefix sums; :func:`~slokit.engine.burn.held_for` applies
+``for``; runs of consecutive firing minutes become :class:`Alert`\\ s (start: the first firing
+instant; end: the first instant it no longer fires, None if still firing at the end).
 No Python loop runs over instants. Evaluating once a minute is what the live evaluator sees,
 whatever its interval: the store's rows are per minute, so a 30 s evaluator reads the same
 window sums twice. With ``alertWhenNoData`` a ``no-data`` alert (severity ticket) runs wherever
@@ -174,6 +175,9 @@ def evaluate_rule(
     in a quiet hour lower. Where the series' data begins inside ``w`` (a new stream), only the
     minutes since its first valid event get an allowance, as the window's own ratio would.
 
+    Own-ratio floor (with traffic-aware burn): each window's plain burn rate must also be at
+    least ``min(factor, 1)``.
+
     Budget-aware guard (``policy.budget_guard``, :func:`~slokit.engine.burn.budget_guard`): the
     short window needs ``min(min_bad_events, max(1, ⌈share · allowed⌉))`` bad events, ``allowed``
     being the period's allowed bad events (same estimate): a failure that alone spends the
@@ -203,7 +207,9 @@ def evaluate_rule(
             short_burn = burn_rate(short_bad, sv, series.target)
         firing = (long_burn >= tier.factor) & (short_burn >= tier.factor) & (short_bad >= guard)
         if aware:
-            # a window that meets the objective by its own error ratio confirms nothing
+            # Own-ratio floor: a window that meets the objective by its own error ratio confirms
+            # nothing (a healthy peak hour spends more than an average hour, but the SLO is met).
+            # min(factor, 1) keeps tiers whose factor is below 1 (short periods' slow tickets).
             floor = min(tier.factor, 1.0)
             own_long = burn_rate(lv - lg, lv, series.target)
             own_short = burn_rate(short_bad, sv, series.target)

@@ -43,7 +43,9 @@ slokit resolves (defaults, OpenSLO conditions, settings files that do not say ot
 * traffic-aware burn for SLO periods of at least 7 days (``trafficAware: true``,
   ``trafficAwareMinPeriod: 7d``): a window's bad events over the allowance an average window of
   that length gets in the period, so a peak hour's errors count for the budget they spend and a
-  quiet minute's lone failure counts for little (:func:`slokit.alerting.backtest.evaluate_rule`);
+  quiet minute's lone failure counts for little, while each window must also miss the
+  objective by its own error ratio (burn ≥ ``min(factor, 1)``), so a healthy daily peak is no
+  alert (:func:`slokit.alerting.backtest.evaluate_rule`);
 * the budget-aware guard (``budgetGuard: true``): the low-traffic guard lowered to the bad events
   that alone spend the tier's share of the period's budget
   (:func:`slokit.engine.burn.budget_guard`), so on a rare stream one failure that spends more
@@ -52,8 +54,8 @@ slokit resolves (defaults, OpenSLO conditions, settings files that do not say ot
 
 The built-in ``classic`` policy (and ``trafficAware: false``, ``budgetGuard: false`` in a
 settings file) is the window-ratio burn rate with the fixed guard; ``single-1h`` and ``pyrra``
-emulate window-ratio peers and use it too. Why this default: docs/alerting.md, "What the
-default does".
+emulate window-ratio peers and use it too. Why this default, and what it was measured to do:
+docs/alerting.md, "How the default evaluates a tier".
 
 A tier gives exactly one of ``factor`` (a burn rate) and ``share`` (of the period's budget);
 ``short`` defaults to ``long / 12``; ``for`` to 0; ``name`` to ``<severity>-<long>``.
