@@ -113,3 +113,34 @@ def test_restart_neither_repages_nor_forgets(tmp_path: Path) -> None:
     ]
     assert [n.kind for n in due_notices(store.load()[KEY], 60.0)] == ["resolved"]
     con.close()
+
+
+def test_a_store_written_before_budget_spent_gets_the_column(tmp_path: Path) -> None:
+    """An ``alert_state`` table of the earlier schema (no ``budget_spent``) is read back, with the
+    share unknown, and a new state keeps its share through a save and a reopen."""
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(
+        """CREATE TABLE alert_state (
+        slo VARCHAR NOT NULL, rule VARCHAR NOT NULL, grp VARCHAR NOT NULL,
+        phase VARCHAR NOT NULL, severity VARCHAR NOT NULL, alert_id VARCHAR NOT NULL,
+        since DOUBLE, fired_at DOUBLE, resolved_at DOUBLE, notified_at DOUBLE,
+        resolved_notified BOOLEAN NOT NULL, peak_burn DOUBLE NOT NULL,
+        long_burn DOUBLE, short_burn DOUBLE,
+        PRIMARY KEY (slo, rule, grp))"""
+    )
+    con.execute(
+        "INSERT INTO alert_state VALUES ('api', 'page-1h', '', 'firing', 'page', 'x1', "
+        "60, 60, NULL, 60, false, 20.0, 20.0, 30.0)"
+    )
+    con.close()
+    con = duckdb.connect(str(db))
+    store = AlertStore(con)
+    (old,) = store.load().values()
+    assert (old.phase, old.notified_at, old.budget_spent) == ("firing", 60, None)
+    new, _ = step(AlertState(AlertKey("pay", "page-1h")), True, 120.0, 0, "page", 166.0, 2000.0, 0.2315)
+    store.save([new])
+    con.close()
+    con = duckdb.connect(str(db))
+    assert AlertStore(con).load()[AlertKey("pay", "page-1h")].budget_spent == 0.2315
+    con.close()
