@@ -2,7 +2,8 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/report_vs_slo_generator.py --slo-generator VENV/bin/slo-generator
+    .venv/bin/python benchmarks/report_vs_slo_generator.py --slo-generator VENV/bin/slo-generator \
+        --cpus 0 --lock LOCKFILE
 
 slo-generator (``pip install "setuptools<81" "slo-generator[prometheus]"``) must live in its own
 virtual environment: its dependencies do not belong in slokit's. Without ``--slo-generator``
@@ -18,20 +19,35 @@ What runs, in one process run, against one Prometheus (Debian's, on 127.0.0.1, a
   matcher of its own (``bench!="sNNN"``) so no two SLOs send the same query (no tool can
   answer one SLO from another's cache).
 * slo-generator: ``slo-generator compute -f DIR -c shared.yaml`` with an error budget policy of
-  4 windows (1h, 6h, 1d, 30d): 100 × 4 × 2 = 800 queries, sent one after another.
-* slokit: ``slokit report SPEC --source prometheus --output json`` (30-day rolling SLOs): the SLO
-  window plus 7 burn-rate windows (5m … 3d) per SLO, 100 × 8 × 2 = 1600 count queries, batched.
+  4 windows (1h, 6h, 1d, 30d): 100 × 4 × 2 = 800 count queries, sent one after another.
+* slokit, 4 windows: ``slokit report SPEC --source prometheus --windows 1h,6h,1d --output json``
+  (30-day rolling SLOs: the SLO window plus the 1h, 6h and 1d burn windows, the same 4 windows
+  and 800 count queries).
+* slokit, default windows: the same without ``--windows``: the SLO window plus 7 burn windows
+  (5m … 3d), 1600 count queries.
 
-Both are timed as whole CLI runs (interpreter start included), best and median of
-``--repeat`` runs, and the ratio printed. The two tools' 30-day SLIs are compared as a sanity
-check (they query a few seconds apart, so the last minute may differ).
+All three are timed as whole CLI runs (interpreter start included), alternating, best and
+median of ``--repeat`` runs, with the ratios. For each run the benchmark also records where the
+time went: the tool's own CPU seconds (user + system of the child process), Prometheus' CPU
+seconds (from ``/proc``, so its query evaluation) and the number of query API requests
+Prometheus served. The two tools' 30-day SLIs are compared as a sanity check (they query a few
+seconds apart, so the last minute may differ).
+
+On a shared machine: ``--cpus 0`` pins this script, both tools and Prometheus to CPU 0 (so
+they compete for one core, as they would under ``taskset -c 0``); ``--prometheus-cpus 0,1``
+lets Prometheus alone use more cores (a multi-core engine, where concurrent queries are
+evaluated in parallel). ``--lock FILE`` takes an exclusive ``flock`` on FILE for the timed runs
+only, not for the minutes of backfilling and compaction before them.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -40,6 +56,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -77,7 +94,7 @@ def free_port() -> int:
 
 
 class Prometheus:
-    def __init__(self, work: Path, openmetrics: Path) -> None:
+    def __init__(self, work: Path, openmetrics: Path, cpus: set[int] | None = None) -> None:
         promtool, binary = shutil.which("promtool"), shutil.which("prometheus")
         if promtool is None or binary is None:
             sys.exit("prometheus and promtool are needed (Debian package prometheus)")
@@ -91,6 +108,9 @@ class Prometheus:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = (work / "prometheus.log").open("wb")
+        env = dict(os.environ)
+        if cpus is not None:
+            env["GOMAXPROCS"] = str(len(cpus))  # Go sizes its scheduler from the affinity at start
         self.proc = subprocess.Popen(
             [
                 binary,
@@ -102,7 +122,10 @@ class Prometheus:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             cwd=work,
+            env=env,
         )
+        if cpus is not None:
+            pin(self.proc.pid, cpus)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -213,38 +236,84 @@ spec:
         )
 
 
-def shared_floor(url: str, at: int) -> float:
-    """Seconds Prometheus spends on the 30-day good and total counts, sent one after another."""
-    took = 0.0
-    with httpx.Client(base_url=url, timeout=120) as client:
-        for i in range(N_SLOS):
-            for good in (True, False):
-                query = f"sum(increase(requests_total{{{_matchers(i, good)}}}[30d]))"
-                t0 = time.perf_counter()
-                client.post("/api/v1/query", data={"query": query, "time": str(at)}).raise_for_status()
-                took += time.perf_counter() - t0
-    return took
+def pin(pid: int, cpus: set[int]) -> None:
+    """Set the CPU affinity of every thread of ``pid`` (threads started later inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(int(task.name), cpus)
 
 
-def timed(
-    args: list[str], env: dict[str, str] | None = None
-) -> tuple[float, subprocess.CompletedProcess[str]]:
-    t0 = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
-    return time.perf_counter() - t0, done
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def query_requests(url: str) -> int:
+    """Query API requests Prometheus has served so far (instant and range)."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    total = 0
+    for line in text.splitlines():
+        if line.startswith("prometheus_http_requests_total{") and (
+            'handler="/api/v1/query"' in line or 'handler="/api/v1/query_range"' in line
+        ):
+            total += int(float(line.split()[-1]))
+    return total
+
+
+@dataclass
+class Run:
+    """One tool's repeated runs: wall seconds, own CPU, Prometheus CPU, query requests."""
+
+    name: str
+    cmd: list[str]
+    env: dict[str, str] | None = None
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    prom_cpu: list[float] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
+    output: str = ""
+
+    def once(self, prom: Prometheus) -> None:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        p0, r0 = cpu_seconds(prom.proc.pid), query_requests(prom.url)
+        t0 = time.perf_counter()
+        done = subprocess.run(self.cmd, capture_output=True, text=True, env=self.env, check=False)
+        self.wall.append(time.perf_counter() - t0)
+        self.prom_cpu.append(cpu_seconds(prom.proc.pid) - p0)
+        self.requests.append(query_requests(prom.url) - r0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        if done.returncode != 0:
+            sys.exit(f"{self.name} failed: {done.stderr[-2000:]}")
+        self.output = done.stdout + done.stderr
+
+    def line(self) -> str:
+        med = statistics.median
+        return (
+            f"| {self.name} | {min(self.wall):.2f} s | {med(self.wall):.2f} s | {med(self.cpu):.2f} s "
+            f"| {med(self.prom_cpu):.2f} s | {med(self.requests):.0f} |"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--slo-generator", default=None, help="Path of slo-generator's CLI in its own venv.")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cpus", default=None, help="Pin everything to these CPUs, e.g. 0.")
+    parser.add_argument("--prometheus-cpus", default=None, help="Let Prometheus use these CPUs, e.g. 0,1.")
+    parser.add_argument("--lock", default=None, help="Hold an exclusive flock on this file while timing.")
     args = parser.parse_args()
+    cpus = {int(c) for c in args.cpus.split(",")} if args.cpus else None
+    prom_cpus = {int(c) for c in args.prometheus_cpus.split(",")} if args.prometheus_cpus else cpus
+    if cpus is not None:
+        os.sched_setaffinity(0, cpus)
     with tempfile.TemporaryDirectory(prefix="slokit-bench-") as tmp:
         work = Path(tmp)
         end = int(time.time()) // 60 * 60
         t0 = time.perf_counter()
         write_openmetrics(work / "data.om.txt", end)
-        prom = Prometheus(work, work / "data.om.txt")
+        prom = Prometheus(work, work / "data.om.txt", prom_cpus)
         print(
             f"backfilled {DAYS} d × {2 * N_JOBS} series per minute and started Prometheus "
             f"in {time.perf_counter() - t0:.1f} s ({prom.blocks()} blocks)"
@@ -252,77 +321,78 @@ def main() -> None:
         t0 = time.perf_counter()
         print(f"compacted to {prom.settle()} blocks in {time.perf_counter() - t0:.0f} s")
         try:
-            slokit_spec(work / "slos.yaml")
-            slokit_cmd = [
-                str(Path(sys.executable).parent / "slokit"),
-                "report",
-                str(work / "slos.yaml"),
-                "--source",
-                "prometheus",
-                "--prometheus-url",
-                prom.url,
-                "--output",
-                "json",
-            ]
-            sg_cmd: list[str] | None = None
-            env = {**os.environ, "PROMETHEUS_URL": prom.url}
-            if args.slo_generator is not None:
-                slo_generator_configs(work / "sg", work / "shared.yaml", prom.url)
-                sg_cmd = [
-                    args.slo_generator,
-                    "compute",
-                    "-f",
-                    str(work / "sg"),
-                    "-c",
-                    str(work / "shared.yaml"),
-                ]
-            print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores; other jobs may share them)")
-            print(
-                f"shared floor: Prometheus evaluating the 200 thirty-day count queries one by one: "
-                f"{shared_floor(prom.url, end):.2f} s (both tools send these)"
-            )
-            # Runs alternate between the tools, so both see the same background load.
-            ours: list[float] = []
-            theirs: list[float] = []
-            report: list[dict[str, object]] = []
-            lines: list[str] = []
-            for _ in range(args.repeat):
-                took, done = timed(slokit_cmd)
-                if done.returncode != 0:
-                    sys.exit(f"slokit report failed: {done.stderr[-2000:]}")
-                report = json.loads(done.stdout)
-                ours.append(took)
-                if sg_cmd is not None:
-                    took, done = timed(sg_cmd, env)
-                    if done.returncode != 0:
-                        sys.exit(f"slo-generator failed: {done.stderr[-2000:]}")
-                    theirs.append(took)
-                    lines = [
-                        ln
-                        for ln in (done.stdout + done.stderr).splitlines()
-                        if "30 days" in ln and "SLI:" in ln
-                    ]
-            print(f"load average after: {os.getloadavg()[0]:.2f}")
-            measured = sum(1 for r in report if r["sli"] is not None)
-            print(
-                f"slokit report: {N_SLOS} SLOs × 8 windows ({measured} measured): "
-                f"best {min(ours):.2f} s, median {statistics.median(ours):.2f} s"
-            )
-            if sg_cmd is None:
-                print("slo-generator: not run (pass --slo-generator PATH)")
-                return
-            print(
-                f"slo-generator compute: {N_SLOS} SLOs × {len(WINDOWS)} windows "
-                f"({len(lines)} 30-day reports): "
-                f"best {min(theirs):.2f} s, median {statistics.median(theirs):.2f} s"
-            )
-            print(
-                f"ratio (slo-generator / slokit, best): {min(theirs) / min(ours):.1f}×; "
-                f"median: {statistics.median(theirs) / statistics.median(ours):.1f}×"
-            )
-            _compare(lines, report)
+            measure(args, work, prom, cpus, prom_cpus)
         finally:
             prom.stop()
+
+
+def measure(
+    args: argparse.Namespace, work: Path, prom: Prometheus, cpus: set[int] | None, prom_cpus: set[int] | None
+) -> None:
+    slokit_spec(work / "slos.yaml")
+    base = [
+        str(Path(sys.executable).parent / "slokit"),
+        "report",
+        str(work / "slos.yaml"),
+        "--source",
+        "prometheus",
+        "--prometheus-url",
+        prom.url,
+        "--output",
+        "json",
+    ]
+    four = Run("`slokit report --windows 1h,6h,1d` (4 windows)", [*base, "--windows", "1h,6h,1d"])
+    default = Run("`slokit report` (default: 8 windows)", base)
+    runs = [four, default]
+    sg: Run | None = None
+    if args.slo_generator is not None:
+        slo_generator_configs(work / "sg", work / "shared.yaml", prom.url)
+        cmd = [args.slo_generator, "compute", "-f", str(work / "sg"), "-c", str(work / "shared.yaml")]
+        sg = Run("`slo-generator compute` (4 windows)", cmd, {**os.environ, "PROMETHEUS_URL": prom.url})
+        runs.append(sg)
+    with contextlib.ExitStack() as stack:
+        if args.lock is not None:
+            lock = stack.enter_context(open(args.lock, "a+"))
+            t0 = time.perf_counter()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            print(f"waited {time.perf_counter() - t0:.0f} s for the lock")
+        tools, engine = (sorted(c) if c else "all" for c in (cpus, prom_cpus))
+        print(f"CPUs: tools {tools}, Prometheus {engine}; load average before: {os.getloadavg()[0]:.2f}")
+        for run in runs:  # one untimed run each: page cache and Prometheus' caches warm for all
+            run.once(prom)
+            for values in (run.wall, run.cpu, run.prom_cpu, run.requests):
+                values.clear()
+        # Runs alternate between the tools, so all see the same background load.
+        for _ in range(args.repeat):
+            for run in runs:
+                run.once(prom)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print()
+    print("| | best | median | tool CPU (median) | Prometheus CPU (median) | query requests |")
+    print("|---|---|---|---|---|---|")
+    for run in runs:
+        print(run.line())
+    report = json.loads(_json_part(default.output))
+    measured = sum(1 for r in report if r["sli"] is not None)
+    print(f"\nslokit: {measured} of {N_SLOS} SLOs measured")
+    if sg is None:
+        print("slo-generator: not run (pass --slo-generator PATH)")
+        return
+    med = statistics.median
+    for run in (four, default):
+        print(
+            f"slo-generator / {run.name}: best {min(sg.wall) / min(run.wall):.1f}×, "
+            f"median {med(sg.wall) / med(run.wall):.1f}×"
+        )
+    lines = [ln for ln in sg.output.splitlines() if "30 days" in ln and "SLI:" in ln]
+    _compare(lines, report)
+
+
+def _json_part(text: str) -> str:
+    """The JSON document at the start of a run's output (stderr, if any, follows it)."""
+    decoder = json.JSONDecoder()
+    _, end = decoder.raw_decode(text)
+    return text[:end]
 
 
 def _compare(lines: list[str], report: list[dict[str, object]]) -> None:

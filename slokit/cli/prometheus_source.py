@@ -47,11 +47,15 @@ def prometheus_states(
     timeout: float,
     at: datetime,
     slo_names: Sequence[str],
+    windows: Sequence[int] | None = None,
 ) -> tuple[list[SLOState], str | None]:
-    """Every SLO's state from the engine, and a message when it could not be reached."""
+    """Every SLO's state from the engine, and a message when it could not be reached.
+
+    ``windows``: the burn-rate windows (seconds) to report; None for every window.
+    """
     config = client_config(url, headers, bearer_token_env, timeout)
     with PrometheusClient(config) as client:
-        states = evaluate_all(spec, PrometheusCounts(client), at, list(slo_names) or None)
+        states = evaluate_all(spec, PrometheusCounts(client), at, list(slo_names) or None, windows)
     lost = unreachable(states)
     if not lost:
         return states, None

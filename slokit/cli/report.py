@@ -17,6 +17,7 @@ from slokit.cli.output import emit, output_option
 from slokit.errors import SlokitError, UsageError
 from slokit.exporters.report import TABLE_COLUMNS, report_json, report_markdown, table_rows
 from slokit.sources.status import SLOState, evaluate_all
+from slokit.spec.durations import parse_duration
 
 
 @click.command(
@@ -27,6 +28,7 @@ Examples:
   slokit report examples/mtogo --store mtogo.duckdb --at 2026-03-01T12:00:00Z --output json
   slokit report examples/cnc-quote --store cnc.duckdb --slo cnc-api-error-rate --output markdown
   slokit report slos/ --source prometheus --prometheus-url http://127.0.0.1:9090 --output json
+  slokit report slos/ --source prometheus --prometheus-url http://127.0.0.1:9090 --windows 1h,6h,1d
 """,
 )
 @click.argument("paths", nargs=-1, type=click.Path())
@@ -59,6 +61,14 @@ Examples:
     help="Evaluation instant (ISO 8601; without an offset it is UTC), floored to the minute.",
 )
 @click.option("--slo", "slo_names", multiple=True, help="Only this SLO (repeatable).")
+@click.option(
+    "--windows",
+    "windows_text",
+    default=None,
+    metavar="LIST",
+    help="Burn-rate windows to report, e.g. 1h,6h,1d (1h and 1d are always included: status and "
+    "forecast use them). Default: 5m,30m,1h,2h,6h,1d,3d and the alert policies' windows.",
+)
 @output_option("markdown")
 def report(
     paths: tuple[str, ...],
@@ -70,6 +80,7 @@ def report(
     timeout: float,
     at_text: str,
     slo_names: tuple[str, ...],
+    windows_text: str | None,
     output: str,
 ) -> None:
     """The state of every SLO: SLI, error budget, burn rates, percentiles, status and forecast.
@@ -80,6 +91,7 @@ def report(
     --source prometheus: also when the engine was unreachable; the report is printed first).
     """
     at = parse_at(at_text)
+    windows = None if windows_text is None else parse_windows(windows_text)
     spec = load_spec(paths, slo_names)
     if source == "prometheus":
         from slokit.cli.prometheus_source import prometheus_states
@@ -88,17 +100,33 @@ def report(
             raise UsageError("--store and --source prometheus exclude each other: choose one source")
 
         states, problem = prometheus_states(
-            spec, prometheus_url, headers, bearer_token_env, timeout, at.astimezone(UTC), slo_names
+            spec, prometheus_url, headers, bearer_token_env, timeout, at.astimezone(UTC), slo_names, windows
         )
     else:
         if store_path is None:
             raise UsageError("--store FILE is required (or --source prometheus --prometheus-url URL)")
         with open_store_read_only(store_path) as store:
             states = evaluate_all(spec, store, at.astimezone(UTC), list(slo_names) or None)
+        if windows is not None:
+            from slokit.sources.prom_counts import chosen_windows, keep_burn_windows
+
+            states = keep_burn_windows(states, chosen_windows(windows))
         problem = None
     _print(states, output, at)
     if problem is not None:
         raise SlokitError(problem)
+
+
+def parse_windows(text: str) -> tuple[int, ...]:
+    """``"1h,6h,1d"`` -> seconds; each a whole number of minutes, not a calendar unit."""
+    out: list[int] = []
+    for part in text.split(","):
+        try:
+            found = parse_duration(part.strip(), "mhdw")
+        except ValueError as exc:
+            raise UsageError(f"--windows {part.strip()!r}: {exc}") from None
+        out.append(found.seconds)
+    return tuple(sorted(set(out)))
 
 
 def _print(states: list[SLOState], output: str, at: datetime) -> None:

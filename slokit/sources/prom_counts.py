@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -45,6 +46,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from slokit.engine.histogram import DEFAULT_LAYOUT, LogHistogram
+from slokit.engine.windows import Window, to_utc, window_at
 from slokit.errors import SlokitError
 from slokit.sources import status
 from slokit.sources.bound import BoundSLI, sli_key
@@ -52,17 +54,22 @@ from slokit.sources.prometheus import (
     PrometheusClient,
     PrometheusError,
     QueryFailed,
+    SourceUnreachable,
     describe_labels,
     finite,
+    shorten,
 )
 from slokit.spec.bindings import WINDOW_PLACEHOLDER
 from slokit.spec.model import SLO, MetricSource, Objective, PrometheusQuery, Spec
 
 Ints = NDArray[np.int64]
 
-#: Count queries per HTTP request, and requests in flight at once.
+#: Count queries per HTTP request (at most), and requests in flight at once.
 BATCH = 64
-WORKERS = 4
+WORKERS = 8
+#: Windows at least this long are summed from daily tiles of :data:`TILE` seconds.
+TILE = 86400
+TILE_FROM = 2 * TILE
 #: Points per range query (Prometheus refuses more than 11 000).
 MAX_POINTS = 10_000
 #: Label that tells the answers of a batched query apart.
@@ -202,18 +209,32 @@ def counting(slo: SLO, objective: Objective) -> Counting | str:
 class PrometheusCounts:
     """A :class:`~slokit.sources.status.CountsSource` over a Prometheus-compatible query API."""
 
-    def __init__(self, client: PrometheusClient, *, batch: int = BATCH, workers: int = WORKERS) -> None:
+    def __init__(
+        self,
+        client: PrometheusClient,
+        *,
+        batch: int = BATCH,
+        workers: int = WORKERS,
+        tile_from: int = TILE_FROM,
+    ) -> None:
         self.client = client
         self.batch = batch
         self.workers = workers
+        self.tile_from = tile_from
+        self._lock = threading.Lock()
         self._countings: dict[str, Counting] = {}
         self._cache: dict[tuple[str, int], float | None] = {}
         #: Objective key -> why its numbers could not be read (first problem seen).
         self.problems: dict[str, str] = {}
         #: Problems known before evaluating: these objectives are reported as not measured.
         self.known_problems: dict[str, str] = {}
-        #: HTTP query requests sent so far (for benchmarks and tests).
+        #: HTTP query requests answered so far, and batched count requests planned (before any
+        #: split of a failed batch): for benchmarks and tests.
         self.requests_sent = 0
+        self.batches_planned = 0
+        #: ``(key, start, stop)`` window reads not asked for (burn windows left out of the report):
+        #: answered as zero events without a query, and dropped from the states afterwards.
+        self.skipped: frozenset[tuple[str, int, int]] = frozenset()
 
     # --- CountsSource ---
 
@@ -231,28 +252,37 @@ class PrometheusCounts:
         return bound, self.known_problems.get(key), where, None
 
     def window_counts(self, requests: Sequence[tuple[str, int, int]]) -> tuple[Ints, Ints]:
-        """Valid and good events of each ``(key, start, stop)``: the window ``(start·60, stop·60]``."""
-        wanted: list[tuple[str, str, int]] = []  # (key, query, time)
+        """Valid and good events of each ``(key, start, stop)``: the window ``(start·60, stop·60]``.
+
+        Windows of two days or more are summed from daily tiles (:func:`tiles`), read with one
+        range query per binding query; shorter ones are one instant query each.
+        """
+        wanted: list[tuple[str, str, int, bool]] = []  # (key, query, time, is a daily tile)
+        plans: list[tuple[Counting, list[tuple[int, int]]] | None] = []
         for key, start, stop in requests:
             seconds = (stop - start) * 60
-            if seconds <= 0:
+            if seconds <= 0 or (key, start, stop) in self.skipped:
+                plans.append(None)
                 continue
             c = self._countings[key]
+            pieces = tiles(seconds, stop * 60, self.tile_from)
+            plans.append((c, pieces))
+            tiled = len(pieces) > 1 or seconds >= self.tile_from
             for build in (c.total, c.good or c.bad):
                 assert build is not None
-                wanted.append((key, build(seconds), stop * 60))
+                for w, at in pieces:
+                    wanted.append((key, build(w), at, tiled and w == TILE))
         self._fetch(wanted)
         valid = np.zeros(len(requests), np.int64)
         good = np.zeros(len(requests), np.int64)
-        for i, (key, start, stop) in enumerate(requests):
-            seconds = (stop - start) * 60
-            if seconds <= 0 or key in self.problems:
+        for i, ((key, _, _), plan) in enumerate(zip(requests, plans, strict=True)):
+            if plan is None or key in self.problems:
                 continue
-            c = self._countings[key]
-            t = self._cache.get((c.total(seconds), stop * 60))
+            c, pieces = plan
             other = c.good or c.bad
             assert other is not None
-            o = self._cache.get((other(seconds), stop * 60))
+            t = _sum(self._cache.get((c.total(w), at)) for w, at in pieces)
+            o = _sum(self._cache.get((other(w), at)) for w, at in pieces)
             valid[i], good[i] = _pair(t, o, c.good is not None)
         return valid, good
 
@@ -285,7 +315,8 @@ class PrometheusCounts:
             try:
                 # Row r holds the events of (r·60, (r+1)·60]: the 1-minute window ending at (r+1)·60.
                 series = self.client.range(query, (lo + 1) * 60, hi * 60, 60)
-                self.requests_sent += 1
+                with self._lock:
+                    self.requests_sent += 1
             except PrometheusError as exc:
                 self.problems.setdefault(key, str(exc))
                 return None
@@ -332,7 +363,8 @@ class PrometheusCounts:
         combined = " or ".join(f'label_replace(({q}), "{TAG}", "{n}", "", "")' for n, q in enumerate(queries))
         try:
             samples = self.client.instant(combined, at)
-            self.requests_sent += 1
+            with self._lock:
+                self.requests_sent += 1
         except PrometheusError:
             return None
         found: dict[int, float] = {}
@@ -352,19 +384,45 @@ class PrometheusCounts:
         with ThreadPoolExecutor(self.workers) as pool:
             return list(pool.map(fn, jobs))
 
-    def _fetch(self, wanted: Sequence[tuple[str, str, int]]) -> None:
-        """Fill the cache for every ``(key, query, time)`` not cached, in batched requests."""
-        by_time: dict[int, dict[str, list[str]]] = {}
-        for key, query, t in wanted:
+    def _fetch(self, wanted: Sequence[tuple[str, str, int, bool]]) -> None:
+        """Fill the cache for every ``(key, query, time, tile)`` not cached, in batched requests.
+
+        Instant queries are grouped by time; daily tiles of one query by their place on the
+        day grid, read as one range query (step one day) from its first to its last tile. Each
+        request carries up to :attr:`batch` queries (fewer when that leaves workers idle).
+        """
+        instant: dict[int, dict[str, list[str]]] = {}
+        ranged: dict[tuple[str, int], tuple[list[int], list[str]]] = {}
+        for key, query, t, tile in wanted:
             if (query, t) in self._cache or key in self.problems:
                 continue
-            by_time.setdefault(t, {}).setdefault(query, []).append(key)
-        batches: list[tuple[int, list[tuple[str, list[str]]]]] = []
-        for t, queries in by_time.items():
-            items = list(queries.items())
-            for i in range(0, len(items), self.batch):
-                batches.append((t, items[i : i + self.batch]))
-        for answers in self._map(self._run_batch, batches):
+            if tile:
+                times, keys = ranged.setdefault((query, t % TILE), ([], []))
+                times.append(t)
+                keys.append(key)
+            else:
+                instant.setdefault(t, {}).setdefault(query, []).append(key)
+        by_span: dict[tuple[int, int], dict[str, list[str]]] = {}
+        for (query, _), (times, keys) in ranged.items():
+            span = by_span.setdefault((min(times), max(times)), {})
+            span.setdefault(query, []).extend(keys)
+        groups: list[tuple[int, int, list[tuple[str, list[str]]]]] = []
+        for t, queries in instant.items():
+            for query in list(queries):
+                for (t0, t1), span in by_span.items():
+                    if query in span and t0 <= t <= t1 and (t - t0) % TILE == 0:
+                        span[query].extend(queries.pop(query))  # a daily tile read anyway answers it
+                        break
+            if queries:
+                groups.append((t, t, [(q, sorted(set(k))) for q, k in queries.items()]))
+        for (t0, t1), queries in by_span.items():
+            groups.append((t0, t1, [(q, sorted(set(k))) for q, k in queries.items()]))
+        total = sum(len(items) for _, _, items in groups)
+        size = max(1, min(self.batch, -(-total // max(self.workers, 1))))
+        jobs = [(t0, t1, items[i : i + size]) for t0, t1, items in groups for i in range(0, len(items), size)]
+        jobs = [j for j in jobs if j[2]]
+        self.batches_planned += len(jobs)
+        for answers in self._map(self._run_batch, jobs):
             for (query, t), (value, problem, keys) in answers.items():
                 if problem is not None:
                     for key in keys:
@@ -372,61 +430,131 @@ class PrometheusCounts:
                 else:
                     self._cache[(query, t)] = value
 
-    def _run_batch(
-        self, batch: tuple[int, list[tuple[str, list[str]]]]
-    ) -> dict[tuple[str, int], tuple[float | None, str | None, list[str]]]:
-        t, items = batch
-        out: dict[tuple[str, int], tuple[float | None, str | None, list[str]]] = {}
+    def _run_batch(self, job: tuple[int, int, list[tuple[str, list[str]]]]) -> dict[tuple[str, int], _Answer]:
+        """One request for several queries (instant at ``t0`` when ``t0 == t1``, else daily tiles)."""
+        t0, t1, items = job
+        times = list(range(t0, t1 + 1, TILE))
+        out: dict[tuple[str, int], _Answer] = {}
         if len(items) == 1:
             query, keys = items[0]
-            out[(query, t)] = (*self._one(query, t), keys)
+            for t, answer in self._one(query, t0, t1).items():
+                out[(query, t)] = (*answer, keys)
             return out
         combined = " or ".join(
             f'label_replace(({q}), "{TAG}", "{n}", "", "")' for n, (q, _) in enumerate(items)
         )
         try:
-            samples = self.client.instant(combined, t)
-            self.requests_sent += 1
-        except QueryFailed:
-            # One of them is refused (or is a scalar): ask one by one, so the error names its SLO.
-            for query, keys in items:
-                out[(query, t)] = (*self._one(query, t), keys)
-            return out
+            found = self._series(combined, t0, t1)
         except PrometheusError as exc:
+            if isinstance(exc, QueryFailed) or (isinstance(exc, SourceUnreachable) and exc.answered):
+                # The engine refused or failed on one of them (or one is a scalar): split the
+                # batch in halves until the failing query is alone, so its error names its SLO
+                # and the other SLOs still get their numbers.
+                half = len(items) // 2
+                out.update(self._run_batch((t0, t1, items[:half])))
+                out.update(self._run_batch((t0, t1, items[half:])))
+                return out
             for query, keys in items:
-                out[(query, t)] = (None, str(exc), keys)
+                for t in times:
+                    out[(query, t)] = (None, str(exc), keys)
             return out
-        found: dict[int, list[float]] = {}
-        labels: dict[int, list[Mapping[str, str]]] = {}
-        for s in samples:
-            n = int(s.labels.get(TAG, "-1"))
-            found.setdefault(n, []).append(s.value)
-            labels.setdefault(n, []).append({k: v for k, v in s.labels.items() if k != TAG})
+        if not _on_grid(found, times):
+            # The engine (or a query frontend in front of it) moved the range to other times,
+            # e.g. aligned to the step for its cache: ask for each tile with an instant query.
+            for t in times:
+                out.update(self._run_batch((t, t, items)))
+            return out
+        by_tag: dict[int, list[tuple[Mapping[str, str], dict[int, float]]]] = {}
+        for labels, points in found:
+            n = int(labels.get(TAG, "-1"))
+            by_tag.setdefault(n, []).append(({k: v for k, v in labels.items() if k != TAG}, points))
         for n, (query, keys) in enumerate(items):
-            values = found.get(n, [])
-            if len(values) > 1:
-                shown = ", ".join(describe_labels(lab) for lab in labels[n][:3])
-                problem = (
-                    f"expected one series, the query returned {len(values)} ({shown}): "
-                    f"aggregate it, e.g. sum(...): {query}"
-                )
-                out[(query, t)] = (None, problem, keys)
-                continue
-            try:
-                value = finite(values[0], query) if values else None
-            except QueryFailed as exc:
-                out[(query, t)] = (None, str(exc), keys)
-                continue
-            out[(query, t)] = (value, None, keys)
+            for t, answer in _answers(query, by_tag.get(n, []), times).items():
+                out[(query, t)] = (*answer, keys)
         return out
 
-    def _one(self, query: str, t: int) -> tuple[float | None, str | None]:
-        try:
-            value = self.client.value(query, t)
+    def _series(self, query: str, t0: int, t1: int) -> list[tuple[Mapping[str, str], dict[int, float]]]:
+        """Every series of ``query`` at ``t0`` (instant) or on the day grid from ``t0`` to ``t1``."""
+        if t0 == t1:
+            samples = self.client.instant(query, t0)
+            found = [(s.labels, {t0: s.value}) for s in samples]
+        else:
+            series = self.client.range(query, t0, t1, TILE)
+            found = [
+                (s.labels, {round(t): v for t, v in zip(s.times, s.values, strict=True)}) for s in series
+            ]
+        with self._lock:
             self.requests_sent += 1
+        return found
+
+    def _one(self, query: str, t0: int, t1: int) -> dict[int, tuple[float | None, str | None]]:
+        times = range(t0, t1 + 1, TILE)
+        try:
+            found = self._series(query, t0, t1)
         except PrometheusError as exc:
-            return None, str(exc)
-        return value, None
+            return {t: (None, str(exc)) for t in times}
+        if not _on_grid(found, times):  # moved by the engine: one instant query per tile
+            return {t: self._one(query, t, t)[t] for t in times}
+        return _answers(query, found, times)
+
+
+def _on_grid(found: Sequence[tuple[Mapping[str, str], dict[int, float]]], times: Iterable[int]) -> bool:
+    """Whether every point of the answer is at one of the times asked for."""
+    grid = set(times)
+    return all(t in grid for _, points in found for t in points)
+
+
+#: An answer to one query at one time: value (None: no series), problem, the keys that asked.
+_Answer = tuple[float | None, str | None, list[str]]
+
+
+def _answers(
+    query: str, found: Sequence[tuple[Mapping[str, str], dict[int, float]]], times: Iterable[int]
+) -> dict[int, tuple[float | None, str | None]]:
+    """Each time's one finite value (None: no series), or the problem with the whole answer."""
+    times = list(times)
+    problem = None
+    if len(found) > 1:
+        shown = ", ".join(describe_labels(labels) for labels, _ in found[:3])
+        problem = (
+            f"expected one series, the query returned {len(found)} ({shown}"
+            f"{', ...' if len(found) > 3 else ''}): aggregate it, e.g. sum(...): {shorten(query)}"
+        )
+    points = found[0][1] if len(found) == 1 else {}
+    try:
+        for value in points.values():
+            finite(value, query)
+    except QueryFailed as exc:
+        problem = str(exc)
+    if problem is not None:
+        return {t: (None, problem) for t in times}
+    return {t: (points.get(t), None) for t in times}
+
+
+def tiles(seconds: int, end: int, tile_from: int) -> list[tuple[int, int]]:
+    """The ``(window seconds, evaluation time)`` pieces a window ``(end − seconds, end]`` is read as.
+
+    A window shorter than ``tile_from`` is itself. A longer one is cut into daily tiles ending
+    at ``end``, ``end − 1 d``, ... and the remainder at its start: the pieces are disjoint and
+    cover the window, so their event counts add up to its count. Why: Prometheus reads every
+    sample of a range either way, but an instant ``increase()`` over 30 days holds all of them
+    in one buffer, while a range query of one-day windows streams them; the tiles are read
+    about twice as fast, and the one-day burn window is the last tile.
+    """
+    if seconds < tile_from:
+        return [(seconds, end)]
+    n = seconds // TILE
+    out = [(TILE, end - i * TILE) for i in range(n)]
+    rest = seconds - n * TILE
+    if rest:
+        out.append((rest, end - n * TILE))
+    return out
+
+
+def _sum(values: Iterable[float | None]) -> float | None:
+    """The sum of the pieces that have series; None when none has (no data)."""
+    found = [v for v in values if v is not None]
+    return sum(found) if found else None
 
 
 def _pair(total: float | None, other: float | None, other_is_good: bool) -> tuple[int, int]:
@@ -448,19 +576,31 @@ def _pairs(total: NDArray[np.float64], other: NDArray[np.float64], other_is_good
 
 
 def evaluate_all(
-    spec: Spec, source: PrometheusCounts, at: datetime | float, slos: Sequence[str] | None = None
+    spec: Spec,
+    source: PrometheusCounts,
+    at: datetime | float,
+    slos: Sequence[str] | None = None,
+    windows: Sequence[int] | None = None,
 ) -> list[status.SLOState]:
     """:func:`slokit.sources.status.evaluate_all` over Prometheus, failed queries as no data.
 
     A first pass reads everything; if some objectives' queries failed, a second pass (answered
     from the cache, no new queries for the rest) reports those objectives as not measured,
     with the reason as their note, instead of a number made from partial answers.
+
+    ``windows`` (seconds) chooses the burn-rate windows to report (:func:`chosen_windows`); the
+    others are not queried and do not appear in the states. None: every window.
     """
     source.known_problems = {}
+    chosen = [spec.slo(n) for n in slos] if slos is not None else list(spec)
+    keep = None if windows is None else chosen_windows(windows)
+    source.skipped = frozenset() if keep is None else skipped_reads(spec, chosen, at, keep)
     states = status.evaluate_all(spec, source, at, slos)
     if source.problems:
         source.known_problems = dict(source.problems)
         states = status.evaluate_all(spec, source, at, slos)
+    if keep is not None:
+        states = keep_burn_windows(states, keep)
     # Percentile queries of all SLOs run concurrently, one request per objective.
     wanted = [
         (o.sli_key, _window_seconds(s), int(s.at.timestamp()))
@@ -471,6 +611,65 @@ def evaluate_all(
     answers = source._map(lambda job: source.percentiles(*job), wanted)
     found = {job[0]: pct for job, pct in zip(wanted, answers, strict=True) if pct is not None}
     return [_with_percentiles(s, found) for s in states]
+
+
+def chosen_windows(windows: Iterable[int]) -> frozenset[int]:
+    """The burn windows a report shows: those asked for, plus 1 h and 1 d.
+
+    The status ("burning") reads the 1-hour burn rate and the forecast the 1-day one
+    (:data:`slokit.sources.status.STATUS_WINDOW`, ``FORECAST_WINDOW``), so those two are always
+    computed and shown.
+    """
+    return frozenset(windows) | {status.STATUS_WINDOW, status.FORECAST_WINDOW}
+
+
+def skipped_reads(
+    spec: Spec, slos: Sequence[SLO], at: datetime | float, keep: frozenset[int]
+) -> frozenset[tuple[str, int, int]]:
+    """The ``(key, start, stop)`` window reads of the burn windows not in ``keep``.
+
+    The same reads :func:`slokit.sources.status.evaluate_all` plans (each window minus the
+    corrected minutes), less every read a kept window or the SLO window also makes: only reads
+    no reported number depends on are skipped. Should the plan differ, a read not listed here
+    is simply queried: skipping fails safe.
+    """
+    t = math.floor(to_utc(at).timestamp() / 60) * 60
+    t_row = t // 60
+    drop: set[tuple[str, int, int]] = set()
+    need: set[tuple[str, int, int]] = set()
+    for slo in slos:
+        if slo.budgeting_method != "Occurrences":
+            continue
+        bounds = window_at(Window.of(slo.time_window), t)
+        windows = status.burn_windows(slo)
+        lo = min(bounds.start_epoch, t - max(windows))
+        fixes = spec.corrections_for(slo)
+        runs = status.masked_runs(status.correction_intervals(fixes, lo, t)) if fixes else []
+        first = min(math.floor(bounds.start_epoch / 60), t_row)
+        spans = [(True, first)] + [(w in keep, (t - w) // 60) for w in windows]
+        for index in range(len(slo.objectives)):
+            key = sli_key(slo.name, index)
+            for kept, start in spans:
+                pieces = {(key, a, b) for a, b in status.kept_runs(start, t_row, runs)}
+                (need if kept else drop).update(pieces)
+    return frozenset(drop - need)
+
+
+def keep_burn_windows(states: Iterable[status.SLOState], keep: frozenset[int]) -> list[status.SLOState]:
+    """The states with only the burn rates of the windows in ``keep`` (seconds)."""
+    labels = {status.window_label(w) for w in keep}
+
+    def only(rates: Mapping[str, float | None]) -> dict[str, float | None]:
+        return {k: v for k, v in rates.items() if k in labels}
+
+    return [
+        replace(
+            s,
+            burn_rates=only(s.burn_rates),
+            objectives=tuple(replace(o, burn_rates=only(o.burn_rates)) for o in s.objectives),
+        )
+        for s in states
+    ]
 
 
 def _window_seconds(state: status.SLOState) -> int:

@@ -37,7 +37,16 @@ class PrometheusError(SlokitError):
 
 
 class SourceUnreachable(PrometheusError):
-    """The engine gave no usable answer (down, slow, 5xx, HTML, not the query API)."""
+    """The engine gave no usable answer (down, slow, 5xx, HTML, not the query API).
+
+    ``answered`` is true when the engine itself answered with an error for this query (HTTP 5xx
+    or an ``errorType`` such as ``internal``, after the retries): other queries may still work,
+    so a batch that failed this way is worth splitting. A refused connection or a timeout is not.
+    """
+
+    def __init__(self, message: str, *, answered: bool = False) -> None:
+        super().__init__(message)
+        self.answered = answered
 
 
 class QueryFailed(PrometheusError):
@@ -138,12 +147,12 @@ class PrometheusClient:
         if kind == "scalar" and isinstance(result, list) and len(result) == 2:
             return [Sample({}, parse_value(result[1]))]
         if kind != "vector" or not isinstance(result, list):
-            raise QueryFailed(f"expected an instant vector, the engine returned {kind!r}: {_short(query)}")
+            raise QueryFailed(f"expected an instant vector, the engine returned {kind!r}: {shorten(query)}")
         out = []
         for item in result:
             value = item.get("value") if isinstance(item, dict) else None
             if not isinstance(value, list) or len(value) != 2:
-                raise SourceUnreachable(f"malformed vector sample in the answer to {_short(query)}")
+                raise SourceUnreachable(f"malformed vector sample in the answer to {shorten(query)}")
             out.append(Sample(_labels(item.get("metric")), parse_value(value[1])))
         return out
 
@@ -160,7 +169,7 @@ class PrometheusClient:
         for item in result:
             values = item.get("values") if isinstance(item, dict) else None
             if not isinstance(values, list):
-                raise SourceUnreachable(f"malformed series in the answer to {_short(query)}")
+                raise SourceUnreachable(f"malformed series in the answer to {shorten(query)}")
             out.append(
                 Series(
                     _labels(item.get("metric")),
@@ -183,7 +192,7 @@ class PrometheusClient:
             shown = ", ".join(describe_labels(s.labels) for s in samples[:3])
             raise QueryFailed(
                 f"expected one series, the query returned {len(samples)} ({shown}"
-                f"{', ...' if len(samples) > 3 else ''}): aggregate it, e.g. sum(...): {_short(query)}"
+                f"{', ...' if len(samples) > 3 else ''}): aggregate it, e.g. sum(...): {shorten(query)}"
             )
         return finite(samples[0].value, query)
 
@@ -195,6 +204,7 @@ class PrometheusClient:
         where = f"{self.config.url.rstrip('/')}{path}"
         attempt = 0
         while True:
+            answered = False
             try:
                 response = self._http.post(path, data=params)
             except httpx.TimeoutException:
@@ -205,18 +215,19 @@ class PrometheusClient:
                 if response.status_code not in RETRY_STATUSES:
                     return _decode(response, where, params.get("query", ""))
                 problem = f"{where} answered HTTP {response.status_code}{_error_text(response)}"
+                answered = True
             if attempt >= self.config.retries:
                 tries = f" after {attempt + 1} attempts" if attempt else ""
-                raise SourceUnreachable(f"source unreachable: {problem}{tries}")
+                raise SourceUnreachable(f"source unreachable: {problem}{tries}", answered=answered)
             self._sleep(self.config.backoff * 2**attempt)
             attempt += 1
 
 
 def finite(value: float, query: str) -> float:
     if math.isnan(value):
-        raise QueryFailed(f"the query returned NaN (0/0 or no events in the window?): {_short(query)}")
+        raise QueryFailed(f"the query returned NaN (0/0 or no events in the window?): {shorten(query)}")
     if math.isinf(value):
-        raise QueryFailed(f"the query returned {value:+}: {_short(query)}")
+        raise QueryFailed(f"the query returned {value:+}: {shorten(query)}")
     return value
 
 
@@ -244,14 +255,15 @@ def _decode(response: httpx.Response, where: str, query: str) -> dict[str, Any]:
     etype = str(body.get("errorType") or "")
     if status >= 500 or etype in ("timeout", "canceled", "internal", "unavailable"):
         raise SourceUnreachable(
-            f"source unreachable: {where} answered HTTP {status} ({etype or 'error'}: {error})"
+            f"source unreachable: {where} answered HTTP {status} ({etype or 'error'}: {error})",
+            answered=True,
         )
     if status in (401, 403):
         raise QueryFailed(
             f"{where} answered HTTP {status}: {error}: check --bearer-token-env / --header credentials"
         )
     raise QueryFailed(
-        f"{where} refused the query (HTTP {status}, {etype or 'error'}: {error}): {_short(query)}"
+        f"{where} refused the query (HTTP {status}, {etype or 'error'}: {error}): {shorten(query)}"
     )
 
 
@@ -267,7 +279,8 @@ def _time(seconds: float) -> str:
     return f"{seconds:.3f}".rstrip("0").rstrip(".")
 
 
-def _short(query: str, limit: int = 200) -> str:
+def shorten(query: str, limit: int = 200) -> str:
+    """The query on one line, cut to ``limit`` characters for an error message."""
     flat = " ".join(query.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
