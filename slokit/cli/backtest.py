@@ -16,7 +16,7 @@ import click
 
 from slokit.alerting.backtest import DEFAULT_MIN_SHARE, parse_incidents, rfc3339, run_backtest
 from slokit.alerting.measure import alerting_slos, load_series, unmeasured
-from slokit.alerting.policy import BUILTIN, AlertSettings, fitting_policy, load_settings
+from slokit.alerting.policy import BUILTIN, AlertSettings, fitting_policy, load_settings, period_seconds
 from slokit.cli.budget import parse_instant
 from slokit.cli.common import load_spec, open_store_read_only
 from slokit.cli.output import console, emit, output_option
@@ -105,8 +105,8 @@ Examples:
     "--policy",
     "policy_names",
     multiple=True,
-    help="A settings file or a built-in (configured, default, default-traffic-aware, single-1h, pyrra); "
-    "repeatable. Default: all five.",
+    help="A settings file or a built-in (configured, default, classic, default-traffic-aware, "
+    "single-1h, pyrra); repeatable. Default: all six.",
 )
 @click.option(
     "--settings",
@@ -175,7 +175,16 @@ def backtest(
             click.echo(f"slokit: {warning}", err=True)
         if len(warnings) > 3:
             click.echo(f"slokit: ... and {len(warnings) - 3} more warnings like these", err=True)
-        longest = max((p.max_window_seconds for ps in policies.values() for p in ps), default=0)
+        # as far back as the live evaluator reads (windows, or the traffic estimate) so the
+        # first replayed instants decide exactly as a live pass would
+        longest = max(
+            (
+                p.history_seconds(period_seconds(slo))
+                for ps in policies.values()
+                for slo, p in zip(slos, ps, strict=True)
+            ),
+            default=0,
+        )
         first_row = math.floor(start / 60) - longest // 60 - 1
         for note in unmeasured(spec, store, slos):
             click.echo(f"slokit: not replayed: {note}", err=True)
