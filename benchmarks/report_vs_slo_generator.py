@@ -304,6 +304,7 @@ def main() -> None:
     parser.add_argument("--prometheus-cpus", default=None, help="Let Prometheus use these CPUs, e.g. 0,1.")
     parser.add_argument("--lock", default=None, help="Hold an exclusive flock on this file while timing.")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     cpus = {int(c) for c in args.cpus.split(",")} if args.cpus else None
     prom_cpus = {int(c) for c in args.prometheus_cpus.split(",")} if args.prometheus_cpus else cpus
     if cpus is not None:

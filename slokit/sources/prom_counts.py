@@ -22,10 +22,14 @@ SLO window, computed after the store-shaped evaluation (:meth:`PrometheusCounts.
 answers empty histograms): they interpolate inside buckets, so the report marks them as
 approximate in the SLO's notes.
 
-Queries of one evaluation instant are batched into a few HTTP requests: each count query is
-wrapped in ``label_replace(…, "slokit_q", "<n>", "", "")`` and joined with ``or``, and the
-batches run concurrently. A batch the engine refuses is retried query by query so the error
-names the SLO. A failed query never becomes a number: its objective is recorded in
+Each distinct (query, window, time) is asked once. Windows of two days or more are read as
+daily tiles, one range query per binding query (:func:`tiles`: Prometheus streams a range of
+one-day windows about twice as cheaply as it evaluates one 30-day ``increase()``). Queries of
+one instant (or one tile range) are batched into a few HTTP requests: each count query is
+wrapped in ``label_replace(…, "slokit_q", "<n>", "", "")`` and joined with ``or``, and up to
+:data:`WORKERS` requests are in flight. A batch the engine refuses or fails on is split in
+halves until the failing query is alone, so the error names its SLO and the others keep their
+numbers. A failed query never becomes a number: its objective is recorded in
 :attr:`PrometheusCounts.problems` and :func:`evaluate_all` reports it as no data with the
 reason ("source unreachable: ...", "expected one series, ...").
 """

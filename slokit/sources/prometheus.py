@@ -83,6 +83,9 @@ class ClientConfig:
     backoff: float = 0.5
     #: Send ``partial_response=false`` (Thanos): refuse answers missing some stores.
     partial_response: bool | None = False
+    #: Extra form parameters on every query, e.g. Thanos' ``max_source_resolution=5m`` when raw
+    #: data is kept for less than the SLO window (the query's own parameters win on a clash).
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_value(text: Any) -> float:
@@ -199,6 +202,8 @@ class PrometheusClient:
     # --- transport ---
 
     def _call(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        if self.config.params:
+            params = {**self.config.params, **params}
         if self.config.partial_response is not None:
             params = {**params, "partial_response": "true" if self.config.partial_response else "false"}
         where = f"{self.config.url.rstrip('/')}{path}"

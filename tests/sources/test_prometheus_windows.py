@@ -79,7 +79,9 @@ def _handler(model: Model) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
             form = {k: v[0] for k, v in parse_qs(body).items()}
             with model.lock:
-                model.seen.append({"path": self.path, **form})
+                model.seen.append(
+                    {"path": self.path, "tenant": self.headers.get("X-Scope-OrgID", ""), **form}
+                )
             query = form["query"]
             if 'slo="broken"' in query:
                 return self._send(500, {"status": "error", "errorType": "internal", "error": "store down"})
@@ -173,7 +175,8 @@ AT = T_END - 6 * 3600 - 40 * 60
 
 def _states(url: str, text: str, **kw: Any) -> tuple[list[status.SLOState], PrometheusCounts]:
     windows = kw.pop("windows", None)
-    with PrometheusClient(ClientConfig(url, retries=0)) as client:
+    config = ClientConfig(url, retries=0, headers=kw.pop("headers", {}), params=kw.pop("params", {}))
+    with PrometheusClient(config) as client:
         source = PrometheusCounts(client, **kw)
         return prom_counts.evaluate_all(slokit.load(text), source, AT, windows=windows), source
 
@@ -348,3 +351,27 @@ def test_an_unreachable_engine_is_not_asked_query_by_query() -> None:
     assert all(s.status == "no data" and "cannot reach" in s.notes[0] for s in states)
     # one batch per request group, each tried twice (one retry): no splitting into single queries
     assert source.batches_planned > 0 and len(calls) == 2 * source.batches_planned
+
+
+def test_every_request_carries_the_tenant_header_and_refuses_partial_answers(
+    engine: tuple[Model, str],
+) -> None:
+    """Mimir's tenant header, Thanos' partial_response=false and extra parameters on every request."""
+    model, url = engine
+    text = "---\n".join(_slo(n) for n in ("a", "broken", "b"))
+    states, _ = _states(
+        url,
+        text,
+        headers={"X-Scope-OrgID": "team-a"},
+        params={"max_source_resolution": "5m", "time": "1"},
+        batch=64,
+        workers=1,
+    )
+    assert [s.status == "no data" for s in states] == [False, True, False]
+    paths = {r["path"] for r in model.seen}
+    assert paths == {"/api/v1/query", "/api/v1/query_range"}
+    assert len(model.seen) > 4  # batches, then the failed ones split
+    assert all(r["tenant"] == "team-a" and r["partial_response"] == "false" for r in model.seen)
+    # extra parameters (Thanos' downsampling choice) ride along; they never replace the query's own
+    assert all(r["max_source_resolution"] == "5m" for r in model.seen)
+    assert {float(r["time"]) for r in model.seen if r["path"].endswith("/query")} == {AT}
