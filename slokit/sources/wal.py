@@ -39,6 +39,7 @@ SEGMENT_BYTES = 64 * 1024 * 1024
 _FRAME = struct.Struct("<IIQ")
 _U32 = struct.Struct("<I")
 _SUFFIX = ".wal"
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ def encode_record(seq: int, header: dict[str, Any], table: pa.Table) -> bytes:
     """The bytes of one record (frame included), ready to append."""
     head = msgspec.json.encode(header)
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
+    with pa.ipc.new_stream(sink, table.schema, options=_IPC_OPTIONS) as writer:
         writer.write_table(table)
     payload = b"".join((_U32.pack(len(head)), head, sink.getvalue().to_pybytes()))
     return _FRAME.pack(len(payload), zlib.crc32(payload), seq) + payload
