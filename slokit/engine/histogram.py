@@ -480,16 +480,65 @@ def bucket_codes(
                 np.clip(index, layout.zero_index, layout.max_index + 1, out=index)
                 clamped = True
             np.subtract(index, shift, out=codes[start : start + chunk.size], casting="unsafe")
-    under = over = None
-    if clamped:
-        zero = codes == layout.zero_index - layout.min_index + 1
-        low = codes < 1
-        if low.any():
-            under = low & ~zero
-            codes[low] = 1
-            codes[zero] = 0
-        high = codes > layout.n_buckets
-        if high.any():
-            over = high
-            codes[high] = layout.n_buckets
+    under, over = _clamped(codes, layout) if clamped else (None, None)
     return codes, under, over
+
+
+def _clamped(
+    codes: NDArray[np.int32], layout: Layout
+) -> tuple[NDArray[np.bool_] | None, NDArray[np.bool_] | None]:
+    """Move clamped indices (zero bucket, below and above the range) to their codes in place;
+    which values underflowed and overflowed (None when none did)."""
+    under = over = None
+    zero = codes == layout.zero_index - layout.min_index + 1
+    low = codes < 1
+    if low.any():
+        under = low & ~zero
+        codes[low] = 1
+        codes[zero] = 0
+    high = codes > layout.n_buckets
+    if high.any():
+        over = high
+        codes[high] = layout.n_buckets
+    return under, over
+
+
+def screened_bucket_codes(
+    values: NDArray[np.float64], layout: Layout = DEFAULT_LAYOUT
+) -> tuple[NDArray[np.int32], NDArray[np.bool_] | None, NDArray[np.bool_] | None, tuple[int, int]] | None:
+    """:func:`bucket_codes` of values not screened yet, plus the lowest and highest code.
+
+    None when some value is NaN, negative or +inf (the caller then screens them out and calls
+    :func:`bucket_codes`). This spares the caller a pass over the values to check them: the
+    check is a reduction of each chunk of bucket indices while it is in the CPU cache (NaN
+    and negative values have a NaN index, +inf an infinite one), and gives the code range too.
+    """
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    codes = np.empty(arr.size, np.int32)
+    inv = 1.0 / layout.log_gamma
+    shift = float(layout.min_index - 1)
+    work = np.empty(min(_CHUNK, arr.size), np.float64)
+    clamped = False
+    lowest, highest = math.inf, -math.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for start in range(0, arr.size, _CHUNK):
+            chunk = arr[start : start + _CHUNK]
+            index = work[: chunk.size]
+            np.log(chunk, out=index)  # -inf for 0, NaN for NaN and negative values
+            index *= inv
+            np.ceil(index, out=index)
+            top = float(index.max())
+            if not top < math.inf:  # NaN (max propagates it) or +inf
+                return None
+            bottom = float(index.min())
+            if bottom < layout.min_index or top > layout.max_index:
+                np.clip(index, layout.zero_index, layout.max_index + 1, out=index)
+                clamped = True
+            lowest, highest = min(lowest, bottom), max(highest, top)
+            np.subtract(index, shift, out=codes[start : start + chunk.size], casting="unsafe")
+    if clamped:
+        under, over = _clamped(codes, layout)
+        return codes, under, over, (int(codes.min()), int(codes.max()))
+    if arr.size == 0:
+        return codes, None, None, (0, -1)
+    return codes, None, None, (int(lowest - shift), int(highest - shift))

@@ -17,10 +17,16 @@ for that indicator** (neither good nor bad) and counted in ``missing_fields`` (o
 predicate on a missing field would silently count the event as good. The evaluator
 (:mod:`slokit.sources.predicate_eval`) reports the unknown events along with the matching ones.
 
-Counting uses one ``numpy.bincount`` of ``3 * minute + state`` (state: not valid / bad / good)
-and one of ``minute * buckets + bucket`` for the histogram, over whole columns without compacting
-them by masks; no Python loop runs per event. A :class:`Batch` is prepared once per batch and
-shared by every indicator of the stream, so shared predicates and value columns cost once.
+Counting is ``numpy.bincount`` over whole columns, without compacting them by masks; no Python
+loop runs per event. A :class:`Batch` is prepared once per batch and shared by every indicator
+of the stream, so shared predicates, value columns and bucket codes cost once.
+:func:`aggregate_all` counts indicators together: the distinct row masks they need (often few:
+a ratio of ``status < 500`` and a latency threshold over ``status < 500`` need two) give each
+row a class, and one ``bincount`` of ``(minute · width + bucket) · classes + class`` yields
+every member's counts and histogram cells as sums over classes. :func:`aggregate` is the
+per-indicator path (one ``bincount`` of ``3 · minute + state``, or of ``(minute · width +
+bucket) · 2 + good``), used where a fused count would be too large, and the reference the
+fused one is tested against.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from slokit.engine.histogram import DEFAULT_LAYOUT, bucket_codes
+from slokit.engine.histogram import DEFAULT_LAYOUT, bucket_codes, screened_bucket_codes
 from slokit.sources.bound import BoundSLI
 from slokit.sources.events import not_numbers
 from slokit.sources.predicate_eval import EventBatch, evaluate
@@ -131,8 +137,7 @@ class Batch:
         self._buffer: IntArray | None = None
         self._truths: dict[Predicate, tuple[BoolArray, BoolArray, str, tuple[str, ...]]] = {}
         self._values: dict[str, tuple[FloatArray, dict[str, BoolArray]]] = {}
-        #: (min, max) of a value column that numeric_values found clean, from its own check.
-        self._ranges: dict[str, tuple[float, float]] = {}
+        self._code_ranges: dict[str, tuple[int, int]] = {}
         self._codes: dict[str, tuple[CodeArray, BoolArray | None, BoolArray | None]] = {}
 
     def offset(self) -> IntArray:
@@ -150,9 +155,15 @@ class Batch:
         out += plus
         return out
 
-    def cells(self, k: int, plus: Callable[[slice], IntArray | CodeArray | npt.NDArray[np.int8]]) -> IntArray:
-        """``offset · k + plus(rows)`` for every row, into the scratch buffer (valid until the next
-        call), built in cache-sized chunks so the temporaries of ``plus`` stay in the CPU cache.
+    def cells(
+        self,
+        k: int,
+        plus: Callable[[slice], IntArray | CodeArray | npt.NDArray[np.int8]],
+        shift: int = 0,
+    ) -> IntArray:
+        """``offset · k + plus(rows) - shift`` for every row, into the scratch buffer (valid until
+        the next call), built in cache-sized chunks so the temporaries of ``plus`` stay in the
+        CPU cache.
         """
         out = self.buffer()
         direct = self.all_accepted and self._offset is None
@@ -160,10 +171,12 @@ class Batch:
             rows = slice(start, start + _CHUNK)
             part = out[rows]
             if direct:  # offset = minute - lo, computed here instead of as an array of its own
-                np.subtract(self.minute[rows], self.lo, out=part)
-                part *= k
+                np.multiply(self.minute[rows], k, out=part)
+                part -= self.lo * k + shift
             else:
                 np.multiply(self.offset()[rows], k, out=part)
+                if shift:
+                    part -= shift
             part += plus(rows)
         return out
 
@@ -188,28 +201,41 @@ class Batch:
         return self._truths[predicate]
 
     def values(self, name: str) -> tuple[FloatArray, dict[str, BoolArray]]:
+        """The value column as float64 and, per reason, which rows cannot be a value.
+
+        A plain numeric column (no nulls, no text) is checked while its bucket codes are
+        computed (:func:`screened_bucket_codes`): one pass instead of a check and a binning.
+        """
         if name not in self._values:
-            values, bad, value_range = numeric_values(self.table, name)
-            if value_range is not None:
-                self._ranges[name] = value_range
-            self._values[name] = (values, bad)
+            plain = _plain_numbers(self.table, name)
+            screened = screened_bucket_codes(plain) if plain is not None else None
+            if plain is not None and screened is not None:
+                codes, under, over, code_range = screened
+                self._values[name] = (plain, {})
+                self._codes[name] = (codes, under, over)
+                self._code_ranges[name] = code_range
+            else:
+                values, bad, _ = numeric_values(self.table, name)
+                self._values[name] = (values, bad)
         return self._values[name]
 
     def codes(self, name: str) -> tuple[CodeArray, BoolArray | None, BoolArray | None]:
+        """Bucket codes of the value column (unusable values binned as 1.0; callers mask them)."""
         if name not in self._codes:
-            values, bad = self.values(name)
-            masks = [m for m in bad.values() if m.any()]
-            if masks:
-                values = np.where(np.logical_or.reduce(masks), 1.0, values)
+            values, bad = self.values(name)  # codes a plain column on the way
+            if name not in self._codes:
+                masks = [m for m in bad.values() if m.any()]
+                if masks:
+                    values = np.where(np.logical_or.reduce(masks), 1.0, values)
                 self._codes[name] = bucket_codes(values)
-            else:
-                # A clean column's range is known: when it is safely inside the layout, the
-                # bucket indices need no range check of their own.
-                lay = DEFAULT_LAYOUT
-                low, high = self._ranges.get(name, (0.0, np.inf))
-                inside = low > lay.lowest_in_range * (1 + 1e-9) and high < lay.highest_in_range * (1 - 1e-9)
-                self._codes[name] = bucket_codes(values, lay, known_inside=inside)
         return self._codes[name]
+
+    def code_range(self, name: str) -> tuple[int, int]:
+        """The lowest and highest bucket code of the value column."""
+        if name not in self._code_ranges:
+            codes = self.codes(name)[0]
+            self._code_ranges[name] = (int(codes.min()), int(codes.max())) if codes.size else (0, -1)
+        return self._code_ranges[name]
 
 
 @dataclass(slots=True)
@@ -368,31 +394,39 @@ def _fused_rows(batch: Batch, group: _Fused) -> list[SliRows | None]:
     classes = 1 << len(group.features)
     codes: CodeArray | None = None
     under = over = None
-    low = width = 1
+    low, width = 0, 1
     if group.value_field is not None:
         codes, under, over = batch.codes(group.value_field)
-        low, high = int(codes.min()), int(codes.max())
+        low, high = batch.code_range(group.value_field)
         width = high - low + 1
     span = batch.span
     size = span * width * classes
     if size > _DENSE_CELLS_LIMIT:
         return [None] * len(group.members)
-    features = group.features
+    # A row's class: which of the group's masks it is in (bit i for feature i).
+    kind = np.uint8
+    row_class = np.zeros(batch.minute.size, kind) if group.features else None
+    for bit, feature in enumerate(group.features):
+        assert row_class is not None
+        row_class += feature.view(kind) << kind(bit) if bit else feature.view(kind)
 
-    def code_and_class(rows: slice) -> CodeArray:
+    def class_and_code(rows: slice) -> CodeArray:
+        # class · width + code (low is subtracted by cells)
+        if row_class is None:
+            assert codes is not None
+            return codes[rows]
+        c = row_class[rows] * np.int32(width)
         if codes is not None:
-            c = codes[rows] * classes
-            c -= low * classes
-        else:
-            c = np.zeros(batch.minute[rows].size, np.int32)
-        for bit, feature in enumerate(features):
-            flag = feature[rows].view(np.int8)
-            c += flag << bit if bit else flag
+            c += codes[rows]
         return c
 
-    cell = batch.cells(width * classes, code_and_class)
-    dense = np.bincount(cell, minlength=size).reshape(span, width, classes)
-    per_class = dense[:, 0, :] if width == 1 else dense.sum(axis=1)
+    # Cells ordered (minute, class, bucket): sums over buckets and classes read contiguous rows.
+    if row_class is None and codes is None:
+        cell = batch.cells(1, lambda rows: np.zeros(1, np.int8))
+    else:
+        cell = batch.cells(classes * width, class_and_code, shift=low if codes is not None else 0)
+    dense = np.bincount(cell, minlength=size).reshape(span, classes, width)
+    per_class = dense[:, :, 0] if width == 1 else dense.sum(axis=2)
     ids = np.arange(classes)
     results: list[SliRows | None] = []
     for _, selected, valid_literal, good_literal in group.members:
@@ -409,7 +443,7 @@ def _fused_rows(batch: Batch, group: _Fused) -> list[SliRows | None]:
         if selected.bound.kind == "threshold":
             per_bucket = np.zeros((span, width), np.int64)
             for c in np.flatnonzero(in_valid):  # (adding slices beats a reduction over classes)
-                per_bucket += dense[:, :, c]
+                per_bucket += dense[:, c, :]
             minute_off, column = np.nonzero(per_bucket)
             count = per_bucket[minute_off, column]
             _histogram_cells(rows, batch, selected.valid, minute_off, column + low, count, under, over)
@@ -434,6 +468,11 @@ def numeric_values(
     n = table.num_rows
     if name not in table.column_names:
         return np.full(n, np.nan), {MISSING_FIELDS: np.ones(n, np.bool_)}, None
+    plain = _plain_numbers(table, name)
+    if plain is not None and n:
+        value_range = _usable_range(plain)
+        if value_range is not None:
+            return plain, {}, value_range  # the usual column: nothing to report, no masks
     column = table.column(name)
     kind = column.type
     missing = (
@@ -443,11 +482,7 @@ def numeric_values(
     )
     not_number = np.zeros(n, np.bool_)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        values = np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
-        if not column.null_count and n and not not_numbers(table, name):
-            value_range = _usable_range(values)
-            if value_range is not None:
-                return values, {}, value_range  # the usual column: nothing to report, no masks
+        values = plain if plain is not None else _float64(column)
         coerced = not_numbers(table, name)
         if coerced:
             not_number[coerced] = True
@@ -474,6 +509,25 @@ def numeric_values(
         NEGATIVE_VALUE: negative,
     }
     return values, reasons, None
+
+
+def _plain_numbers(table: pa.Table, name: str) -> FloatArray | None:
+    """A present numeric column without nulls or text values, as float64; None otherwise."""
+    if name not in table.column_names:
+        return None
+    column = table.column(name)
+    kind = column.type
+    numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+    if not numeric or column.null_count or not_numbers(table, name):
+        return None
+    return _float64(column)
+
+
+def _float64(column: pa.ChunkedArray) -> FloatArray:
+    """A numeric column as float64 (zero-copy for a float64 column of one chunk)."""
+    if column.type == pa.float64() and column.num_chunks == 1:
+        return np.asarray(column.chunk(0).to_numpy(zero_copy_only=False), np.float64)
+    return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
 
 
 def _usable_range(values: FloatArray) -> tuple[float, float] | None:

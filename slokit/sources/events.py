@@ -234,10 +234,8 @@ def _integer_minutes(name: str, column: pa.ChunkedArray) -> Timestamps | None:
         return None
     raw = np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
     threshold = int(EPOCH_MS_THRESHOLD)
-    top, bottom = int(raw.max()), int(raw.min())
-    if top < threshold and bottom > -threshold:  # all seconds: two reductions
-        minute = np.subtract(raw, 1)
-        np.floor_divide(minute, 60, out=minute)
+    minute, bottom, top = _second_minutes(raw)
+    if top < threshold and bottom > -threshold:  # all seconds (the minute rows are right)
         span = ((bottom - 1) // 60, (top - 1) // 60)  # floor division is monotone
         return Timestamps(name, minute, reason, float(top), raw=raw, minute_range=span)
     if top >= MAX_EPOCH_SECONDS * 1000 or bottom <= -MAX_EPOCH_SECONDS * 1000:
@@ -246,6 +244,25 @@ def _integer_minutes(name: str, column: pa.ChunkedArray) -> Timestamps | None:
     seconds = np.where(is_ms, raw / 1000.0, raw.astype(np.float64))
     minute = np.where(is_ms, (raw - 1) // 60_000, (raw - 1) // 60)
     return Timestamps(name, minute, reason, float(seconds.max()), seconds)
+
+
+#: Rows per chunk of :func:`_second_minutes` (its steps run on data in the CPU cache).
+_CHUNK = 1 << 15
+
+
+def _second_minutes(raw: IntArray) -> tuple[IntArray, int, int]:
+    """Minute rows of epoch seconds (``(raw - 1) // 60``) with the lowest and highest ``raw``,
+    in one pass over memory: each chunk is reduced and divided while it is in the cache."""
+    minute = np.empty(raw.size, np.int64)
+    bottom, top = int(raw[0]), int(raw[0])
+    for start in range(0, raw.size, _CHUNK):
+        chunk = raw[start : start + _CHUNK]
+        part = minute[start : start + _CHUNK]
+        bottom = min(bottom, int(chunk.min()))
+        top = max(top, int(chunk.max()))
+        np.subtract(chunk, 1, out=part)
+        np.floor_divide(part, 60, out=part)
+    return minute, bottom, top
 
 
 def _null_mask(column: pa.ChunkedArray) -> BoolArray:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import random
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slokit.engine.histogram import DEFAULT_LAYOUT, Layout, LogHistogram, bucket_codes
+from slokit.engine.histogram import DEFAULT_LAYOUT, Layout, LogHistogram, bucket_codes, screened_bucket_codes
 
 
 def histogram_of_codes(values: np.ndarray, layout: Layout, known_inside: bool = False) -> LogHistogram:
@@ -57,3 +60,50 @@ def test_other_layout_and_empty() -> None:
     assert histogram_of_codes(arr, lay) == LogHistogram.from_values(arr, lay)
     codes, under, over = bucket_codes(np.zeros(0))
     assert codes.size == 0 and under is None and over is None
+
+
+def same_as_bucket_codes(arr: np.ndarray, layout: Layout = DEFAULT_LAYOUT) -> None:
+    """screened_bucket_codes: None exactly when a value is NaN, negative or +inf; otherwise
+    bucket_codes' codes and masks, and the true lowest and highest code."""
+    screened = screened_bucket_codes(arr, layout)
+    unusable = bool(np.any(np.isnan(arr) | (arr < 0) | np.isposinf(arr)))
+    assert (screened is None) == unusable
+    if screened is None:
+        return
+    codes, under, over, (low, high) = screened
+    expected, under_e, over_e = bucket_codes(arr, layout)
+    assert np.array_equal(codes, expected)
+    for mask, mask_e in ((under, under_e), (over, over_e)):
+        assert (mask is None) == (mask_e is None)
+        if mask is not None and mask_e is not None:
+            assert np.array_equal(mask, mask_e)
+    if arr.size:
+        assert (low, high) == (int(expected.min()), int(expected.max()))
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(finite, max_size=60),
+    st.lists(st.sampled_from([math.nan, -1e-300, -1.0, -math.inf, math.inf, -0.0]), max_size=2),
+    st.integers(0, 3),
+    st.randoms(),
+)
+def test_screened_codes_refuse_unusable_values(
+    values: list[float], odd: list[float], at: int, rnd: random.Random
+) -> None:
+    # A few odd values among usable ones, sometimes in a later chunk than the first.
+    mixed = values + odd
+    rnd.shuffle(mixed)
+    arr = np.array(mixed, dtype=np.float64)
+    same_as_bucket_codes(arr)
+    same_as_bucket_codes(np.concatenate([np.full(at * 70_000, 3.5), arr]))
+
+
+def test_screened_codes_over_many_chunks_and_other_layout() -> None:
+    rng = np.random.default_rng(11)
+    inside = rng.lognormal(4.5, 0.8, 200_000)
+    same_as_bucket_codes(inside)
+    same_as_bucket_codes(np.concatenate([inside, [0.0, 1e-7, 5e9]]))
+    lay = Layout(relative_accuracy=0.05, min_value=0.1, max_value=100.0)
+    same_as_bucket_codes(np.array([0.0, 0.05, 0.1, 1.0, 99.0, 100.0, 101.0, 1e9]), lay)
+    same_as_bucket_codes(np.zeros(0))

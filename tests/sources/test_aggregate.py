@@ -85,11 +85,15 @@ def batches(draw: st.DrawFn) -> tuple[pa.Table, np.ndarray[Any, Any], np.ndarray
         roll = draw(st.integers(0, 5))
         if roll == 0:
             continue  # the field is missing from the batch
+        kind = pa.float64()
         if roll == 1:  # clean: lognormal-ish values inside the layout, no masks
             values: list[Any] = [draw(st.floats(0.01, 5000.0)) for _ in range(n)]
+        elif roll == 2:  # integers (zero is the zero bucket), sometimes negative
+            values = [draw(st.integers(-2, 3000)) for _ in range(n)]
+            kind = pa.int32()
         else:
             values = [draw(st.sampled_from(VALUES)) for _ in range(n)]
-        columns[name] = pa.array(values, pa.float64())
+        columns[name] = pa.array(values, kind)
     table = pa.table(columns) if columns else pa.table({"other": pa.array(range(n), pa.int64())})
     return table, minute, accepted
 
