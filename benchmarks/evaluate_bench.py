@@ -2,14 +2,16 @@
 
 Setup: a spec of N Occurrences SLOs over a 30-day rolling window (half ratio indicators, half
 latency thresholds), each on its own stream, and a store holding D days of per-minute
-aggregates (valid, good, and for thresholds a log-bucket histogram) with their hour and day
-rollups. The rows are **written in bulk straight into the store's tables** (Arrow tables
-appended through the store's DuckDB connection, one day at a time, in time order as ingest
-would append them), because ingesting N × D × 1440 × E events through ``Store.ingest`` would
-take far longer than the evaluation being measured. The synthetic events are drawn with numpy:
-E events per minute per indicator (Poisson), 0.1 % errors, lognormal latencies (median 120,
-σ 0.5); good counts of threshold indicators are counted from the same values as their
-histograms, so the two agree exactly.
+aggregates (valid, good, and for thresholds a log-bucket histogram) with their rollups at every
+level of ``slokit.sources.schema.LEVELS``. The rows are **written in bulk straight into the
+store's tables** (Arrow tables appended through the store's DuckDB connection, one day at a
+time, in time order as ingest would append them; rows of levels longer than a day are summed
+over the whole build and written once, as ``Store.compact`` would leave them), because
+ingesting N × D × 1440 × E events through ``Store.ingest`` would take far longer than the
+evaluation being measured. The synthetic events are drawn with numpy: E events per minute per
+indicator (Poisson), 0.1 % errors, lognormal latencies (median 120, σ 0.5); good counts of
+threshold indicators are counted from the same values as their histograms, so the two agree
+exactly.
 
 Measured, each in a fresh child process (so peak RSS, the VmHWM of /proc/self/status, is that of
 opening the store and evaluating, not of building it):
@@ -42,6 +44,7 @@ import pyarrow as pa
 
 import slokit
 from slokit.engine.histogram import DEFAULT_LAYOUT
+from slokit.sources.schema import LEVELS, SCHEMA_VERSION
 from slokit.sources.status import PERCENTILES, burn_windows, evaluate_all
 from slokit.sources.store import Store
 from slokit.spec.model import Spec
@@ -110,6 +113,8 @@ def build_store(path: Path, spec: Spec, n: int, days: int, events: float, seed: 
         ids = np.array([store.sli_id(f"slo-{i}/0") for i in range(n)], np.int64)
         threshold = np.flatnonzero(np.arange(n) % 2 == 1)
         con = store.connection
+        # Rows of levels longer than a day, summed over the whole build: (sli, t, a, b) parts.
+        long_rows: dict[str, list[tuple[np.ndarray, ...]]] = {}
         for day in range(AT_DAY - days + 1, AT_DAY + 1):
             m0 = day * 1440
             valid = rng.poisson(events, size=(n, 1440)).astype(np.int64)
@@ -118,15 +123,29 @@ def build_store(path: Path, spec: Spec, n: int, days: int, events: float, seed: 
             # cells, and good counts from the same values.
             for lo in range(0, threshold.size, CHUNK):
                 rows = threshold[lo : lo + CHUNK]
-                good[rows] = _histograms(con, rng, ids[rows], valid[rows], m0)
+                good[rows] = _histograms(con, rng, ids[rows], valid[rows], m0, long_rows)
             r, c = np.nonzero(valid)
             sli_c, minute_c = ids[r], m0 + c
             v_c, g_c = valid[r, c], good[r, c]
             _append(con, "counts_1m", sli_c, minute_c, v_c, g_c)
-            for level, width in (("1h", 60), ("1d", 1440)):
+            for level, width in LEVELS[1:]:
                 k, vs = _cells(sli_c * 2**32 + minute_c // width, v_c.astype(np.float64))
                 _, gs = _cells(sli_c * 2**32 + minute_c // width, g_c.astype(np.float64))
-                _append(con, f"counts_{level}", k >> 32, k & (2**32 - 1), vs, gs)
+                part = (k >> 32, k & (2**32 - 1), vs, gs)
+                if width > 1440:
+                    long_rows.setdefault(f"counts_{level}", []).append(part)
+                else:
+                    _append(con, f"counts_{level}", *part)
+        for table, parts in long_rows.items():
+            sli, t, a, b = (np.concatenate(col) for col in zip(*parts, strict=True))
+            if table.startswith("hist"):
+                k, b = _cells((sli * 2**32 + t) * 2048 + a, b.astype(np.float64))
+                base = k // 2048
+                _append(con, table, base >> 32, base & (2**32 - 1), k % 2048, b)
+            else:
+                k, a2 = _cells(sli * 2**32 + t, a.astype(np.float64))
+                _, b2 = _cells(sli * 2**32 + t, b.astype(np.float64))
+                _append(con, table, k >> 32, k & (2**32 - 1), a2, b2)
         con.execute("CHECKPOINT")
 
 
@@ -135,9 +154,14 @@ CHUNK = 50
 
 
 def _histograms(
-    con: Any, rng: np.random.Generator, ids: np.ndarray, valid: np.ndarray, m0: int
+    con: Any,
+    rng: np.random.Generator,
+    ids: np.ndarray,
+    valid: np.ndarray,
+    m0: int,
+    long_rows: dict[str, list[tuple[np.ndarray, ...]]],
 ) -> np.ndarray:
-    """Append one day of histogram rows (all resolutions) for some indicators; their good counts."""
+    """Append one day of histogram rows (all levels) for some indicators; their good counts."""
     lay = DEFAULT_LAYOUT
     owner = np.repeat(np.arange(valid.size, dtype=np.int64), valid.ravel())  # flat (indicator, minute)
     values = rng.lognormal(math.log(120.0), 0.5, owner.size)
@@ -147,10 +171,14 @@ def _histograms(
     flat, code = key // 2048, key % 2048
     sli, minute = ids[flat // 1440], m0 + flat % 1440
     _append(con, "hist_1m", sli, minute, code, cnt)
-    for level, width in (("1h", 60), ("1d", 1440)):
+    for level, width in LEVELS[1:]:
         hk, hn = _cells((sli * 2**32 + minute // width) * 2048 + code, cnt.astype(np.float64))
         base = hk // 2048
-        _append(con, f"hist_{level}", base >> 32, base & (2**32 - 1), hk % 2048, hn)
+        part = (base >> 32, base & (2**32 - 1), hk % 2048, hn)
+        if width > 1440:
+            long_rows.setdefault(f"hist_{level}", []).append(part)
+        else:
+            _append(con, f"hist_{level}", *part)
     return good.reshape(valid.shape)
 
 
@@ -250,7 +278,7 @@ def main() -> None:
         tmp = tempfile.mkdtemp(prefix="slokit-eval-bench-")
         folder = Path(tmp)
     folder.mkdir(parents=True, exist_ok=True)
-    tag = f"{args.slis}x{args.days}d@{args.events:g}"
+    tag = f"{args.slis}x{args.days}d@{args.events:g}-schema{SCHEMA_VERSION}"
     store_path, spec_path = folder / f"store-{tag}.duckdb", folder / f"spec-{args.slis}.yaml"
     try:
         spec_path.write_text(spec_text(args.slis))

@@ -77,7 +77,15 @@ from slokit.sources.events import (
     timestamps,
     to_table,
 )
-from slokit.sources.schema import LEVELS, SCHEMA_VERSION, all_ddl, split_range
+from slokit.sources.schema import (
+    LEVELS,
+    LEVELS_V1,
+    SCHEMA_VERSION,
+    UPGRADABLE,
+    all_ddl,
+    floor_sql,
+    split_range,
+)
 from slokit.spec.model import Spec
 
 IntArray = npt.NDArray[np.int64]
@@ -224,6 +232,8 @@ class Store:
         #: Pending rows written since they were last counted (an upper bound; folding resets it).
         self._pending_rows = 0
         self._group: _Group | None = None
+        #: The resolutions the file has (an older file opened read-only has fewer).
+        self._levels: tuple[tuple[str, int], ...] = LEVELS
 
     # --- opening ---
 
@@ -246,11 +256,79 @@ class Store:
                 f"cannot open the store {text}: {exc}",
             ) from None
         store = cls(con, text, lateness_seconds=lateness_seconds, raw_dir=raw_dir, clock=clock)
-        if not read_only:
-            store._create()
-        store._check_version()
+        try:
+            store._prepare(read_only)
+        except BaseException:
+            con.close()
+            raise
         store._find_pending()
         return store
+
+    def _prepare(self, read_only: bool) -> None:
+        """Create a new store's tables, upgrade an older one (writable) or read it as it is."""
+        found = self._version()
+        if found is None and not read_only:
+            self._create()
+            found = self._version()
+        if found == SCHEMA_VERSION:
+            if not read_only:
+                self._create()  # tables added since (IF NOT EXISTS), e.g. the pending ones
+            return
+        if found in UPGRADABLE:
+            if read_only:
+                self._levels = LEVELS_V1
+            else:
+                self._upgrade()
+            return
+        if found is not None and found.isdigit() and int(found) > int(SCHEMA_VERSION):
+            raise SlokitError(
+                f"{self.path} is a slokit store of schema version {found}, written by a newer slokit; "
+                f"this slokit reads versions {', '.join((*UPGRADABLE, SCHEMA_VERSION))}: upgrade slokit "
+                "to read it"
+            )
+        raise SlokitError(
+            f"{self.path} is not a slokit store (schema version {found or 'missing'}; this slokit "
+            f"writes version {SCHEMA_VERSION}): pass a store file written by `slokit ingest`, or a new "
+            "file name to start an empty store"
+        )
+
+    def _version(self) -> str | None:
+        """The file's schema version; None for a file without slokit's meta table."""
+        has_meta = _one(
+            self._con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")
+        )
+        if not has_meta or not has_meta[0]:
+            return None
+        try:
+            row = _one(self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'"))
+        except duckdb.Error:
+            return ""
+        return "" if row is None else str(row[0])
+
+    def _upgrade(self) -> None:
+        """Schema 1 → 2 in one transaction: the new resolutions summed from the old ones.
+
+        Each new level is built from the finest old level it is a multiple of (15 minutes from
+        minutes, 6 hours from hours, weeks and 28 days from days); pending rows stay pending.
+        """
+        old = dict(LEVELS_V1)
+        new = [(level, width) for level, width in LEVELS if level not in old]
+        with self._transaction():
+            self._con.execute(";\n".join((*all_ddl(), *PENDING_DDL)))
+            for level, width in new:
+                src, src_width = max(
+                    ((name, w) for name, w in LEVELS_V1 if width % w == 0), key=lambda item: item[1]
+                )
+                t = floor_sql("t", width // src_width)
+                self._con.execute(
+                    f"INSERT INTO counts_{level} SELECT sli_id, group_key, {t} AS t_, sum(valid), sum(good) "
+                    f"FROM counts_{src} GROUP BY sli_id, group_key, t_ ORDER BY t_, sli_id"
+                )
+                self._con.execute(
+                    f"INSERT INTO hist_{level} SELECT sli_id, group_key, {t} AS t_, bucket, sum(n) "
+                    f"FROM hist_{src} GROUP BY sli_id, group_key, t_, bucket ORDER BY t_, sli_id, bucket"
+                )
+            self._con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION])
 
     def _create(self) -> None:
         """Every table, in one transaction (one commit, not one per statement)."""
@@ -262,18 +340,6 @@ class Store:
         except BaseException:
             self._con.rollback()
             raise
-
-    def _check_version(self) -> None:
-        try:
-            row = _one(self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'"))
-        except duckdb.Error:
-            row = None
-        if row is None or row[0] != SCHEMA_VERSION:
-            found = "none" if row is None else row[0]
-            self._con.close()
-            raise SlokitError(
-                f"{self.path} is not a slokit store of schema version {SCHEMA_VERSION} (found {found})"
-            )
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -364,7 +430,7 @@ class Store:
 
     def _delete_rows(self, sli_ids: Sequence[int]) -> None:
         ids = ", ".join(str(int(i)) for i in sli_ids)
-        for level in (*(level for level, _ in LEVELS), "pending"):
+        for level in (*(level for level, _ in self._levels), "pending"):
             self._con.execute(f"DELETE FROM counts_{level} WHERE sli_id IN ({ids})")
             self._con.execute(f"DELETE FROM hist_{level} WHERE sli_id IN ({ids})")
 
@@ -604,27 +670,37 @@ class Store:
     def _fold(self) -> None:
         """:meth:`fold` inside the caller's transaction.
 
-        (DuckDB's ``//`` truncates toward zero; the expression floors, as the minute rows do.)
+        Each level is summed from the one below it (every width is a multiple of the previous
+        one), held in a temporary table, so the pending rows are grouped once and every further
+        level groups an already smaller table.
         """
         if not self._has_pending:
             return
-        for family, value_cols, sums in (
-            ("counts", "valid, good", "sum(valid), sum(good)"),
-            ("hist", "bucket, n", "bucket, sum(n)"),
+        for family, value_cols, key_cols in (
+            ("counts", ("valid", "good"), ""),
+            ("hist", ("n",), ", bucket"),
         ):
-            group = "sli_id, t_" + (", bucket" if family == "hist" else "")
-            for level, width in LEVELS:
-                if width == 1:
-                    self._con.execute(
-                        f"INSERT INTO {family}_{level} "
-                        f"SELECT sli_id, '', t, {value_cols} FROM {family}_pending"
-                    )
-                else:
-                    self._con.execute(
-                        f"INSERT INTO {family}_{level} SELECT sli_id, '', t_, {sums} FROM "
-                        f"(SELECT *, (t - ((t % {width}) + {width}) % {width}) // {width} AS t_ "
-                        f"FROM {family}_pending) GROUP BY {group}"
-                    )
+            sums = ", ".join(f"sum({c}) AS {c}" for c in value_cols)
+            plain = ", ".join(value_cols)
+            self._con.execute(
+                f"INSERT INTO {family}_1m SELECT sli_id, '', t{key_cols}, {plain} FROM {family}_pending"
+            )
+            source, source_width = f"{family}_pending", 1
+            for level, width in self._levels[1:]:
+                target = f"_fold_{family}_{level}"
+                t = floor_sql("t", width // source_width)
+                self._con.execute(
+                    f"CREATE TEMP TABLE {target} AS SELECT sli_id, {t} AS t{key_cols}, {sums} "
+                    f"FROM {source} GROUP BY ALL"
+                )
+                if source != f"{family}_pending":
+                    self._con.execute(f"DROP TABLE {source}")
+                self._con.execute(
+                    f"INSERT INTO {family}_{level} SELECT sli_id, '', t{key_cols}, {plain} FROM {target}"
+                )
+                source, source_width = target, width
+            if source != f"{family}_pending":
+                self._con.execute(f"DROP TABLE {source}")
             self._con.execute(f"DELETE FROM {family}_pending")
         self._pending_rows = 0
 
@@ -696,7 +772,7 @@ class Store:
         """
         with self._transaction():
             self._fold()
-            for level, width in LEVELS:
+            for level, width in self._levels:
                 lo = None if since_minute is None else since_minute // width
                 where = "" if lo is None else f"WHERE t >= {int(lo)}"
                 for table, cols in (
@@ -762,8 +838,9 @@ class Store:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         lookup, data = self._ranged("counts", requests)
         rows, keep = lookup.rows(data["g_"], data["sli_id"])
-        valid = _sum_into(rows, data["valid"][keep], len(requests))
-        good = _sum_into(rows, data["good"][keep], len(requests))
+        sign = data["s_"][keep]
+        valid = _sum_into(rows, data["valid"][keep] * sign, len(requests))
+        good = _sum_into(rows, data["good"][keep] * sign, len(requests))
         lookup.copy_duplicates(valid, good)
         return valid, good
 
@@ -777,7 +854,8 @@ class Store:
             lookup, data = self._ranged("hist", requests)
             rows, keep = lookup.rows(data["g_"], data["sli_id"])
             cell = rows * width + (data["bucket"][keep].astype(np.int64) - OVERFLOW_CODE)
-            dense = _sum_into(cell, data["n"][keep], len(requests) * width).reshape(len(requests), width)
+            weights = data["n"][keep] * data["s_"][keep]
+            dense = _sum_into(cell, weights, len(requests) * width).reshape(len(requests), width)
             lookup.copy_duplicates(dense)
         return [
             LogHistogram(
@@ -797,7 +875,15 @@ class Store:
     def _ranged(
         self, family: str, requests: Sequence[tuple[str, int, int]]
     ) -> tuple[_Lookup, dict[str, Any]]:
-        """The stored rows of every distinct range's runs, tagged with the range's number."""
+        """The stored rows of every distinct range, each tagged with the range's number (``g_``)
+        and the sign it is added with (``s_``: +1, or −1 for rows a run subtracts).
+
+        Every range becomes signed runs of rows (:func:`split_range`); the rows all runs need
+        are read per level in a few contiguous ``t`` intervals (one ``UNION ALL`` part each, so
+        the query stays small however many ranges share a level), then matched to the runs in
+        numpy: a row used by several ranges (windows ending at the same instant share their
+        last minutes) is repeated once per use.
+        """
         ranges: dict[tuple[int, int], int] = {}
         pairs = []
         for key, start, stop in requests:
@@ -805,23 +891,138 @@ class Store:
             pairs.append((self.sli_id(key), g))
         lookup = _Lookup(pairs)
         value_cols = "valid, good" if family == "counts" else "bucket, n"
+        plan = _RunPlan(list(ranges), self._levels)
         parts = [
-            f"SELECT {g} AS g_, sli_id, {value_cols} FROM {family}_{level} "
+            f"SELECT {li}::BIGINT AS l_, t, sli_id, {value_cols} FROM {family}_{self._levels[li][0]} "
             f"WHERE t >= {lo} AND t < {hi} AND {lookup.id_filter()}"
-            for (start, stop), g in ranges.items()
-            for level, lo, hi in split_range(start, stop)
+            for li, lo, hi in plan.intervals()
         ]
-        if self._has_pending:
-            # Rows not yet folded are minute rows outside every resolution: the whole range.
-            parts.extend(
-                f"SELECT {g} AS g_, sli_id, {value_cols} FROM {family}_pending "
-                f"WHERE t >= {int(start)} AND t < {int(stop)} AND {lookup.id_filter()}"
-                for (start, stop), g in ranges.items()
-                if stop > start
+        spans = [(a, b) for a, b in ranges if b > a]
+        if self._has_pending and spans:
+            # Rows not yet folded are minute rows outside every level: each range reads them whole.
+            lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+            parts.append(
+                f"SELECT -1::BIGINT AS l_, t, sli_id, {value_cols} FROM {family}_pending "
+                f"WHERE t >= {lo} AND t < {hi} AND {lookup.id_filter()}"
             )
         if not parts:
-            parts = [f"SELECT 0 AS g_, sli_id, {value_cols} FROM {family}_1m WHERE false"]
-        return lookup, self._con.execute(" UNION ALL ".join(parts)).fetchnumpy()
+            parts = [f"SELECT 0::BIGINT AS l_, t, sli_id, {value_cols} FROM {family}_1m WHERE false"]
+        data = self._con.execute(" UNION ALL ".join(parts)).fetchnumpy()
+        level = np.asarray(data.pop("l_"), np.int64)
+        t = np.asarray(data.pop("t"), np.int64)
+        pending = level < 0
+        if pending.any():
+            folded = np.flatnonzero(~pending)
+            take_f, group_f, sign_f = plan.assign(level[folded], t[folded])
+            take_p, group_p = _in_ranges(t[pending], list(ranges))
+            take = np.concatenate([folded[take_f], np.flatnonzero(pending)[take_p]])
+            groups = np.concatenate([group_f, group_p])
+            signs = np.concatenate([sign_f, np.ones(group_p.size, np.int64)])
+        else:
+            take, groups, signs = plan.assign(level, t)
+        out = {name: np.asarray(col)[take] for name, col in data.items()}
+        out["g_"], out["s_"] = groups, signs
+        return lookup, out
+
+
+class _RunPlan:
+    """The signed runs of many minute-row ranges, flattened to one entry per (level, row).
+
+    ``assign`` matches stored rows (level, t) to the entries naming them: each entry is one use
+    of that row by one range, with the run's sign. Rows are found through a compact key (each
+    level's ``t`` offset from its first needed row, levels laid end to end), by direct indexing
+    into per-key tables when the key space is small, else by binary search.
+    """
+
+    #: Gaps of at most this many rows between needed rows of a level are read through.
+    GAP = 4
+    #: Largest key space indexed directly (two int64 tables of this many slots).
+    DENSE_KEYS = 1 << 22
+
+    def __init__(self, ranges: Sequence[tuple[int, int]], levels: Sequence[tuple[str, int]]) -> None:
+        level_index = {name: i for i, (name, _) in enumerate(levels)}
+        lv: list[int] = []
+        lo: list[int] = []
+        n: list[int] = []
+        gs: list[int] = []
+        signs: list[int] = []
+        for g, (start, stop) in enumerate(ranges):
+            for name, a, b, sign in split_range(start, stop, tuple(levels)):
+                lv.append(level_index[name])
+                lo.append(a)
+                n.append(b - a)
+                gs.append(g)
+                signs.append(sign)
+        counts = np.asarray(n, np.int64)
+        t = _concat_aranges(np.asarray(lo, np.int64), counts)
+        level = np.repeat(np.asarray(lv, np.int64), counts)
+        # Per level: first needed t and where its keys start.
+        self.t_min = np.zeros(len(levels), np.int64)
+        spans = np.zeros(len(levels), np.int64)
+        for li in np.unique(level).tolist():
+            ts = t[level == li]
+            self.t_min[li] = ts.min()
+            spans[li] = ts.max() - ts.min() + 1
+        self.base = np.concatenate([[0], np.cumsum(spans)[:-1]]).astype(np.int64)
+        self.n_keys = int(spans.sum())
+        key = self.base[level] + t - self.t_min[level]
+        order = np.argsort(key, kind="stable")
+        self.key = key[order]
+        self.g = np.repeat(np.asarray(gs, np.int64), counts)[order]
+        self.sign = np.repeat(np.asarray(signs, np.int64), counts)[order]
+        self._level = level[order]
+        self._t = t[order]
+        self._uses: IntArray | None = None
+        self._first: IntArray | None = None
+        if self.n_keys <= self.DENSE_KEYS:
+            self._uses = np.bincount(self.key, minlength=self.n_keys).astype(np.int64)
+            self._first = np.cumsum(self._uses) - self._uses
+
+    def intervals(self) -> list[tuple[int, int, int]]:
+        """``(level index, first t, stop t)``: contiguous row intervals covering every entry."""
+        out: list[tuple[int, int, int]] = []
+        for li in np.unique(self._level).tolist():
+            ts = np.unique(self._t[self._level == li])
+            breaks = np.flatnonzero(np.diff(ts) > self.GAP + 1)
+            firsts = np.concatenate([ts[:1], ts[breaks + 1]])
+            lasts = np.concatenate([ts[breaks], ts[-1:]])
+            out.extend((li, int(a), int(b) + 1) for a, b in zip(firsts, lasts, strict=True))
+        return out
+
+    def assign(self, level: IntArray, t: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+        """For rows at ``(level, t)`` (inside :meth:`intervals`): each use's row index, range, sign."""
+        key = self.base[level] + t - self.t_min[level]
+        if self._uses is not None and self._first is not None:
+            first, uses = self._first[key], self._uses[key]
+        else:
+            first = np.searchsorted(self.key, key, "left")
+            uses = np.searchsorted(self.key, key, "right") - first
+        take = np.repeat(np.arange(key.size, dtype=np.int64), uses)
+        entry = _concat_aranges(first, uses)
+        return take, self.g[entry], self.sign[entry]
+
+
+def _concat_aranges(starts: IntArray, counts: IntArray) -> IntArray:
+    """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])``, vectorized."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(counts)
+    offsets = np.repeat(starts - (ends - counts), counts)
+    return offsets + np.arange(total, dtype=np.int64)
+
+
+def _in_ranges(t: IntArray, ranges: Sequence[tuple[int, int]]) -> tuple[IntArray, IntArray]:
+    """For minute rows ``t``: the row index of each (row, range containing it) pair, and the range."""
+    order = np.argsort(t, kind="stable")
+    ts = t[order]
+    starts = np.asarray([a for a, _ in ranges], np.int64)
+    stops = np.asarray([max(a, b) for a, b in ranges], np.int64)
+    first = np.searchsorted(ts, starts, "left")
+    counts = np.searchsorted(ts, stops, "left") - first
+    take = order[_concat_aranges(first, counts)]
+    g = np.repeat(np.arange(len(ranges), dtype=np.int64), counts)
+    return take, g
 
 
 def _sum_into(index: IntArray, weights: Any, size: int) -> IntArray:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from slokit.engine.histogram import LogHistogram
 from slokit.sources import aggregate as aggregate_module
-from slokit.sources.schema import split_range
+from slokit.sources.schema import LEVELS, LEVELS_V1, split_range
 from slokit.sources.store import Store
 from slokit.spec.durations import parse_duration
 from slokit.spec.model import (
@@ -316,12 +316,41 @@ def test_store_matches_oracle_hypothesis(tmp_path: Path, seed: int, n: int, span
     run_case(tmp_path, seed + 100, n, span_hours * 3_600_000)
 
 
-@given(start=st.integers(-5000, 200_000), length=st.integers(0, 20_000))
+def coverage(runs: list[tuple[str, int, int, int]], widths: dict[str, int], lo: int, hi: int) -> Any:
+    """How many times each minute row in ``[lo, hi)`` is counted by the signed runs."""
+    steps = np.zeros(hi - lo + 1, np.int64)
+    for level, a, b, sign in runs:
+        assert sign in (1, -1) and a < b
+        first, stop = a * widths[level], b * widths[level]
+        assert lo <= first and stop <= hi
+        steps[first - lo] += sign
+        steps[stop - lo] -= sign
+    return np.cumsum(steps)[:-1]
+
+
+@settings(deadline=None)
+@given(start=st.integers(-200_000, 400_000), length=st.integers(0, 150_000))
 def test_split_range_covers_exactly(start: int, length: int) -> None:
+    """Signed runs add up to each minute of the range once and to nothing outside it."""
     stop = start + length
-    covered: list[int] = []
-    for level, a, b in split_range(start, stop):
-        width = {"1m": 1, "1h": 60, "1d": 1440}[level]
-        covered.extend(range(a * width, b * width))
-    assert sorted(covered) == list(range(start, stop))
-    assert len(split_range(start, stop)) <= 7
+    runs = split_range(start, stop)
+    margin = 2 * 40_320
+    times = coverage(runs, dict(LEVELS), start - margin, stop + margin)
+    expected = np.zeros(length + 2 * margin, np.int64)
+    expected[margin : margin + length] = 1
+    assert np.array_equal(times, expected)
+    # Rounding to the nearest unit leaves at most half a unit per side for the next level.
+    rows = sum(b - a for _, a, b, _ in runs)
+    assert rows <= length // 40_320 + 2 + 2 * (3 + 4 + 3 + 4 + 3 + 7)
+
+
+@settings(deadline=None)
+@given(start=st.integers(-5000, 200_000), length=st.integers(0, 20_000))
+def test_split_range_with_schema_1_levels(start: int, length: int) -> None:
+    """A store of schema 1 opened read-only is read with its three levels, exactly."""
+    stop = start + length
+    margin = 1440
+    times = coverage(split_range(start, stop, LEVELS_V1), dict(LEVELS_V1), start - margin, stop + margin)
+    expected = np.zeros(length + 2 * margin, np.int64)
+    expected[margin : margin + length] = 1
+    assert np.array_equal(times, expected)
