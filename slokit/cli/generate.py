@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from slokit import __version__
+from slokit.alerting.policy import BUILTIN, EXTRA_BUILTIN, AlertSettings, settings_named
 from slokit.cli.convert import _write_atomically
 from slokit.cli.generate_grafana import grafana
 from slokit.engine.burn import DEFAULT_MIN_BAD_EVENTS
@@ -93,11 +94,19 @@ Exit codes: 0 written, 1 invalid spec or rules rejected by --check, 2 wrong usag
 @click.option("--disable-alerts", is_flag=True, help="Leave out the alerting rules.")
 @click.option("--disable-recordings", is_flag=True, help="Leave out the recording rules.")
 @click.option(
+    "--policy",
+    "policy_name",
+    default=None,
+    metavar="NAME|FILE",
+    help="Alert policy of native rules: a built-in (" + ", ".join(BUILTIN) + ") or an alert settings "
+    "file. Default: each SLO's OpenSLO alert policies, else slokit's default (docs/alerting.md).",
+)
+@click.option(
     "--min-bad-events",
     type=click.IntRange(min=0),
-    default=DEFAULT_MIN_BAD_EVENTS,
-    show_default=True,
-    help="Low-traffic guard of native alerts: bad events needed in the short window (0: off).",
+    default=None,
+    help=f"Low-traffic guard of native alerts: bad events needed in the short window (0: off; "
+    f"default: the policy's, {DEFAULT_MIN_BAD_EVENTS}).",
 )
 @click.option(
     "--check", is_flag=True, help="Check the result with promtool (vmalert -dryRun for victoriametrics)."
@@ -114,7 +123,8 @@ def prometheus(
     extra_labels: tuple[str, ...],
     disable_alerts: bool,
     disable_recordings: bool,
-    min_bad_events: int,
+    policy_name: str | None,
+    min_bad_events: int | None,
     check: bool,
     name: str,
     namespace: str | None,
@@ -128,11 +138,29 @@ def prometheus(
         raise UsageError(
             "--period and --windows apply to --format sloth (native rules take the SLO's own window)"
         )
+    if fmt == "sloth" and (policy_name is not None or min_bad_events is not None):
+        raise UsageError(
+            "--policy and --min-bad-events apply to native rules (--format sloth writes Sloth's alerts)"
+        )
     if fmt == "sloth":
         text = _sloth(specs, period or "30d", windows_path, labels, disable_alerts, disable_recordings)
     else:
+        settings = _settings(policy_name)
         text = _native(
-            specs, fmt, dialect, labels, disable_alerts, disable_recordings, min_bad_events, name, namespace
+            specs,
+            fmt,
+            dialect,
+            labels,
+            disable_alerts,
+            disable_recordings,
+            NativeOptions(
+                dialect="victoriametrics" if dialect == "victoriametrics" else "prometheus",
+                extra_labels=labels,
+                min_bad_events=min_bad_events,
+                settings=settings,
+            ),
+            name,
+            namespace,
         )
     if check:
         check_rules_text(_checkable(text), dialect)
@@ -141,6 +169,17 @@ def prometheus(
         return
     _write_atomically(Path(out), text)
     click.echo(f"wrote {out}", err=True)
+
+
+def _settings(name: str | None) -> AlertSettings | None:
+    """``--policy``: a built-in policy by name, or an alert settings file (as ``slokit backtest``)."""
+    if name is None:
+        return None
+    if name in BUILTIN or name in EXTRA_BUILTIN or Path(name).is_file():
+        return settings_named(name)
+    raise UsageError(
+        f"--policy {name!r}: no such file and no built-in policy of that name ({', '.join(BUILTIN)})"
+    )
 
 
 def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -168,18 +207,13 @@ def _native(
     labels: dict[str, str],
     disable_alerts: bool,
     disable_recordings: bool,
-    min_bad_events: int,
+    options: NativeOptions,
     name: str,
     namespace: str | None,
 ) -> str:
     from slokit.spec.loader import load_paths
 
     spec, _ = load_paths(list(specs))
-    options = NativeOptions(
-        dialect="victoriametrics" if dialect == "victoriametrics" else "prometheus",
-        extra_labels=labels,
-        min_bad_events=min_bad_events,
-    )
     result = native_groups(spec, options)
     for message in result.skipped + result.notes:
         click.secho(f"note: {message}", fg="yellow", err=True)

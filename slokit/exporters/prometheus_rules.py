@@ -24,13 +24,23 @@ The layout of PromQL and the exactness argument are in ``docs/prometheus.md``.
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from slokit.alerting.measure import alerting_slos
+from slokit.alerting.policy import (
+    TRAFFIC_ESTIMATE_SECONDS,
+    AlertSettings,
+    Policy,
+    Rule,
+    fitting_policy,
+    period_seconds,
+)
 from slokit.engine.allowance import allowed_bad_fraction
-from slokit.engine.burn import DEFAULT_MIN_BAD_EVENTS, Tier, default_tiers
 from slokit.errors import SlokitError
 from slokit.exporters.promql import (
     fill_window,
@@ -58,6 +68,18 @@ SLO_LABEL = "slokit_slo"
 SERVICE_LABEL = "slokit_service"
 OBJECTIVE_LABEL = "slokit_objective"
 
+TILE_BAD = "slokit:tile_bad_events:increase5m"
+TILE_TOTAL = "slokit:tile_total_events:increase5m"
+#: Prefixes of the per-window series (the window follows: ``slokit:error_ratio:rate1h``).
+ERROR_RATIO = "slokit:error_ratio:rate"
+BAD_EVENTS = "slokit:bad_events:increase"
+#: The period's allowed bad events, estimated from the recent traffic (recorded every 5 minutes).
+ALLOWED_BAD = "slokit:allowed_bad_events:period"
+#: Seconds of history (tiles) the estimate rests on, at most the estimate span.
+ESTIMATE_SPAN = "slokit:traffic_estimate:seconds"
+#: Prefix of the traffic-aware burn of a window (bad events over an average window's allowance).
+BUDGET_BURN = "slokit:budget_burn:rate"
+
 BURN_ALERT = "SLOErrorBudgetBurn"
 NO_DATA_ALERT = "SLONoData"
 
@@ -68,9 +90,15 @@ _INCREASE_RE = re.compile(r"\bincrease\s*\(")
 @dataclass(frozen=True, slots=True)
 class NativeOptions:
     dialect: Dialect = "prometheus"
-    min_bad_events: int = DEFAULT_MIN_BAD_EVENTS
+    #: The low-traffic guard; None: the policy's (``minBadEvents``, default 3).
+    min_bad_events: int | None = None
     extra_labels: Mapping[str, str] = field(default_factory=dict)
     no_data_alert: bool = True
+    #: Alert settings (a settings file or a built-in such as ``classic``); None: the SLO's own
+    #: OpenSLO alert policies, else slokit's default policy, as the embedded evaluator resolves them.
+    settings: AlertSettings | None = None
+    #: Filled in by :func:`native_groups`: the SLOs that alert (``alerting_slos``).
+    alerting: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +124,8 @@ class _Events:
 def native_groups(spec: Spec, options: NativeOptions | None = None) -> NativeOutput:
     """All rule groups for the SLOs of ``spec`` whose SLIs are PromQL (``type: prometheus``)."""
     options = options or NativeOptions()
+    settings = options.settings or AlertSettings()
+    options = replace(options, alerting=frozenset(s.name for s in alerting_slos(spec, settings)))
     groups: list[dict[str, Any]] = []
     skipped: list[str] = []
     notes: list[str] = []
@@ -110,9 +140,20 @@ def native_groups(spec: Spec, options: NativeOptions | None = None) -> NativeOut
                 f"window of its average length ({prom_duration(_period_seconds(slo))}); PromQL ranges "
                 "cannot start at a calendar boundary"
             )
+        policy = fitting_policy(slo, settings)
+        notes.extend(policy.warnings)
+        if slo.name not in options.alerting:
+            notes.append(
+                f"SLO {slo.name!r}: no burn-rate alerts (the spec has alert policies and this SLO uses none)"
+            )
+        elif _has_raw_ratio(slo) and (policy.aware_for(period_seconds(slo)) or policy.budget_guard):
+            notes.append(
+                f"SLO {slo.name!r}: a raw ratio SLI has no event counts, so its alerts compare window "
+                "ratios without a low-traffic guard (the classic form)"
+            )
         several = len(slo.objectives) > 1
         for index, objective in enumerate(slo.objectives):
-            groups.extend(_objective_groups(slo, index, objective, several, options))
+            groups.extend(_objective_groups(slo, index, objective, several, policy, options))
     if not groups:
         raise SlokitError(f"no SLO in the spec can be generated as Prometheus rules: {_summarise(skipped)}")
     return NativeOutput(groups, skipped, notes)
@@ -149,6 +190,12 @@ def _unsupported(slo: SLO) -> str | None:
     return None
 
 
+def _has_raw_ratio(slo: SLO) -> bool:
+    return any(
+        (r := slo.indicator_for(o).ratio_metric) is not None and r.raw is not None for o in slo.objectives
+    )
+
+
 def _sources(sli: SLI) -> list[MetricSource]:
     if sli.ratio_metric is not None:
         r = sli.ratio_metric
@@ -174,7 +221,12 @@ def _period_seconds(slo: SLO) -> int:
 
 
 def _objective_groups(
-    slo: SLO, index: int, objective: Objective, several: bool, options: NativeOptions
+    slo: SLO,
+    index: int,
+    objective: Objective,
+    several: bool,
+    policy: Policy,
+    options: NativeOptions,
 ) -> list[dict[str, Any]]:
     sli = slo.indicator_for(objective)
     ident = {SLO_LABEL: slo.name, SERVICE_LABEL: slo.service}
@@ -190,9 +242,10 @@ def _objective_groups(
     period_text = prom_duration(period)
     target = objective.target
     budget = allowed_bad_fraction(target)
-    tiers = default_tiers(period)
-    windows = sorted({w for t in tiers for w in (t.long_seconds, t.short_seconds)})
-    guards = sorted({t.short_seconds for t in tiers})
+    counts = events.kind == "counts"
+    plan = _plan(slo, policy, counts, options)
+    tiers = [r.tier for r in policy.rules]
+    windows = sorted({w for t in tiers for w in (t.long_seconds, t.short_seconds)} | {TILE})
     labels = dict(sorted(ident.items()))
 
     def rule(record: str, expr: str, extra: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -202,15 +255,11 @@ def _objective_groups(
     tile = prom_duration(TILE)
     period_rules: list[dict[str, Any]] = []
     sli_rules: list[dict[str, Any]] = []
-    if events.kind == "counts":
-        bad_tile, total_tile = (
-            f"slokit:tile_bad_events:increase{tile}",
-            f"slokit:tile_total_events:increase{tile}",
-        )
-        period_rules += [rule(bad_tile, events.bad(tile, TILE)), rule(total_tile, events.total(tile, TILE))]
+    if counts:
+        period_rules += [rule(TILE_BAD, events.bad(tile, TILE)), rule(TILE_TOTAL, events.total(tile, TILE))]
         period_ratio = (
-            f"sum_over_time({bad_tile}{sel}[{tiles_range(period)}])\n/\n"
-            f"sum_over_time({total_tile}{sel}[{tiles_range(period)}])\n"
+            f"sum_over_time({TILE_BAD}{sel}[{tiles_range(period)}])\n/\n"
+            f"sum_over_time({TILE_TOTAL}{sel}[{tiles_range(period)}])\n"
         )
         for w in windows:
             text = prom_duration(w)
@@ -218,24 +267,27 @@ def _objective_groups(
                 expr = events.ratio(text)
             else:
                 expr = (
-                    f"sum_over_time({bad_tile}{sel}[{tiles_range(w)}])\n/\n"
-                    f"sum_over_time({total_tile}{sel}[{tiles_range(w)}])\n"
+                    f"sum_over_time({TILE_BAD}{sel}[{tiles_range(w)}])\n/\n"
+                    f"sum_over_time({TILE_TOTAL}{sel}[{tiles_range(w)}])\n"
                 )
-            sli_rules.append(rule(f"slokit:error_ratio:rate{text}", expr))
-        for w in guards:
+            sli_rules.append(rule(f"{ERROR_RATIO}{text}", expr))
+        for w in sorted(plan.count_windows):
             text = prom_duration(w)
             if w <= RAW_MAX_SECONDS or w % TILE:
                 expr = events.bad(text, w)
             else:
-                expr = f"sum_over_time({bad_tile}{sel}[{tiles_range(w)}])"
-            sli_rules.append(rule(f"slokit:bad_events:increase{text}", expr))
-        presence = f"{total_tile}{sel}"
+                expr = f"sum_over_time({TILE_BAD}{sel}[{tiles_range(w)}])"
+            sli_rules.append(rule(f"{BAD_EVENTS}{text}", expr))
+        if plan.aware:
+            for w in sorted(plan.count_windows):
+                sli_rules.append(rule(f"{BUDGET_BURN}{prom_duration(w)}", _budget_burn(w, sel, period)))
+        presence = f"{TILE_TOTAL}{sel}"
     else:
         for w in windows:
             text = prom_duration(w)
-            sli_rules.append(rule(f"slokit:error_ratio:rate{text}", events.ratio(text)))
-        period_ratio = f"avg_over_time(slokit:error_ratio:rate{tile}{sel}[{period_text}])"
-        presence = f"slokit:error_ratio:rate{tile}{sel}"
+            sli_rules.append(rule(f"{ERROR_RATIO}{text}", events.ratio(text)))
+        period_ratio = f"avg_over_time({ERROR_RATIO}{tile}{sel}[{period_text}])"
+        presence = f"{ERROR_RATIO}{tile}{sel}"
     period_rules += [
         rule("slokit:error_ratio:period", period_ratio, {"slokit_period": period_text}),
         rule("slokit:objective:ratio", f"vector({go_float(target)})"),
@@ -248,8 +300,25 @@ def _objective_groups(
     ]
     # The label slokit_period sits on the period ratio and the budget; matching the recorded ratio
     # therefore keeps it, and the division keeps every label of the left side.
+    if plan.estimate:
+        span = estimate_span_seconds(period)
+        tiles = f"{TILE_TOTAL}{sel}[{tiles_range(span)}]"
+        period_tiles = go_float(period_minutes(period) * 60 / TILE)
+        period_rules += [
+            # (1 − target) · the mean valid events per recorded tile of the span · the period's tiles
+            rule(
+                ALLOWED_BAD,
+                f"{go_float(budget)} * sum_over_time({tiles}) / count_over_time({tiles}) * {period_tiles}",
+            ),
+            # how much history the estimate rests on (since the SLI's first tile, at most the span)
+            rule(ESTIMATE_SPAN, f"count_over_time({tiles}) * {TILE}"),
+        ]
 
-    alerts = [_burn_alert(slo, t, sel, budget, events.kind == "counts", options) for t in tiers]
+    shapes = Counter(_shape(r) for r in policy.rules)
+    alerts = [
+        _burn_alert(slo, r, sel, budget, period, plan, options, shapes[_shape(r)] == 1)
+        for r in (policy.rules if plan.alerts else ())
+    ]
     if options.no_data_alert:
         alerts.append(
             {
@@ -276,40 +345,136 @@ def _objective_groups(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How one SLO's alerts decide, from its policy (see the module docstring)."""
+
+    #: Traffic-aware burn (bad events over the average window's allowance) with the own-ratio floor.
+    aware: bool
+    #: Budget-aware guard (needs the period's allowed bad events).
+    budget_guard: bool
+    #: The fixed guard, or the ceiling of the budget-aware one; 0: no guard.
+    min_bad_events: int
+    #: Windows whose bad-event counts are recorded.
+    count_windows: frozenset[int]
+    #: Whether the period's allowed bad events are estimated (recorded in the period group).
+    estimate: bool
+    #: Whether the SLO alerts at all (a spec with alert policies alerts only on SLOs that use one).
+    alerts: bool
+
+
+def _plan(slo: SLO, policy: Policy, counts: bool, options: NativeOptions) -> _Plan:
+    period = float(_period_seconds(slo))
+    min_bad = policy.min_bad_events if options.min_bad_events is None else options.min_bad_events
+    alerts = slo.name in options.alerting and bool(policy.rules)
+    # A raw ratio has no counts: window ratios without a guard are all it allows.
+    aware = counts and alerts and policy.aware_for(period)
+    guard = counts and alerts and policy.budget_guard and min_bad > 0
+    windows: set[int] = set()
+    for r in policy.rules if alerts and counts else ():
+        if aware:
+            windows |= {r.tier.long_seconds, r.tier.short_seconds}
+        elif min_bad > 0:
+            windows.add(r.tier.short_seconds)
+    return _Plan(aware, guard, min_bad if counts else 0, frozenset(windows), aware or guard, alerts)
+
+
+def estimate_span_seconds(period: float) -> int:
+    """The history the period's traffic is estimated from: a week, at most the period (whole tiles).
+
+    :data:`slokit.alerting.policy.TRAFFIC_ESTIMATE_SECONDS` and the period in whole minutes,
+    as :func:`slokit.alerting.backtest.period_allowance` takes them, rounded up to whole tiles.
+    """
+    span = min(period_minutes(period) * 60, TRAFFIC_ESTIMATE_SECONDS)
+    return -(-span // TILE) * TILE
+
+
+def period_minutes(period: float) -> int:
+    """The period in whole minutes (rounded up), as the embedded evaluator counts it."""
+    return max(math.ceil(period / 60), 1)
+
+
+def _budget_burn(w: int, sel: str, period: int) -> str:
+    """Bad events in ``w`` over the allowance an average window of that length gets in the period.
+
+    The allowance is ``allowed(period) · min(w, history) / period``: a window that began before
+    the SLI's first tile gets an allowance only for the time since, as in the embedded evaluator
+    (:func:`slokit.alerting.backtest.evaluate_rule`); the history is known up to the estimate span.
+    """
+    seconds = f"clamp_max({ESTIMATE_SPAN}{sel}, {w})" if w < estimate_span_seconds(period) else str(w)
+    per_second = f"{ALLOWED_BAD}{sel} / {period_minutes(period) * 60}"
+    return f"{BAD_EVENTS}{prom_duration(w)}{sel}\n/\n({per_second} * {seconds})\n"
+
+
+def _shape(rule: Rule) -> tuple[str, int, int]:
+    return rule.tier.severity, rule.tier.long_seconds, rule.tier.short_seconds
+
+
 def _burn_alert(
-    slo: SLO, tier: Tier, sel: str, budget: float, counts: bool, options: NativeOptions
+    slo: SLO,
+    rule: Rule,
+    sel: str,
+    budget: float,
+    period: int,
+    plan: _Plan,
+    options: NativeOptions,
+    distinct: bool,
 ) -> dict[str, Any]:
+    tier = rule.tier
     long_text, short_text = prom_duration(tier.long_seconds), prom_duration(tier.short_seconds)
-    threshold = f"({go_float(tier.factor)} * {go_float(budget)})"
-    expr = (
-        f"slokit:error_ratio:rate{long_text}{sel} >= {threshold}\n"
-        f"and\nslokit:error_ratio:rate{short_text}{sel} >= {threshold}\n"
-    )
-    if counts and options.min_bad_events > 0:
-        expr += f"and\nslokit:bad_events:increase{short_text}{sel} >= {options.min_bad_events}\n"
+    factor = go_float(tier.factor)
+    if plan.aware:
+        floor = f"({go_float(min(tier.factor, 1.0))} * {go_float(budget)})"
+        expr = (
+            f"{BUDGET_BURN}{long_text}{sel} >= {factor}\n"
+            f"and\n{BUDGET_BURN}{short_text}{sel} >= {factor}\n"
+            f"and\n{ERROR_RATIO}{long_text}{sel} >= {floor}\n"
+            f"and\n{ERROR_RATIO}{short_text}{sel} >= {floor}\n"
+        )
+    else:
+        threshold = f"({factor} * {go_float(budget)})"
+        expr = (
+            f"{ERROR_RATIO}{long_text}{sel} >= {threshold}\n"
+            f"and\n{ERROR_RATIO}{short_text}{sel} >= {threshold}\n"
+        )
+    if plan.budget_guard:
+        # min(minBadEvents, max(1, ⌈share · allowed⌉)); 1e-9 as in slokit.engine.burn.budget_guard
+        needed = f"ceil({go_float(tier.share)} * {ALLOWED_BAD}{sel} - 1e-09)"
+        guard = f"clamp_max(clamp_min({needed}, 1), {plan.min_bad_events})"
+        expr += f"and\n{BAD_EVENTS}{short_text}{sel} >= {guard}\n"
+    elif plan.min_bad_events > 0:
+        expr += f"and\n{BAD_EVENTS}{short_text}{sel} >= {plan.min_bad_events}\n"
     _check(slo, BURN_ALERT, expr)
-    rule: dict[str, Any] = {"alert": BURN_ALERT, "expr": expr}
+    out: dict[str, Any] = {"alert": BURN_ALERT, "expr": expr}
     if tier.for_seconds:
-        rule["for"] = prom_duration(tier.for_seconds)
-    rule["labels"] = _alert_labels(
+        out["for"] = prom_duration(tier.for_seconds)
+    out["labels"] = _alert_labels(
         slo,
         {
             "severity": tier.severity,
             "slokit_long_window": long_text,
             "slokit_short_window": short_text,
+            # the rule's name tells alerts apart only when two rules share severity and windows
+            **({} if distinct else {"slokit_rule": rule.name}),
         },
         options,
     )
     share = f"{tier.share * 100:g} %"
-    rule["annotations"] = {
-        "summary": f"SLO {slo.name} is burning its error budget {go_float(tier.factor)}× too fast",
+    pace = (
+        f"spent its error budget more than {factor} times as fast as an average {long_text} of the "
+        f"{prom_duration(period)} period may"
+        if plan.aware
+        else f"failed more than {factor} times its error budget rate"
+    )
+    out["annotations"] = {
+        "summary": f"SLO {slo.name} is burning its error budget {factor}× too fast",
         "description": (
-            f"Over the last {long_text} and {short_text}, SLO {slo.name} (service {slo.service}) failed "
-            f"more than {go_float(tier.factor)} times its error budget rate: at this pace {share} of the "
-            f"{prom_duration(_period_seconds(slo))} budget is gone in {long_text}."
+            f"Over the last {long_text} and {short_text}, SLO {slo.name} (service {slo.service}) {pace}: "
+            f"at this pace {share} of the {prom_duration(period)} budget is gone in {long_text}."
         ),
+        "slokit_rule": rule.name,
     }
-    return rule
+    return out
 
 
 def _alert_labels(slo: SLO, own: Mapping[str, str], options: NativeOptions) -> dict[str, str]:

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from slokit import load
 from slokit.cli.main import cli
+from slokit.alerting.policy import AlertSettings, settings_named
 from slokit.errors import SlokitError
 from slokit.exporters.prometheus_rules import NativeOptions, native_groups
 from slokit.exporters.promql import le_pattern, shape_problem
@@ -96,35 +97,60 @@ def test_groups_period_tiles_and_event_weighted_period_ratio() -> None:
     assert rules["slokit:bad_events:increase5m"]["expr"] == '(sum(rate(req_total{code="500"}[5m]))) * 300'
 
 
+CLASSIC = settings_named("classic")
+SEL = '{slokit_service="shop",slokit_slo="api"}'
+
+
 def _thresholds(groups: list[dict[str, Any]]) -> dict[tuple[str, str, str], str]:
+    """The factor of each tier, read from either form of its alert (each form checked whole)."""
     out = {}
     for rule in (r for g in groups for r in g["rules"] if r.get("alert") == "SLOErrorBudgetBurn"):
         labels = rule["labels"]
-        found = re.findall(r">= \(([0-9.e+-]+) \* ([0-9.e+-]+)\)", rule["expr"])
-        assert len(found) == 2 and found[0] == found[1]
-        out[(labels["severity"], labels["slokit_long_window"], labels["slokit_short_window"])] = found[0][0]
-        assert (
-            rule["expr"]
-            .rstrip()
-            .endswith(
-                f"slokit:bad_events:increase{labels['slokit_short_window']}"
-                '{slokit_service="shop",slokit_slo="api"} >= 3'
+        lw, sw = labels["slokit_long_window"], labels["slokit_short_window"]
+        classic = re.findall(r">= \(([0-9.e+-]+) \* ([0-9.e+-]+)\)", rule["expr"])
+        if "budget_burn" not in rule["expr"]:
+            assert len(classic) == 2 and classic[0] == classic[1]
+            factor = classic[0][0]
+            assert rule["expr"].rstrip().endswith(f"slokit:bad_events:increase{sw}{SEL} >= 3")
+        else:
+            aware = re.findall(
+                rf"slokit:budget_burn:rate({lw}|{sw}){re.escape(SEL)} >= ([0-9.e+-]+)\n", rule["expr"]
             )
-        )
+            assert [w for w, _ in aware] == [lw, sw] and aware[0][1] == aware[1][1]
+            factor = aware[0][1]
+            # the own-ratio floor min(factor, 1) on both windows, then the budget-aware guard
+            floor = "1" if float(factor) >= 1 else factor
+            for w in (lw, sw):
+                assert f"slokit:error_ratio:rate{w}{SEL} >= ({floor} * 0.001)\n" in rule["expr"]
+            share = {"1h": "0.02", "6h": "0.05", "1d": "0.1", "3d": "0.1"}[lw]
+            assert (
+                rule["expr"]
+                .rstrip()
+                .endswith(
+                    f"slokit:bad_events:increase{sw}{SEL} >= clamp_max(clamp_min(ceil({share} * "
+                    f"slokit:allowed_bad_events:period{SEL} - 1e-09), 1), 3)"
+                )
+            )
+        out[(labels["severity"], lw, sw)] = factor
     return out
 
 
-def test_burn_alert_thresholds_30d_are_the_workbook_factors() -> None:
-    assert _thresholds(_groups(_slo("api", EVENTS))) == {
-        ("page", "1h", "5m"): "14.4",
-        ("page", "6h", "30m"): "6",
-        ("ticket", "1d", "2h"): "3",
-        ("ticket", "3d", "6h"): "1",
-    }
+WORKBOOK_30D = {
+    ("page", "1h", "5m"): "14.4",
+    ("page", "6h", "30m"): "6",
+    ("ticket", "1d", "2h"): "3",
+    ("ticket", "3d", "6h"): "1",
+}
 
 
-def test_burn_alert_thresholds_28d_scale_with_the_period() -> None:
-    found = _thresholds(_groups(_slo("api", EVENTS, window="28d")))
+@pytest.mark.parametrize("settings", [None, CLASSIC], ids=["default", "classic"])
+def test_burn_alert_thresholds_30d_are_the_workbook_factors(settings: AlertSettings | None) -> None:
+    assert _thresholds(_groups(_slo("api", EVENTS), settings=settings)) == WORKBOOK_30D
+
+
+@pytest.mark.parametrize("settings", [None, CLASSIC], ids=["default", "classic"])
+def test_burn_alert_thresholds_28d_scale_with_the_period(settings: AlertSettings | None) -> None:
+    found = _thresholds(_groups(_slo("api", EVENTS, window="28d"), settings=settings))
     hours = 28 * 24
     expected = {
         ("page", "1h", "5m"): 0.02 * hours / 1,
@@ -136,10 +162,13 @@ def test_burn_alert_thresholds_28d_scale_with_the_period() -> None:
 
 
 def test_guard_can_be_changed_and_turned_off() -> None:
-    five = _rules(_groups(_slo("api", EVENTS), min_bad_events=5))["SLOErrorBudgetBurn/1h"]["expr"]
-    assert five.rstrip().endswith(">= 5")
-    off = _rules(_groups(_slo("api", EVENTS), min_bad_events=0))["SLOErrorBudgetBurn/1h"]["expr"]
-    assert "bad_events" not in off
+    five = _rules(_groups(_slo("api", EVENTS), min_bad_events=5, settings=CLASSIC))["SLOErrorBudgetBurn/1h"]
+    assert five["expr"].rstrip().endswith(">= 5")
+    aware = _rules(_groups(_slo("api", EVENTS), min_bad_events=5))["SLOErrorBudgetBurn/1h"]["expr"]
+    assert aware.rstrip().endswith(" - 1e-09), 1), 5)")
+    for settings in (None, CLASSIC):
+        off = _rules(_groups(_slo("api", EVENTS), min_bad_events=0, settings=settings))
+        assert "bad_events" not in off["SLOErrorBudgetBurn/1h"]["expr"]
 
 
 def test_slo_labels_carried_onto_alerts() -> None:
