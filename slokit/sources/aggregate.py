@@ -180,6 +180,48 @@ class Batch:
             part += plus(rows)
         return out
 
+    def count_cells(
+        self,
+        k: int,
+        plus: Callable[[slice], IntArray | CodeArray | npt.NDArray[np.int8]],
+        shift: int,
+        size: int,
+    ) -> IntArray:
+        """``bincount(offset · k + plus(rows) - shift, minlength=size)``, chunk by chunk.
+
+        Events arrive roughly in time order, so a chunk's cells usually lie in a narrow range:
+        it is counted into that range of the result at once, while it is in the CPU cache,
+        and the cell numbers are never written out for the whole batch. Chunks whose cells
+        spread wider (out-of-order events, rejected rows at offset 0) are set aside in the
+        scratch buffer and counted together at the end.
+        """
+        dense = np.zeros(size, np.int64)
+        n = self.minute.size
+        part = np.empty(min(_CHUNK, n), np.int64)
+        spill = self.buffer()
+        spilled = 0
+        direct = self.all_accepted and self._offset is None
+        for start in range(0, n, _CHUNK):
+            rows = slice(start, start + _CHUNK)
+            cell = part[: min(_CHUNK, n - start)]
+            if direct:
+                np.multiply(self.minute[rows], k, out=cell)
+                cell -= self.lo * k + shift
+            else:
+                np.multiply(self.offset()[rows], k, out=cell)
+                cell -= shift
+            cell += plus(rows)
+            low, high = int(cell.min()), int(cell.max())
+            if high - low < 4 * cell.size:
+                cell -= low
+                dense[low : high + 1] += np.bincount(cell, minlength=high - low + 1)
+            else:
+                spill[spilled : spilled + cell.size] = cell
+                spilled += cell.size
+        if spilled:
+            dense += np.bincount(spill[:spilled], minlength=size)
+        return dense
+
     def buffer(self) -> IntArray:
         """A scratch int64 array of the batch's length, reused by every indicator."""
         if self._buffer is None:
@@ -422,10 +464,10 @@ def _fused_rows(batch: Batch, group: _Fused) -> list[SliRows | None]:
 
     # Cells ordered (minute, class, bucket): sums over buckets and classes read contiguous rows.
     if row_class is None and codes is None:
-        cell = batch.cells(1, lambda rows: np.zeros(1, np.int8))
+        counted = batch.count_cells(1, lambda rows: np.zeros(1, np.int8), 0, size)
     else:
-        cell = batch.cells(classes * width, class_and_code, shift=low if codes is not None else 0)
-    dense = np.bincount(cell, minlength=size).reshape(span, classes, width)
+        counted = batch.count_cells(classes * width, class_and_code, low if codes is not None else 0, size)
+    dense = counted.reshape(span, classes, width)
     per_class = dense[:, :, 0] if width == 1 else dense.sum(axis=2)
     ids = np.arange(classes)
     results: list[SliRows | None] = []

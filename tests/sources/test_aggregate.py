@@ -130,6 +130,16 @@ def test_fused_equals_per_indicator(batch: tuple[pa.Table, Any, Any], bounds: li
     check(*batch, bounds)
 
 
+@settings(max_examples=150, deadline=None)
+@given(batches(), bounds_strategy(), st.sampled_from([1, 3, 8]))
+def test_fused_in_small_chunks(batch: tuple[pa.Table, Any, Any], bounds: list[BoundSLI], chunk: int) -> None:
+    # Many chunks per batch: narrow ones counted in place, wide ones (rejected rows at offset
+    # 0, minutes out of order) set aside and counted at the end.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aggregate_module, "_CHUNK", chunk)
+        check(*batch, bounds)
+
+
 @settings(max_examples=60, deadline=None)
 @given(batches(), bounds_strategy())
 def test_fused_falls_back_when_cells_are_too_many(
@@ -173,3 +183,31 @@ def test_shared_masks_are_counted_in_one_pass() -> None:
     assert (fast.minute.tolist(), fast.valid.tolist(), fast.good.tolist()) == ([10, 11], [1, 3], [1, 2])
     assert int(fast.hist_count.sum()) == 4
     assert avail.hist_count.size == 0
+
+
+def test_fused_on_a_large_time_ordered_batch() -> None:
+    # The benchmark's shape at a smaller size: events in time order over a few hours, with a
+    # few late ones out of order and some rejected rows far away.
+    rng = np.random.default_rng(5)
+    n = 150_000
+    minute = 28_000_000 + np.arange(n) * 240 // n + rng.integers(-1, 2, n)
+    minute[rng.integers(0, n, 50)] -= 100
+    accepted = rng.random(n) > 0.001
+    minute[~accepted] -= 50_000
+    latency = rng.lognormal(4.5, 0.8, n)
+    latency[rng.integers(0, n, 20)] = np.nan
+    table = pa.table(
+        {
+            "status": pa.array(rng.choice([200, 404, 500], n), pa.int16()),
+            "route": pa.array(rng.choice(["/a", "/b"], n)),
+            "latency": pa.array(latency),
+        }
+    )
+    bounds = [
+        ratio("avail", None, good="status < 500"),
+        threshold("fast", "status < 500", "latency", "lt", 400.0),
+        threshold("slow", "route = '/a'", "latency", "gte", 1000.0),
+        ratio("errors", "route = '/b'", bad="status >= 500"),
+    ]
+    check(table, minute, accepted, bounds)
+    check(table, minute, np.ones(n, np.bool_), bounds)
