@@ -449,14 +449,16 @@ def soak(args: argparse.Namespace, rows: list[dict[str, Any]], cpu: str | None) 
         f"{n} requests in {elapsed:.0f} s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
         f"final fold {tail * 1000:.0f} ms"
     )
-    first = samples[0][1]
+    idle = samples[0][1]
+    first = next((r for t, r in samples if t >= 10), idle)
     warm = next((r for t, r in samples if t >= 60), first)
     last = samples[-1][1]
     print(
-        f"RSS: start {first / 1024:.1f} MiB, at 60 s {warm / 1024:.1f} MiB, end {last / 1024:.1f} MiB; "
-        f"growth {100 * (last - first) / first:+.1f} % from start, "
-        f"{100 * (last - warm) / warm:+.1f} % from 60 s "
-        "(target: <= 10 %)"
+        f"RSS: idle before traffic {idle / 1024:.1f} MiB, at 10 s {first / 1024:.1f} MiB, at 60 s "
+        f"{warm / 1024:.1f} MiB, end {last / 1024:.1f} MiB, max after 10 s "
+        f"{max(r for t, r in samples if t >= 10) / 1024:.1f} MiB; "
+        f"growth {100 * (last - first) / first:+.1f} % "
+        f"from 10 s, {100 * (last - warm) / warm:+.1f} % from 60 s (target: <= 10 %)"
     )
     print("RSS series (s, MiB): " + ", ".join(f"{t:.0f}:{r / 1024:.0f}" for t, r in samples))
 
