@@ -16,8 +16,8 @@ import yaml
 from click.testing import CliRunner
 
 from slokit import load
-from slokit.cli.main import cli
 from slokit.alerting.policy import AlertSettings, settings_named
+from slokit.cli.main import cli
 from slokit.errors import SlokitError
 from slokit.exporters.prometheus_rules import NativeOptions, native_groups
 from slokit.exporters.promql import le_pattern, shape_problem
