@@ -379,7 +379,12 @@ class IngestPipeline:
             now = time.time()
             if now - self._last_prune > 60:
                 self._last_prune = now
-                con.execute("DELETE FROM server_idempotency WHERE logged_at < ?", [now - self.keys.seconds])
+                # The same window as in memory: younger than its age and at most its size.
+                con.execute(
+                    "DELETE FROM server_idempotency WHERE logged_at < ? OR logged_at <= coalesce(("
+                    "SELECT logged_at FROM server_idempotency ORDER BY logged_at DESC LIMIT 1 OFFSET ?), -1)",
+                    [now - self.keys.seconds, self.keys.max_keys],
+                )
             last = items[-1].seq
             con.execute("UPDATE server_wal SET folded_seq = ? WHERE id = 1", [last])
         self.folded_seq = last

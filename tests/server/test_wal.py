@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from slokit.server.pipeline import IngestPipeline, KeyWindow, wal_directory
+from slokit.server.pipeline import IngestPipeline, KeyWindow, _Item, wal_directory
 from slokit.server.state import ServerConfig, ServerState
 from slokit.sources.wal import WriteAheadLog, encode_record, read_segment
 
@@ -119,3 +119,21 @@ def test_key_window_is_bounded() -> None:
     assert window.get("s", "k0") is None and window.get("s", "k2") == 102.0  # the oldest went first
     window.trim(161.5)
     assert window.get("s", "k1") is None and window.get("s", "k2") == 102.0  # older than 60 s went
+
+
+def test_stored_keys_keep_the_window(tmp_path: Path) -> None:
+    state, pipeline = _open(tmp_path / "k.duckdb")
+    pipeline.keys.max_keys = 2
+    now = time.time()
+    items = [
+        _Item(seq, "requests", key, at, table(1))
+        for seq, (key, at) in enumerate(
+            [("old", now - 2 * 86400), ("a", now - 3), ("b", now - 2), ("c", now - 1)], 1
+        )
+    ]
+    with state.lock:
+        pipeline._fold_items(items)
+        rows = state.store.connection.execute("SELECT key FROM server_idempotency ORDER BY key").fetchall()
+    assert [r[0] for r in rows] == ["b", "c"]  # "old" is past 24 h, "a" beyond the two newest
+    pipeline.stop()
+    state.close()
