@@ -145,7 +145,7 @@ def prometheus(
     if fmt == "sloth":
         text = _sloth(specs, period or "30d", windows_path, labels, disable_alerts, disable_recordings)
     else:
-        settings = _settings(policy_name)
+        settings = policy_settings(policy_name)
         text = _native(
             specs,
             fmt,
@@ -171,7 +171,7 @@ def prometheus(
     click.echo(f"wrote {out}", err=True)
 
 
-def _settings(name: str | None) -> AlertSettings | None:
+def policy_settings(name: str | None) -> AlertSettings | None:
     """``--policy``: a built-in policy by name, or an alert settings file (as ``slokit backtest``)."""
     if name is None:
         return None

@@ -34,9 +34,18 @@ Exit codes: 0 written, 1 invalid spec or nothing to generate, 2 wrong usage.""",
 )
 @click.argument("specs", metavar="SPEC...", nargs=-1, required=True)
 @click.option("-o", "--out", "out_dir", required=True, metavar="DIR", help="Folder for the dashboard files.")
-def grafana(specs: tuple[str, ...], out_dir: str) -> None:
+@click.option(
+    "--policy",
+    "policy_name",
+    default=None,
+    metavar="NAME|FILE",
+    help="The alert policy the rules were generated with (slokit generate prometheus --policy).",
+)
+def grafana(specs: tuple[str, ...], out_dir: str, policy_name: str | None) -> None:
     """Grafana dashboards (overview and one per SLO) for the SLOs in SPEC (files or folders)."""
+    from slokit.cli.generate import policy_settings
     from slokit.exporters.grafana import dashboards
+    from slokit.exporters.prometheus_rules import NativeOptions
     from slokit.spec.loader import load_paths
 
     for spec_path in specs:
@@ -46,7 +55,7 @@ def grafana(specs: tuple[str, ...], out_dir: str) -> None:
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"-o {out_dir!r}: not a folder")
     spec, _ = load_paths(list(specs))
-    result = dashboards(spec)
+    result = dashboards(spec, NativeOptions(settings=policy_settings(policy_name)))
     for message in result.notes:
         click.secho(f"note: {message}", fg="yellow", err=True)
     texts = {

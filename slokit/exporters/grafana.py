@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slokit.engine.allowance import allowed_bad_fraction
-from slokit.engine.burn import default_tiers
 from slokit.exporters.prometheus_rules import (
     BURN_ALERT,
     NO_DATA_ALERT,
@@ -41,7 +40,7 @@ from slokit.exporters.prometheus_rules import (
     NativeOptions,
     native_groups,
 )
-from slokit.exporters.promql import go_float, go_quote, prom_duration
+from slokit.exporters.promql import go_float, go_quote
 from slokit.spec.model import Spec
 
 SCHEMA_VERSION = 39
@@ -51,6 +50,23 @@ OVERVIEW_UID = "slokit-overview"
 ALERTS = "ALERTS"
 _RATE_RECORD = re.compile(r"^slokit:error_ratio:rate(?P<window>.+)$")
 _VECTOR = re.compile(r"^vector\((?P<n>[0-9.e+-]+)\)$")
+
+
+@dataclass(frozen=True, slots=True)
+class _TierShape:
+    """One burn-rate alert as its rule states it: windows, severity, factor, burn form."""
+
+    long: str
+    short: str
+    severity: str
+    factor: float
+    #: Traffic-aware (``slokit:budget_burn:rate<w>``) rather than the window's error ratio.
+    aware: bool
+
+
+#: The factor of a burn alert: the first comparison of its expression, in either form
+#: (``budget_burn:rate1h{...} >= 14.4`` or ``error_ratio:rate1h{...} >= (14.4 * 0.001)``).
+_FACTOR = re.compile(r">= \(?(?P<f>[0-9.e+-]+)")
 
 
 @dataclass(slots=True)
@@ -63,6 +79,8 @@ class _Objective:
     target: float | None = None
     period_seconds: int | None = None
     alerts: set[str] = field(default_factory=set)
+    #: The burn-rate tiers of its alerts, read from the alerting rules.
+    tiers: list[_TierShape] = field(default_factory=list)
 
     @property
     def selector(self) -> str:
@@ -89,6 +107,21 @@ def _seconds(text: str) -> int:
             int(number) * {"ms": 0, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}[unit]
         )
     return total
+
+
+def _tier_shape(rule: Mapping[str, Any]) -> _TierShape | None:
+    labels = rule.get("labels") or {}
+    expr = str(rule["expr"])
+    found = _FACTOR.search(expr.splitlines()[0]) if expr else None
+    if "slokit_long_window" not in labels or found is None:
+        return None
+    return _TierShape(
+        str(labels["slokit_long_window"]),
+        str(labels["slokit_short_window"]),
+        str(labels.get("severity", "")),
+        float(found["f"]),
+        expr.startswith("slokit:budget_burn:rate"),
+    )
 
 
 def _objectives(groups: Sequence[Mapping[str, Any]]) -> dict[str, list[_Objective]]:
@@ -118,9 +151,12 @@ def _objectives(groups: Sequence[Mapping[str, Any]]) -> dict[str, list[_Objectiv
         for rule in group.get("rules", []):
             if "alert" in rule:
                 slo = _slo_of(str(rule["expr"]))
+                shape = _tier_shape(rule)
                 for obj in found.values():
                     if obj.labels[SLO_LABEL] == slo:
                         obj.alerts.add(str(rule["alert"]))
+                        if shape is not None and shape not in obj.tiers:
+                            obj.tiers.append(shape)
     out: dict[str, list[_Objective]] = {}
     for obj in found.values():
         obj.windows.sort()
@@ -366,25 +402,29 @@ def slo_dashboard(slo: str, objectives: Sequence[_Objective], display: str | Non
             )
         )
         y += 8
-        tiers = default_tiers(obj.period_seconds) if obj.period_seconds else ()
+        tiers = obj.tiers
+        aware = any(t.aware for t in tiers)
         have = {text for _, text in obj.windows}
         factors = sorted({t.factor for t in tiers})
         burn_targets: list[dict[str, Any]] = []
         for tier in tiers:
-            for seconds in (tier.long_seconds, tier.short_seconds):
-                text = prom_duration(seconds)
+            for text in (tier.long, tier.short):
                 if text in have and all(t["legendFormat"] != text for t in burn_targets):
-                    burn_targets.append(
-                        _target(
-                            f"slokit:error_ratio:rate{text}{sel} / {go_float(budget)}",
-                            text,
-                            chr(ord("A") + len(burn_targets)),
-                        )
+                    expr = (
+                        f"slokit:budget_burn:rate{text}{sel}"
+                        if aware
+                        else f"slokit:error_ratio:rate{text}{sel} / {go_float(budget)}"
                     )
-        tier_text = ", ".join(
-            f"{prom_duration(t.long_seconds)}/{prom_duration(t.short_seconds)} "
-            f"≥ {go_float(t.factor)} ({t.severity})"
-            for t in tiers
+                    burn_targets.append(_target(expr, text, chr(ord("A") + len(burn_targets))))
+        tier_text = ", ".join(f"{t.long}/{t.short} ≥ {go_float(t.factor)} ({t.severity})" for t in tiers)
+        meaning = (
+            "Bad events in each alert window over the allowance an average window of that length gets "
+            "in the SLO period (traffic-aware burn, estimated from the last week's traffic). An alert "
+            "fires when both windows of a tier are at or above its factor, each window's own error "
+            "ratio misses the objective and the short window holds enough bad events"
+            if aware
+            else "Error ratio over each alert window divided by the error budget (1 − objective). "
+            "An alert fires when both windows of a tier are at or above its factor"
         )
         panels.append(
             _panel(
@@ -395,10 +435,7 @@ def slo_dashboard(slo: str, objectives: Sequence[_Objective], display: str | Non
                 unit="none",
                 thresholds=_steps((None, "green"), *((f, "red") for f in factors)),
                 custom={"thresholdsStyle": {"mode": "line"}},
-                description=(
-                    "Error ratio over each alert window divided by the error budget (1 − objective). "
-                    f"An alert fires when both windows of a tier are at or above its factor: {tier_text}."
-                ),
+                description=f"{meaning}: {tier_text}." if tier_text else meaning + ".",
             )
         )
         y += 9

@@ -20,9 +20,10 @@ import yaml
 from click.testing import CliRunner
 
 import slokit
+from slokit.alerting.policy import settings_named
 from slokit.cli.main import cli
 from slokit.exporters.grafana import OVERVIEW_UID, dashboards, slo_uid
-from slokit.exporters.prometheus_rules import native_groups
+from slokit.exporters.prometheus_rules import NativeOptions, native_groups
 from slokit.spec.model import Spec
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "promtool"
@@ -180,8 +181,19 @@ def test_per_slo_dashboard_content() -> None:
     # DESIGN.md: factor = share · P / long window; P = 168 h, tiers 2 %/1h, 5 %/6h, 10 %/1d, 10 %/3d.
     expected = sorted({0.02 * 168 / 1, 0.05 * 168 / 6, 0.1 * 168 / 24, 0.1 * 168 / 72})
     assert steps == pytest.approx(expected)
-    assert all(t["expr"].endswith(" / 0.01") for t in burn["targets"])
+    # The default policy's alerts compare the traffic-aware burn with the factors: the panel shows it.
+    assert all(t["expr"].startswith("slokit:budget_burn:rate") for t in burn["targets"])
     assert 'slokit_objective="p99 under 1 s"' in burn["targets"][0]["expr"]
+    assert "traffic-aware" in burn["description"]
+    # With the classic policy the alerts compare window ratios: the panel shows ratio / budget.
+    classic = dashboards(_spec(), NativeOptions(settings=settings_named("classic"))).files
+    burn = next(
+        p for p in classic["slo-search-latency.json"]["panels"] if p["title"] == "Burn rates (p99 under 1 s)"
+    )
+    assert [s["value"] for s in burn["fieldConfig"]["defaults"]["thresholds"]["steps"][1:]] == pytest.approx(
+        expected
+    )
+    assert all(t["expr"].endswith(" / 0.01") for t in burn["targets"])
 
 
 def test_promtool_parses_every_query(tmp_path: Path) -> None:
@@ -228,6 +240,9 @@ def _hand_worked(expr: str) -> float | None:
 
     Error ratio 10 / 1000 = 0.01 over every window; objective 0.999, so the budget is 0.001,
     every burn rate is 0.01 / 0.001 = 10, the SLI 0.99 and the budget remaining 1 − 10 = −9.
+    The traffic-aware burn is 10 too: steady traffic, so every window gets the average allowance
+    (0.001 · 1000 a minute; windows longer than the 3 h of history get 3 h's worth, and hold 3 h
+    of bad events).
     """
     if expr.startswith("ALERTS"):
         return None
@@ -238,6 +253,8 @@ def _hand_worked(expr: str) -> float | None:
     if expr.startswith("slokit:error_budget_remaining:ratio"):
         return -9.0
     if expr.startswith("slokit:error_ratio:rate") and expr.endswith(" / 0.001"):
+        return 10.0
+    if expr.startswith("slokit:budget_burn:rate"):
         return 10.0
     raise AssertionError(f"no hand-worked value for {expr}")
 
@@ -268,9 +285,12 @@ def test_panels_read_the_rules_values_in_promtool(tmp_path: Path) -> None:
             }
         )
     assert len(cases) >= 10
+    groups = native_groups(spec).groups
     test = {
         "rule_files": ["rules.yml"],
-        "evaluation_interval": "1m",
+        # the tile length, tiles first: the tiles tile as in Prometheus (docs/prometheus.md)
+        "evaluation_interval": "5m",
+        "group_eval_order": [g["name"] for g in groups],
         "tests": [
             {
                 "interval": "1m",

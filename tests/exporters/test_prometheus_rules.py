@@ -16,7 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from slokit import load
-from slokit.alerting.policy import AlertSettings, settings_named
+from slokit.alerting.policy import AlertSettings, load_settings, settings_named
 from slokit.cli.main import cli
 from slokit.errors import SlokitError
 from slokit.exporters.prometheus_rules import NativeOptions, native_groups
@@ -401,3 +401,94 @@ def test_spec_without_prometheus_bindings_says_so_in_one_line() -> None:
     message = result.output + (result.stderr if result.stderr_bytes is not None else "")
     assert f"none of its {len(load(examples).slos)} SLOs has an SLI bound to type: prometheus" in message
     assert message.count("\n") <= 2
+
+
+def test_cli_policy_usage_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["generate", "prometheus", str(CHECKOUT), "--policy", "nope"])
+    assert result.exit_code == 2 and "no built-in policy" in result.output and "classic" in result.output
+    sloth = DATA.parent / "sloth"
+    spec = next(iter(sorted(sloth.rglob("*.y*ml"))))
+    result = runner.invoke(
+        cli, ["generate", "prometheus", "--format", "sloth", str(spec), "--policy", "classic"]
+    )
+    assert result.exit_code == 2 and "--format sloth" in result.output
+    broken = tmp_path / "team.yaml"
+    broken.write_text("tiers:\n  - {severity: page, long: 1h, short: 2h, factor: 14.4}\n")
+    result = runner.invoke(cli, ["generate", "prometheus", str(CHECKOUT), "--policy", str(broken)])
+    assert result.exit_code == 1 and "tiers[0].short" in result.output
+
+
+POLICY = """\
+---
+apiVersion: openslo/v1
+kind: AlertPolicy
+metadata: {name: fast-burn}
+spec:
+  conditions:
+    - kind: AlertCondition
+      metadata: {name: fast}
+      spec:
+        severity: page
+        condition: {kind: burnrate, op: gte, threshold: 10, lookbackWindow: 2h, alertAfter: 5m}
+  notificationTargets: [{targetRef: oncall}]
+---
+apiVersion: openslo/v1
+kind: AlertNotificationTarget
+metadata: {name: oncall}
+spec: {target: pagerduty}
+"""
+
+
+def test_openslo_alert_policy_is_honoured_as_the_evaluator_does() -> None:
+    """An SLO's own AlertPolicy gives its alerts (threshold 10 over 2 h, short 2 h / 12 = 10 m,
+    for 5 m); in a spec with alert policies an SLO that uses none gets no burn alerts."""
+    with_policy = _slo("api", EVENTS, extra="").replace(
+        "  budgetingMethod", "  alertPolicies: [{alertPolicyRef: fast-burn}]\n  budgetingMethod"
+    )
+    other = _slo("web", EVENTS).split("---\n", 1)[1]
+    spec = load(with_policy + "---\n" + other + POLICY)
+    result = native_groups(spec)
+    alerts = [r for g in result.groups for r in g["rules"] if r.get("alert") == "SLOErrorBudgetBurn"]
+    assert len(alerts) == 1
+    (alert,) = alerts
+    assert 'slokit_slo="api"' in alert["expr"]
+    assert alert["for"] == "5m"
+    assert (alert["labels"]["slokit_long_window"], alert["labels"]["slokit_short_window"]) == ("2h", "10m")
+    assert alert["annotations"]["slokit_rule"] == "fast-burn"
+    # the default evaluation (traffic-aware for a 30-day period) with the condition's factor
+    assert alert["expr"].startswith(
+        'slokit:budget_burn:rate2h{slokit_service="shop",slokit_slo="api"} >= 10\n'
+    )
+    share = 10 * 7200 / (30 * 86400)  # factor · long / period
+    assert f"ceil({share!r} * slokit:allowed_bad_events:period" in alert["expr"]
+    assert any("'web': no burn-rate alerts" in n for n in result.notes)
+    # --policy default ignores the spec's policies, as slokit backtest's built-in does
+    default = native_groups(spec, NativeOptions(settings=settings_named("default")))
+    assert sum(r.get("alert") == "SLOErrorBudgetBurn" for g in default.groups for r in g["rules"]) == 8
+
+
+def test_settings_file_per_service_and_one_day_period(tmp_path: Path) -> None:
+    """A settings file switches the evaluation per service; a 1-day SLO gets the scaled windows
+    of docs/alerting.md (2m/1m at 14.4, 12m/1m at 6, 48m/4m at 3, 144m/12m at 1) and, its period
+    being under 7 days, window ratios with the budget-aware guard."""
+    settings = tmp_path / "team.yaml"
+    settings.write_text("services:\n  shop: {trafficAware: false, budgetGuard: false, minBadEvents: 4}\n")
+    classic = native_groups(load(_slo("api", EVENTS)), NativeOptions(settings=load_settings(settings)))
+    expr = _rules(classic.groups)["SLOErrorBudgetBurn/1h"]["expr"]
+    assert "budget_burn" not in expr and expr.rstrip().endswith(">= 4")
+    day = _rules(_groups(_slo("api", EVENTS, window="1d")))
+    shapes = {
+        (r["labels"]["slokit_long_window"], r["labels"]["slokit_short_window"]): re.findall(
+            r">= \(([0-9.e+-]+) \* 0\.001\)", r["expr"]
+        )[0]
+        for k, r in day.items()
+        if k.startswith("SLOErrorBudgetBurn/")
+    }
+    assert {k: float(v) for k, v in shapes.items()} == pytest.approx(
+        {("2m", "1m"): 14.4, ("12m", "1m"): 6.0, ("48m", "4m"): 3.0, ("2h24m", "12m"): 1.0}
+    )
+    guard = day["SLOErrorBudgetBurn/2m"]["expr"]
+    assert "clamp_min(ceil(0.02 * slokit:allowed_bad_events:period" in guard
+    # the estimate spans the period (a day), not a week
+    assert "[23h59m59s]" in day["slokit:allowed_bad_events:period"]["expr"]
