@@ -296,3 +296,21 @@ def test_promtool_check_rules_on_every_output(spec: Path, tmp_path: Path) -> Non
     team = yaml.safe_load(outputs["settings"])["groups"]
     alert = next(r for g in team for r in g["rules"] if r.get("alert") == "SLOErrorBudgetBurn")
     assert alert["for"] == "2m" and alert["labels"]["slokit_long_window"] == "2h"
+
+
+def test_vmalert_accepts_both_policies(spec: Path, tmp_path: Path) -> None:
+    """The VictoriaMetrics dialect of the default and classic rules passes vmalert -dryRun."""
+    vmalert = shutil.which("vmalert")
+    if vmalert is None:
+        pytest.skip("integration: vmalert is not installed (Debian package victoria-metrics)")
+    for policy in ("default", "classic"):
+        path = tmp_path / f"{policy}.yml"
+        path.write_text(generate(spec, "--dialect", "victoriametrics", "--policy", policy), encoding="utf-8")
+        done = subprocess.run(
+            [vmalert, "-dryRun", f"-rule={path}", "-loggerLevel=ERROR"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, (policy, done.stdout + done.stderr)
