@@ -9,15 +9,20 @@ Per SLO objective, two groups:
     error ratio is ``sum_over_time(bad[P]) / sum_over_time(total[P])``: event-weighted (never an
     average of ratios) and cheap (8640 samples of one series for 30 days instead of a
     ``increase(...[30d])`` over every raw series). Metadata: objective, period, budget remaining.
+    When the SLO's policy needs it, the period's allowed bad events estimated from the last
+    week of tiles (at most the period) and how much history that estimate rests on.
 ``slokit-<id>`` (the global evaluation interval)
     The error ratio over each alert window, as a ratio of increases over that window. Windows
     up to :data:`RAW_MAX_SECONDS` come from the raw query (fresh enough to page within a
     minute); longer ones sum the tiles (a few minutes of lag does not matter over 6 hours, and
-    it avoids ``rate(...[3d])`` over raw series). Bad-event counts of the short windows, for
-    the low-traffic guard. Then, in the same group so that they see this evaluation's ratios,
-    one alert per multiwindow tier of :func:`slokit.engine.burn.default_tiers` (page/ticket):
-    long and short window ratios at or above ``factor · (1 − target)`` and at least
-    ``min_bad_events`` bad events in the short window; plus an alert when the SLI has no data.
+    it avoids ``rate(...[3d])`` over raw series). The bad events of the windows the alerts
+    read and, for traffic-aware policies, each window's budget burn (bad events over the
+    allowance an average window of its length gets). Then, in the same group so that they see
+    this evaluation's series, one alert per rule of the SLO's policy
+    (:func:`slokit.alerting.policy.fitting_policy`: ``--policy``, else the SLO's OpenSLO alert
+    policies, else the default tiers), deciding as :func:`slokit.alerting.backtest.evaluate_rule`
+    does: traffic-aware burn with the own-ratio floor, or window ratios (``classic``); the
+    budget-aware or the fixed low-traffic guard; plus an alert when the SLI has no data.
 
 The layout of PromQL and the exactness argument are in ``docs/prometheus.md``.
 """
