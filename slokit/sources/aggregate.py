@@ -301,7 +301,8 @@ def _select(batch: Batch, bound: BoundSLI) -> _Selected:
         warnings.extend(notes)
         if unknown.any():
             invalid[reason] += int(np.count_nonzero(unknown & candidate))
-        candidate = candidate & true
+        # (Every row accepted: the predicate's own mask, so indicators sharing it share one array.)
+        candidate = true if batch.all_accepted else candidate & true
     good: BoolArray
     if bound.kind == "threshold":
         assert bound.value_field is not None
@@ -389,13 +390,16 @@ class _Fused:
 
 def _literal(features: list[BoolArray], sizes: list[int], mask: BoolArray) -> int:
     """``mask`` as a constant or the index of an equal feature (appended when new)."""
+    for i, feature in enumerate(features):
+        if feature is mask:
+            return i
     size = int(np.count_nonzero(mask))
     if size == 0:
         return _FALSE
     if size == mask.size:
         return _TRUE
     for i, feature in enumerate(features):
-        if sizes[i] == size and (feature is mask or np.array_equal(feature, mask)):
+        if sizes[i] == size and np.array_equal(feature, mask):
             return i
     features.append(mask)
     sizes.append(size)
