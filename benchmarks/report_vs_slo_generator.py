@@ -30,8 +30,12 @@ All three are timed as whole CLI runs (interpreter start included), alternating,
 median of ``--repeat`` runs, with the ratios. For each run the benchmark also records where the
 time went: the tool's own CPU seconds (user + system of the child process), Prometheus' CPU
 seconds (from ``/proc``, so its query evaluation) and the number of query API requests
-Prometheus served. The two tools' 30-day SLIs are compared as a sanity check (they query a few
-seconds apart, so the last minute may differ).
+Prometheus served; a last row times the interpreter start and imports of slokit's report path
+alone, the part of slokit's CPU that no query work can remove. Besides wall-clock ratios it
+prints the ratio of CPU seconds (tool + Prometheus): on a loaded machine wall time also counts
+other people's work, CPU seconds do not. ``--rounds N --pause S`` repeats the timed part N
+times, S seconds apart (one setup). The two tools' 30-day SLIs are compared as a sanity check
+(they query a few seconds apart, so the last minute may differ).
 
 On a shared machine: ``--cpus 0`` pins this script, both tools and Prometheus to CPU 0 (so
 they compete for one core, as they would under ``taskset -c 0``); ``--prometheus-cpus 0,1``
@@ -300,6 +304,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--slo-generator", default=None, help="Path of slo-generator's CLI in its own venv.")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=1, help="Timed rounds, each under the lock.")
+    parser.add_argument("--pause", type=float, default=300.0, help="Seconds between rounds.")
     parser.add_argument("--cpus", default=None, help="Pin everything to these CPUs, e.g. 0.")
     parser.add_argument("--prometheus-cpus", default=None, help="Let Prometheus use these CPUs, e.g. 0,1.")
     parser.add_argument("--lock", default=None, help="Hold an exclusive flock on this file while timing.")
@@ -344,13 +350,37 @@ def measure(
     ]
     four = Run("`slokit report --windows 1h,6h,1d` (4 windows)", [*base, "--windows", "1h,6h,1d"])
     default = Run("`slokit report` (default: 8 windows)", base)
-    runs = [four, default]
+    # What the CLI costs before any query: interpreter start and the imports of the report path.
+    imports = Run(
+        "(slokit's imports alone, no query)",
+        [sys.executable, "-c", "import slokit.cli.main, slokit.cli.report, slokit.cli.prometheus_source"],
+    )
+    runs = [four, default, imports]
     sg: Run | None = None
     if args.slo_generator is not None:
         slo_generator_configs(work / "sg", work / "shared.yaml", prom.url)
         cmd = [args.slo_generator, "compute", "-f", str(work / "sg"), "-c", str(work / "shared.yaml")]
         sg = Run("`slo-generator compute` (4 windows)", cmd, {**os.environ, "PROMETHEUS_URL": prom.url})
         runs.append(sg)
+    for round_ in range(args.rounds):
+        if round_:
+            time.sleep(args.pause)
+        for run in runs:
+            for values in (run.wall, run.cpu, run.prom_cpu, run.requests):
+                values.clear()
+        print(f"\n### Round {round_ + 1} of {args.rounds}")
+        timed_round(args, prom, runs, cpus, prom_cpus)
+        report_round(runs, four, default, sg)
+
+
+def timed_round(
+    args: argparse.Namespace,
+    prom: Prometheus,
+    runs: list[Run],
+    cpus: set[int] | None,
+    prom_cpus: set[int] | None,
+) -> None:
+    """One warm-up run of each tool, then ``--repeat`` alternating timed runs, under the lock."""
     with contextlib.ExitStack() as stack:
         if args.lock is not None:
             lock = stack.enter_context(open(args.lock, "a+"))
@@ -368,6 +398,9 @@ def measure(
             for run in runs:
                 run.once(prom)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def report_round(runs: list[Run], four: Run, default: Run, sg: Run | None) -> None:
     print()
     print("| | best | median | tool CPU (median) | Prometheus CPU (median) | query requests |")
     print("|---|---|---|---|---|---|")
@@ -381,9 +414,11 @@ def measure(
         return
     med = statistics.median
     for run in (four, default):
+        # CPU seconds of the tool and of Prometheus together: the work, whatever else the cores ran.
+        work = (med(sg.cpu) + med(sg.prom_cpu)) / (med(run.cpu) + med(run.prom_cpu))
         print(
             f"slo-generator / {run.name}: best {min(sg.wall) / min(run.wall):.1f}×, "
-            f"median {med(sg.wall) / med(run.wall):.1f}×"
+            f"median {med(sg.wall) / med(run.wall):.1f}×; CPU seconds (tool + Prometheus) {work:.1f}×"
         )
     lines = [ln for ln in sg.output.splitlines() if "30 days" in ln and "SLI:" in ln]
     _compare(lines, report)
