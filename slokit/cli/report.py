@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import click
@@ -16,8 +17,9 @@ from slokit.cli.common import load_spec, open_store_read_only, parse_at
 from slokit.cli.output import emit, output_option
 from slokit.errors import SlokitError, UsageError
 from slokit.exporters.report import TABLE_COLUMNS, report_json, report_markdown, table_rows
-from slokit.sources.status import SLOState, evaluate_all
+from slokit.sources.status import DEFAULT_BURN_WINDOWS, SLOState, burn_windows, evaluate_all, window_label
 from slokit.spec.durations import parse_duration
+from slokit.spec.model import SLO
 
 
 @click.command(
@@ -66,8 +68,8 @@ Examples:
     "windows_text",
     default=None,
     metavar="LIST",
-    help="Burn-rate windows to report, e.g. 1h,6h,1d (1h and 1d are always included: status and "
-    "forecast use them). Default: 5m,30m,1h,2h,6h,1d,3d and the alert policies' windows.",
+    help="Only these burn-rate windows, e.g. 1h,6h,1d, among the default 5m,30m,1h,2h,6h,1d,3d and "
+    "the alert policies' windows (1h and 1d are always included: status and forecast use them).",
 )
 @output_option("markdown")
 def report(
@@ -93,6 +95,8 @@ def report(
     at = parse_at(at_text)
     windows = None if windows_text is None else parse_windows(windows_text)
     spec = load_spec(paths, slo_names)
+    if windows is not None:
+        check_windows(windows, [spec.slo(n) for n in slo_names] if slo_names else list(spec))
     if source == "prometheus":
         from slokit.cli.prometheus_source import prometheus_states
 
@@ -127,6 +131,18 @@ def parse_windows(text: str) -> tuple[int, ...]:
             raise UsageError(f"--windows {part.strip()!r}: {exc}") from None
         out.append(found.seconds)
     return tuple(sorted(set(out)))
+
+
+def check_windows(windows: Sequence[int], slos: Sequence[SLO]) -> None:
+    """Every chosen window must be one the report computes (the defaults and the alert windows)."""
+    known = sorted(set(DEFAULT_BURN_WINDOWS).union(*(burn_windows(s) for s in slos)))
+    unknown = [w for w in windows if w not in known]
+    if unknown:
+        raise UsageError(
+            f"--windows {', '.join(window_label(w) for w in unknown)}: the report computes burn rates over "
+            f"{', '.join(window_label(w) for w in known)} (the defaults and the SLOs' alert windows); "
+            "choose among these"
+        )
 
 
 def _print(states: list[SLOState], output: str, at: datetime) -> None:

@@ -300,7 +300,12 @@ def test_cli_windows_option(engine: tuple[Model, str], tmp_path: Any) -> None:
     assert list(row["burn_rates"]) == ["1h", "6h", "1d"]
     valid, good = events("a", None, AT // 60 - 360, AT // 60), events("a", "ok", AT // 60 - 360, AT // 60)
     assert row["burn_rates"]["6h"] == pytest.approx((1 - good / valid) / 0.01, rel=1e-12)
-    for bad, says in (("90s", "unit 's'"), ("1M", "unit 'M'"), ("1h,x", "not a duration")):
+    for bad, says in (
+        ("90s", "unit 's'"),
+        ("1M", "unit 'M'"),
+        ("1h,x", "not a duration"),
+        ("4h,1h", "4h: the report computes burn rates over 5m, 30m, 1h, 2h, 6h, 1d, 3d"),
+    ):
         refused = CliRunner().invoke(cli, [*args, "--windows", bad])
         assert refused.exit_code == 2 and "--windows" in refused.output and says in refused.output
 
