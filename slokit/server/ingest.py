@@ -396,7 +396,10 @@ async def ingest_events(request: Request) -> Response:
         raise ApiError(400, f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
     if pipeline.broken is not None:
         raise ApiError(503, f"ingest is stopped: {pipeline.broken}")
-    await pipeline.wait_for_room()
+    if not await pipeline.wait_for_room():
+        raise ApiError(
+            503, "ingest is behind: the store has not taken the logged events in time; retry later"
+        )
     data = await read_body(request, state.config.max_body_bytes)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     ndjson = ctype in NDJSON_TYPES or request.query_params.get("format") == "ndjson"

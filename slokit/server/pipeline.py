@@ -51,6 +51,8 @@ FOLD_INTERVAL = 0.5
 FOLD_MAX_EVENTS = 1_000_000
 #: Requests wait before logging while more events than this are logged but not folded.
 MAX_BACKLOG_EVENTS = 800_000
+#: How long a request waits for room before it is answered 503.
+BACKLOG_WAIT_SECONDS = 30.0
 #: How long, and how many, idempotency keys are remembered.
 KEY_WINDOW_SECONDS = 24 * 3600
 KEY_WINDOW_MAX = 500_000
@@ -227,10 +229,15 @@ class IngestPipeline:
     def backlog(self) -> int:
         return self._pending_events
 
-    async def wait_for_room(self) -> None:
-        """Back pressure: wait while the fold is far behind the log."""
+    async def wait_for_room(self, timeout: float = BACKLOG_WAIT_SECONDS) -> bool:
+        """Back pressure: wait while the fold is far behind the log; False after ``timeout``
+        (the fold is stuck, e.g. the store fails: the caller answers 503 rather than hang)."""
+        deadline = time.monotonic() + timeout
         while self._pending_events > MAX_BACKLOG_EVENTS and self.broken is None:
+            if time.monotonic() > deadline:
+                return False
             await asyncio.sleep(0.005)
+        return True
 
     def enqueue(self, stream: str, key: str | None, table: pa.Table) -> asyncio.Future[None]:
         """Queue ``table`` (the accepted events) for the log; the future is done once it is synced.

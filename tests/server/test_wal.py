@@ -137,3 +137,33 @@ def test_stored_keys_keep_the_window(tmp_path: Path) -> None:
     assert [r[0] for r in rows] == ["b", "c"]  # "old" is past 24 h, "a" beyond the two newest
     pipeline.stop()
     state.close()
+
+
+def test_a_failed_log_write_refuses_ingest_and_a_stuck_fold_times_out(tmp_path: Path) -> None:
+    import asyncio
+
+    from slokit.server.pipeline import LogBroken
+
+    state, pipeline = _open(tmp_path / "b.duckdb")
+    pipeline.start()
+
+    async def scenario() -> tuple[bool, str, bool]:
+        await asyncio.shield(pipeline.enqueue("requests", "k1", table(3)))  # logged fine
+        pipeline.wal.close()  # the next write fails
+        try:
+            await asyncio.shield(pipeline.enqueue("requests", "k2", table(3)))
+            failed = ""
+        except LogBroken as exc:
+            failed = str(exc)
+        room_when_broken = await pipeline.wait_for_room(timeout=0.05)
+        return room_when_broken, failed, pipeline.keys.get("requests", "k2") is None
+
+    room, failed, forgotten = asyncio.run(scenario())
+    assert failed and pipeline.broken is not None and forgotten and room
+    assert _accepted(state) == 3  # the logged batch was folded; the failed one is nowhere
+    pipeline.broken = None
+    pipeline._pending_events = 10**9  # a fold that never catches up
+    assert asyncio.run(pipeline.wait_for_room(timeout=0.05)) is False
+    pipeline._pending_events = 0
+    pipeline.stop()
+    state.close()
