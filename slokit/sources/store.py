@@ -670,38 +670,43 @@ class Store:
     def _fold(self) -> None:
         """:meth:`fold` inside the caller's transaction.
 
-        Each level is summed from the one below it (every width is a multiple of the previous
-        one), held in a temporary table, so the pending rows are grouped once and every further
-        level groups an already smaller table.
+        The pending rows are grouped once, into the second level (15 minutes), held in a
+        temporary table; every coarser level is summed from that much smaller table (each
+        width is a multiple of it). One call per family sends all the statements: per-statement
+        overhead, not the grouping, was most of a fold's cost.
         """
         if not self._has_pending:
             return
+        levels = self._levels
         for family, value_cols, key_cols in (
             ("counts", ("valid", "good"), ""),
             ("hist", ("n",), ", bucket"),
         ):
             sums = ", ".join(f"sum({c}) AS {c}" for c in value_cols)
             plain = ", ".join(value_cols)
-            self._con.execute(
-                f"INSERT INTO {family}_1m SELECT sli_id, '', t{key_cols}, {plain} FROM {family}_pending"
-            )
-            source, source_width = f"{family}_pending", 1
-            for level, width in self._levels[1:]:
-                target = f"_fold_{family}_{level}"
-                t = floor_sql("t", width // source_width)
-                self._con.execute(
-                    f"CREATE TEMP TABLE {target} AS SELECT sli_id, {t} AS t{key_cols}, {sums} "
-                    f"FROM {source} GROUP BY ALL"
+            pending = f"{family}_pending"
+            statements = [f"INSERT INTO {family}_1m SELECT sli_id, '', t{key_cols}, {plain} FROM {pending}"]
+            if len(levels) > 1:
+                (base, base_width), *coarser = levels[1:]
+                temp = f"_fold_{family}"
+                t = floor_sql("t", base_width)
+                statements.append(
+                    f"CREATE TEMP TABLE {temp} AS SELECT sli_id, {t} AS t{key_cols}, {sums} "
+                    f"FROM {pending} GROUP BY ALL"
                 )
-                if source != f"{family}_pending":
-                    self._con.execute(f"DROP TABLE {source}")
-                self._con.execute(
-                    f"INSERT INTO {family}_{level} SELECT sli_id, '', t{key_cols}, {plain} FROM {target}"
+                statements.append(
+                    f"INSERT INTO {family}_{base} SELECT sli_id, '', t{key_cols}, {plain} FROM {temp}"
                 )
-                source, source_width = target, width
-            if source != f"{family}_pending":
-                self._con.execute(f"DROP TABLE {source}")
-            self._con.execute(f"DELETE FROM {family}_pending")
+                plain_sums = ", ".join(f"sum({c})" for c in value_cols)
+                statements.extend(
+                    f"INSERT INTO {family}_{level} SELECT sli_id, '', "
+                    f"{floor_sql('t', width // base_width)} AS t_{key_cols}, {plain_sums} "
+                    f"FROM {temp} GROUP BY sli_id, t_{key_cols}"
+                    for level, width in coarser
+                )
+                statements.append(f"DROP TABLE {temp}")
+            statements.append(f"DELETE FROM {pending}")
+            self._con.execute(";\n".join(statements))
         self._pending_rows = 0
 
     # --- raw archive and backfill ---
@@ -915,12 +920,13 @@ class Store:
             folded = np.flatnonzero(~pending)
             take_f, group_f, sign_f = plan.assign(level[folded], t[folded])
             take_p, group_p = _in_ranges(t[pending], list(ranges))
-            take = np.concatenate([folded[take_f], np.flatnonzero(pending)[take_p]])
+            used_f = folded if take_f is None else folded[take_f]
+            take: IntArray | None = np.concatenate([used_f, np.flatnonzero(pending)[take_p]])
             groups = np.concatenate([group_f, group_p])
             signs = np.concatenate([sign_f, np.ones(group_p.size, np.int64)])
         else:
             take, groups, signs = plan.assign(level, t)
-        out = {name: np.asarray(col)[take] for name, col in data.items()}
+        out = {name: np.asarray(col) if take is None else np.asarray(col)[take] for name, col in data.items()}
         out["g_"], out["s_"] = groups, signs
         return lookup, out
 
@@ -934,8 +940,10 @@ class _RunPlan:
     into per-key tables when the key space is small, else by binary search.
     """
 
-    #: Gaps of at most this many rows between needed rows of a level are read through.
-    GAP = 4
+    #: Gaps of at most this many rows between needed minute rows are read through (one query
+    #: part fewer). Coarser levels never read through: one of their rows holds every
+    #: indicator's every bucket of hours or days.
+    MINUTE_GAP = 4
     #: Largest key space indexed directly (two int64 tables of this many slots).
     DENSE_KEYS = 1 << 22
 
@@ -983,20 +991,24 @@ class _RunPlan:
         out: list[tuple[int, int, int]] = []
         for li in np.unique(self._level).tolist():
             ts = np.unique(self._t[self._level == li])
-            breaks = np.flatnonzero(np.diff(ts) > self.GAP + 1)
+            gap = self.MINUTE_GAP if li == 0 else 0
+            breaks = np.flatnonzero(np.diff(ts) > gap + 1)
             firsts = np.concatenate([ts[:1], ts[breaks + 1]])
             lasts = np.concatenate([ts[breaks], ts[-1:]])
             out.extend((li, int(a), int(b) + 1) for a, b in zip(firsts, lasts, strict=True))
         return out
 
-    def assign(self, level: IntArray, t: IntArray) -> tuple[IntArray, IntArray, IntArray]:
-        """For rows at ``(level, t)`` (inside :meth:`intervals`): each use's row index, range, sign."""
+    def assign(self, level: IntArray, t: IntArray) -> tuple[IntArray | None, IntArray, IntArray]:
+        """For rows at ``(level, t)`` (inside :meth:`intervals`): each use's row index (None when
+        each row is used exactly once, in order), range and sign."""
         key = self.base[level] + t - self.t_min[level]
         if self._uses is not None and self._first is not None:
             first, uses = self._first[key], self._uses[key]
         else:
             first = np.searchsorted(self.key, key, "left")
             uses = np.searchsorted(self.key, key, "right") - first
+        if key.size and uses.min() == 1 and uses.max() == 1:  # each row used once (one range)
+            return None, self.g[first], self.sign[first]
         take = np.repeat(np.arange(key.size, dtype=np.int64), uses)
         entry = _concat_aranges(first, uses)
         return take, self.g[entry], self.sign[entry]
