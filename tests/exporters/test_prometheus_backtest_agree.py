@@ -7,7 +7,9 @@ are written twice: as events into slokit's store, replayed by ``slokit backtest 
 ``promtool test rules``, which evaluates the rules ``slokit generate prometheus`` wrote with
 Prometheus' own engine every 5 minutes (the tile length; promtool runs every group at every
 step). At every 5-minute instant of the three days the alerts firing in Prometheus must be
-exactly those the backtest has firing at that minute, for the default policy and for classic.
+exactly those the backtest has firing at that minute, for the default policy (SLI queries
+written with ``rate()``, which the generator scales by each window's seconds) and for classic
+(queries written with ``increase()``).
 
 The two agree exactly here because promtool evaluates the tile group and the alert group at the
 same instants, in file order, and the counters are sampled on minute boundaries (``increase``
@@ -61,6 +63,17 @@ BINDINGS = {
           metricSource:
             type: prometheus
             spec: {query: 'sum(increase(http_requests_total[{{window}}]))'}
+""",
+    # per-second rates, which the generator scales by each window's seconds to count events
+    "prometheus-rate": """\
+        bad:
+          metricSource:
+            type: prometheus
+            spec: {query: 'sum(rate(http_requests_total{code="500"}[{{window}}]))'}
+        total:
+          metricSource:
+            type: prometheus
+            spec: {query: 'sum(rate(http_requests_total[{{window}}]))'}
 """,
 }
 
@@ -150,13 +163,18 @@ def backtest_firing(tmp_path: Path, policy: str, valid: np.ndarray, bad: np.ndar
 
 
 def promtool_run(
-    tmp_path: Path, policy: str, valid: np.ndarray, bad: np.ndarray, expected: dict[int, set[str]]
+    tmp_path: Path,
+    policy: str,
+    valid: np.ndarray,
+    bad: np.ndarray,
+    expected: dict[int, set[str]],
+    binding: str = "prometheus",
 ) -> str:
     """promtool test rules with ``expected`` at every instant; '' on success, else its report."""
     promtool = shutil.which("promtool")
     assert promtool is not None
     spec_file = tmp_path / "prom-spec.yaml"
-    spec_file.write_text(spec_text("prometheus"), encoding="utf-8")
+    spec_file.write_text(spec_text(binding), encoding="utf-8")
     result = CliRunner().invoke(cli, ["generate", "prometheus", str(spec_file), "--policy", policy])
     assert result.exit_code == 0, result.output
     groups = yaml.safe_load(result.stdout)["groups"]
@@ -224,9 +242,13 @@ def data() -> tuple[np.ndarray, np.ndarray]:
     return history()
 
 
-@pytest.mark.parametrize("policy", ["default", "classic"])
+@pytest.mark.parametrize(
+    ("policy", "binding"),
+    [("default", "prometheus-rate"), ("classic", "prometheus")],
+    ids=["default-rate-queries", "classic-increase-queries"],
+)
 def test_generated_rules_fire_when_the_backtest_does(
-    policy: str, data: tuple[np.ndarray, np.ndarray], tmp_path_factory: pytest.TempPathFactory
+    policy: str, binding: str, data: tuple[np.ndarray, np.ndarray], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     if shutil.which("promtool") is None:
         pytest.skip("integration: promtool is not installed (Debian package prometheus)")
@@ -237,7 +259,7 @@ def test_generated_rules_fire_when_the_backtest_does(
     # The history is built so that both policies alert, on several tiers: agreement on a quiet
     # history would prove nothing.
     assert len(fired) >= 2 and sum(map(bool, expected.values())) >= 20, fired
-    report = promtool_run(tmp_path, policy, valid, bad, expected)
+    report = promtool_run(tmp_path, policy, valid, bad, expected, binding)
     assert report == "", report
 
 
