@@ -50,7 +50,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -544,7 +544,66 @@ def evaluate_all(
         quantiles = dict(zip(hist_keys, qs, strict=True))
 
     numbers = _all_numbers(chosen, targets, cells)
-    return [_state(s, targets[s.name], plans[s.name], cells, numbers, quantiles, clamped, t) for s in chosen]
+    codes = _objective_status(chosen, targets, plans, numbers)
+    states = [
+        _state(s, targets[s.name], plans[s.name], cells, numbers, quantiles, clamped, codes, t)
+        for s in chosen
+    ]
+    return _with_forecasts(states, [plans[s.name][0] for s in chosen], t)
+
+
+def _objective_status(
+    chosen: Sequence[SLO],
+    targets: Mapping[str, list[_Target]],
+    plans: Mapping[str, tuple[Any, tuple[int, ...], list[tuple[int, int]]]],
+    numbers: Mapping[tuple[str, int], _Numbers],
+) -> dict[tuple[str, int], int]:
+    """Every measured objective's status code, from one :func:`eb.status` call over all of them
+    (remaining budget at the instant and the burn over :data:`STATUS_WINDOW`)."""
+    keys: list[tuple[str, int]] = []
+    remaining: list[float] = []
+    burn: list[float] = []
+    for s in chosen:
+        bounds, windows, _ = plans[s.name]
+        for tg in targets[s.name]:
+            nums = numbers.get((s.name, tg.index))
+            if nums is None:
+                continue
+            consumed = float(nums.consumed[0])
+            if s.budgeting_method == "Timeslices":  # seconds of bad slices, as in _state
+                consumed = consumed / (_allowed_fraction(tg.objective.target) * bounds.seconds)
+            keys.append((s.name, tg.index))
+            remaining.append(1.0 - consumed)
+            burn.append(float(nums.burn[1 + windows.index(STATUS_WINDOW)]))
+    codes = eb.status(np.array(remaining, np.float64), np.array(burn, np.float64))
+    return dict(zip(keys, codes.tolist(), strict=True))
+
+
+def _with_forecasts(states: list[SLOState], bounds: Sequence[Any], t: int) -> list[SLOState]:
+    """Each state with its forecast: when the budget runs out at the 1 d burn rate.
+
+    One :func:`eb.exhaustion_seconds` call per distinct (window length, rolling) — the same
+    arithmetic as :func:`eb.forecast` per SLO, on arrays: rolling windows need a burn above 1
+    (otherwise the budget renews faster than it is spent), calendar windows any burn, and a
+    calendar budget that lasts past its window's end never runs out.
+    """
+    label = window_label(FORECAST_WINDOW)
+    groups: dict[tuple[float, bool], list[int]] = {}
+    for i, (state, b) in enumerate(zip(states, bounds, strict=True)):
+        if state.remaining is not None and state.burn_rates.get(label) is not None:
+            groups.setdefault((float(b.seconds), state.rolling), []).append(i)
+    out = list(states)
+    for (length, rolling), members in groups.items():
+        remaining = np.array([states[i].remaining for i in members], np.float64)
+        burn = np.array([states[i].burn_rates[label] for i in members], np.float64)
+        horizon = None if rolling else np.array([bounds[i].end_epoch for i in members], np.float64)
+        when = eb.exhaustion_seconds(
+            float(t), remaining, burn, length, min_burn=1.0 if rolling else 0.0, horizon_seconds=horizon
+        )
+        for i, seconds in zip(members, when.tolist(), strict=True):
+            if not math.isnan(seconds):
+                out[i] = replace(states[i], forecast=datetime.fromtimestamp(seconds, UTC))
+    return out
 
 
 def _all_numbers(
@@ -590,8 +649,10 @@ def _state(
     numbers: Mapping[tuple[str, int], _Numbers],
     quantiles: Mapping[tuple[str, int], Floats],
     clamped: Mapping[tuple[str, int], Mapping[str, str]],
+    codes: Mapping[tuple[str, int], int],
     t: int,
 ) -> SLOState:
+    """One SLO's state, without its forecast (:func:`_with_forecasts` adds it for all at once)."""
     bounds, windows, _ = plan
     window = Window.of(slo.time_window)
     length = bounds.seconds
@@ -618,13 +679,7 @@ def _state(
         burns = {lab: _opt(x) for lab, x in zip(labels, nums.burn[1:], strict=True)}
         q = quantiles.get((slo.name, tg.index))
         pct = {} if q is None else {name: _opt(x) for (name, _), x in zip(PERCENTILES, q, strict=True)}
-        status = eb.STATUS_NAMES[
-            int(
-                eb.status(
-                    np.nan if remaining is None else remaining, nums.burn[1 + windows.index(STATUS_WINDOW)]
-                )
-            )
-        ]
+        status = eb.STATUS_NAMES[codes.get((slo.name, tg.index), eb.NO_DATA)]
         slices = None
         if cell is not None and cell.slices is not None and method != "Occurrences":
             sc = cell.slices
@@ -701,18 +756,6 @@ def _state(
         slo_bounds = lead.percentile_bounds
         sli_name = slo.indicator.name if slo.indicator is not None else ""
         status = lead.status  # same remaining budget and 1 h burn as the SLO's
-    burn_1d = slo_burns.get(window_label(FORECAST_WINDOW))
-    when = None
-    if remaining is not None and burn_1d is not None:
-        seconds = eb.forecast(
-            float(t),
-            remaining,
-            burn_1d,
-            length,
-            min_burn=1.0 if window.rolling else 0.0,
-            horizon_seconds=None if window.rolling else bounds.end_epoch,
-        )
-        when = None if seconds is None else datetime.fromtimestamp(seconds, UTC)
     covers = sorted({o.coverage for o in objectives if o.coverage is not None})
     kinds = {o.coverage_kind for o in objectives if o.coverage_kind is not None}
     coverage_kind = next((k for k in (LIVE, RAW_ARCHIVE, COMPLETE) if k in kinds), None)
@@ -742,7 +785,7 @@ def _state(
         percentiles=dict(slo_pct),
         percentile_bounds=dict(slo_bounds),
         status=status,
-        forecast=when,
+        forecast=None,
         coverage="; ".join(covers) if covers else "no data in the store",
         coverage_kind=coverage_kind,
         objectives=tuple(objectives),

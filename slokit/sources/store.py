@@ -313,6 +313,8 @@ class Store:
         """
         old = dict(LEVELS_V1)
         new = [(level, width) for level, width in LEVELS if level not in old]
+        # DuckDB draws a progress bar on stdout for long statements: it would corrupt JSON output.
+        self._con.execute("SET enable_progress_bar = false")
         with self._transaction():
             self._con.execute(";\n".join((*all_ddl(), *PENDING_DDL)))
             for level, width in new:
