@@ -150,8 +150,10 @@ def _with_annotations(test_file: Path, rules_text: str, out: Path) -> None:
     "name", ["availability_alerts.test.yml", "period_ratio.test.yml", "routes.test.yml", "outage_1m.test.yml"]
 )
 def test_promtool_unit_tests(name: str, tmp_path: Path) -> None:
+    """These fixtures are written for the classic form (window ratio, fixed guard of 3); the
+    default policy's rules have their own cases in tests/exporters/test_promtool_policy.py."""
     promtool = _tool("promtool")
-    rules = _generate(str(CHECKOUT))
+    rules = _generate(str(CHECKOUT), "--policy", "classic")
     (tmp_path / "rules.yml").write_text(rules, encoding="utf-8")
     _with_annotations(PROMTOOL_DATA / name, rules, tmp_path / name)
     done = _run([promtool, "test", "rules", name], cwd=tmp_path)
@@ -191,7 +193,7 @@ def test_generate_check_flag_runs_promtool(tmp_path: Path) -> None:
 def test_without_the_guard_the_blip_pages(tmp_path: Path) -> None:
     """The blip case is quiet because of the guard: the same rules without it fail that case."""
     promtool = _tool("promtool")
-    rules = _generate(str(CHECKOUT), "--min-bad-events", "0")
+    rules = _generate(str(CHECKOUT), "--policy", "classic", "--min-bad-events", "0")
     (tmp_path / "rules.yml").write_text(rules, encoding="utf-8")
     name = "availability_alerts.test.yml"
     _with_annotations(PROMTOOL_DATA / name, rules, tmp_path / name)
