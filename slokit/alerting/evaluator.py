@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 from slokit.alerting.alert_store import AlertStore
 from slokit.alerting.backtest import verdicts_at
-from slokit.alerting.measure import alerting_slos, load_series
-from slokit.alerting.policy import AlertSettings, period_seconds, policy_for
+from slokit.alerting.measure import load_series
+from slokit.alerting.policy import AlertSettings, alerting_slos, period_seconds, policy_for
 from slokit.alerting.state import (
     DEFAULT_RENOTIFY_SECONDS,
     AlertKey,

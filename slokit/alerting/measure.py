@@ -12,10 +12,6 @@ the way :mod:`slokit.sources.status` does (its helpers, so both agree on which r
   slices over slices with data, as :mod:`slokit.sources.status` computes it, and the low-traffic
   guard counts bad slices.
 * RatioTimeslices: the event counts (a burn over events, not over per-slice ratios).
-
-Which SLOs alert: when the spec has alert policies, the SLOs that reference one, plus SLOs and
-services named in the settings; without any alert policy in the spec, every SLO (with the
-default tiers). Examples keep their ``stage: target`` SLOs, which reference no policy, quiet.
 """
 
 from __future__ import annotations
@@ -25,22 +21,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from slokit.alerting.backtest import Series
-from slokit.alerting.policy import AlertSettings, period_seconds
+from slokit.alerting.policy import period_seconds
 from slokit.engine.series import MinuteCounts
 from slokit.engine.sli import SliceSeries
 from slokit.sources.status import correction_intervals, excluded_mask, masked_runs, objective_targets
 from slokit.sources.store import Store
 from slokit.spec.model import SLO, Spec
-
-
-def alerting_slos(spec: Spec, settings: AlertSettings | None = None) -> list[SLO]:
-    """The SLOs alerts are evaluated for (see the module docstring)."""
-    s = settings or AlertSettings()
-    if s.ignore_spec or s.default.tiers is not None:
-        return list(spec)
-    if not any(slo.alert_policies for slo in spec):
-        return list(spec)
-    return [slo for slo in spec if slo.alert_policies or slo.name in s.slos or slo.service in s.services]
 
 
 def unmeasured(spec: Spec, store: Store, slos: Sequence[SLO]) -> list[str]:

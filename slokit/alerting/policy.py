@@ -72,7 +72,7 @@ from typing import Final
 from slokit.engine.burn import DEFAULT_MIN_BAD_EVENTS, Tier, default_tiers
 from slokit.errors import Diagnostic, DiagnosticSink, Location, SpecError
 from slokit.spec.durations import Duration, parse_duration
-from slokit.spec.model import SLO, AlertCondition
+from slokit.spec.model import SLO, AlertCondition, Spec
 from slokit.spec.yamlnodes import Node, parse_documents, read_text
 
 _DAY: Final = 86400
@@ -658,3 +658,18 @@ def fitting_policy(slo: SLO, settings: AlertSettings) -> Policy:
             settings.name, d, settings.services, settings.slos, settings.file, settings.ignore_spec
         ),
     )
+
+
+def alerting_slos(spec: Spec, settings: AlertSettings | None = None) -> list[SLO]:
+    """The SLOs alerts are evaluated for.
+
+    When the spec has alert policies: the SLOs that reference one, plus SLOs and services named
+    in the settings; without any alert policy in the spec, every SLO (with the default tiers).
+    Examples keep their ``stage: target`` SLOs, which reference no policy, quiet.
+    """
+    s = settings or AlertSettings()
+    if s.ignore_spec or s.default.tiers is not None:
+        return list(spec)
+    if not any(slo.alert_policies for slo in spec):
+        return list(spec)
+    return [slo for slo in spec if slo.alert_policies or slo.name in s.slos or slo.service in s.services]

@@ -15,8 +15,15 @@ from zoneinfo import ZoneInfo
 import click
 
 from slokit.alerting.backtest import DEFAULT_MIN_SHARE, parse_incidents, rfc3339, run_backtest
-from slokit.alerting.measure import alerting_slos, load_series, unmeasured
-from slokit.alerting.policy import BUILTIN, AlertSettings, fitting_policy, load_settings, period_seconds
+from slokit.alerting.measure import load_series, unmeasured
+from slokit.alerting.policy import (
+    BUILTIN,
+    AlertSettings,
+    alerting_slos,
+    fitting_policy,
+    load_settings,
+    period_seconds,
+)
 from slokit.cli.budget import parse_instant
 from slokit.cli.common import load_spec, open_store_read_only
 from slokit.cli.output import console, emit, output_option

@@ -36,12 +36,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from slokit.alerting.measure import alerting_slos
 from slokit.alerting.policy import (
     TRAFFIC_ESTIMATE_SECONDS,
     AlertSettings,
     Policy,
     Rule,
+    alerting_slos,
     fitting_policy,
     period_seconds,
 )

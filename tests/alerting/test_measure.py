@@ -17,8 +17,8 @@ import pyarrow as pa
 import pytest
 
 from slokit.alerting.backtest import verdicts_at
-from slokit.alerting.measure import alerting_slos, load_series
-from slokit.alerting.policy import Policy, Rule
+from slokit.alerting.measure import load_series
+from slokit.alerting.policy import Policy, Rule, alerting_slos
 from slokit.engine.burn import Tier
 from slokit.sources.status import evaluate_all
 from slokit.sources.store import Store
