@@ -2,12 +2,14 @@
 
 Builds a store of ``--slis`` objectives (a share ``--threshold-share`` of them with latency
 histograms) holding ``--days`` of per-minute rows, written straight into the store's tables
-at all three resolutions (ingest speed is ``ingest_bench.py``'s subject). Per-minute histogram
-rows hold ``--buckets`` non-zero buckets; hour and day rows the buckets their minutes fill.
+at every resolution of ``slokit.sources.schema.LEVELS`` (ingest speed is ``ingest_bench.py``'s
+subject). Per-minute histogram rows hold ``--buckets`` non-zero buckets, coarser rows more
+(growing with the log of their width, as lognormal latencies fill them). The levels' numbers are
+random, not sums of each other: this measures read time, not values.
 
 Then, for all objectives at one instant, times the three reads an evaluation makes:
 
-* ``window_counts``: valid/good over the 30-day window (day and hour rollups + minute edges);
+* ``window_counts``: valid/good over the 30-day window (signed runs over the rollups);
 * ``window_counts`` again for the 7 burn-rate windows (5m, 30m, 1h, 2h, 6h, 1d, 3d);
 * ``window_histograms``: the merged 30-day histogram of every threshold objective (p95).
 
@@ -30,6 +32,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from slokit.sources.schema import LEVELS
 from slokit.sources.store import Store
 
 #: 5m, 30m, 1h, 2h, 6h, 1d, 3d: the default multiwindow burn-rate windows.
@@ -50,8 +53,8 @@ def build(path: Path, slis: int, days: int, threshold: int, buckets: int, seed: 
     end = 29_000_000  # a minute row in 2025, on a day boundary
     start = end - days * 1440
     minutes_n = end - start
-    for level, width in (("1m", 1), ("1h", 60), ("1d", 1440)):
-        n_t = minutes_n // width
+    for level, width in LEVELS:
+        n_t = max(minutes_n // width, 1)
         t = np.tile(np.arange(start // width, start // width + n_t, dtype=np.int64), slis)
         sli = np.repeat(np.arange(1, slis + 1, dtype=np.int32), n_t)
         valid = rng.integers(50, 150, t.size) * width
@@ -62,7 +65,7 @@ def build(path: Path, slis: int, days: int, threshold: int, buckets: int, seed: 
             f"INSERT INTO counts_{level} SELECT sli_id, '', t, valid, good FROM rows ORDER BY t, sli_id"
         )
         con.unregister("rows")
-        per_row = min(buckets * (1 if width == 1 else 12 if width == 60 else 30), 600)
+        per_row = min(int(buckets * (1 + 2 * np.log2(width))), 600)
         ids = np.arange(1, threshold + 1, dtype=np.int32)
         step = max(1, 1440 // width)  # one day of rows per insert, in time order
         for first in range(start // width, start // width + n_t, step):
