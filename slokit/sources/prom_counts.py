@@ -410,21 +410,22 @@ class PrometheusCounts:
         for (query, _), (times, keys) in ranged.items():
             span = by_span.setdefault((min(times), max(times)), {})
             span.setdefault(query, []).extend(keys)
-        groups: list[tuple[int, int, list[tuple[str, list[str]]]]] = []
         for t, queries in instant.items():
             for query in list(queries):
                 for (t0, t1), span in by_span.items():
                     if query in span and t0 <= t <= t1 and (t - t0) % TILE == 0:
                         span[query].extend(queries.pop(query))  # a daily tile read anyway answers it
                         break
-            if queries:
-                groups.append((t, t, [(q, sorted(set(k))) for q, k in queries.items()]))
-        for (t0, t1), queries in by_span.items():
-            groups.append((t0, t1, [(q, sorted(set(k))) for q, k in queries.items()]))
-        total = sum(len(items) for _, _, items in groups)
-        size = max(1, min(self.batch, -(-total // max(self.workers, 1))))
-        jobs = [(t0, t1, items[i : i + size]) for t0, t1, items in groups for i in range(0, len(items), size)]
-        jobs = [j for j in jobs if j[2]]
+        # The tile ranges first: they are the heaviest requests, so they should start first.
+        groups = [(t0, t1, queries) for (t0, t1), queries in by_span.items()]
+        groups += [(t, t, queries) for t, queries in instant.items() if queries]
+        jobs: list[tuple[int, int, list[tuple[str, list[str]]]]] = []
+        for t0, t1, queries in groups:
+            items = [(q, sorted(set(k))) for q, k in queries.items()]
+            # Equal parts, at most `batch` queries each, and at least one per worker: a
+            # multi-core engine evaluates them in parallel, and no part is left running alone.
+            parts = max(-(-len(items) // self.batch), min(self.workers, len(items)))
+            jobs += [(t0, t1, items[i::parts]) for i in range(parts)]
         self.batches_planned += len(jobs)
         for answers in self._map(self._run_batch, jobs):
             for (query, t), (value, problem, keys) in answers.items():
