@@ -288,12 +288,15 @@ class _Run:
         return self._fast_condition(node) is not None
 
     def _fast_condition(self, node: Expr) -> tuple[npt.NDArray[Any], BoolArray | None] | None:
-        """The numpy column of a numeric comparison that needs no type mismatch report."""
+        """The numpy column of a numeric comparison (=, <, BETWEEN, IN ...) that needs no type
+        mismatch report."""
         literals: tuple[Value, ...]
         if isinstance(node, Compare):
             literals = (node.value,)
         elif isinstance(node, Between):
             literals = (node.low, node.high)
+        elif isinstance(node, In):
+            literals = node.values
         else:
             return None
         if not all(value.kind == "number" for value in literals):
@@ -321,12 +324,20 @@ class _Run:
             result = self.expr(node)
             unknown = _to_mask(pc.is_null(result), self.n) if result.null_count else None
             return _to_mask(result, self.n), unknown
-        assert isinstance(node, Compare | Between)
+        assert isinstance(node, Compare | Between | In)
         self.fields.add(node.field.name)
         values, nulls = found
         with np.errstate(invalid="ignore"):
             if isinstance(node, Compare):
                 true = _NUMPY_COMPARE[node.op](values, _number(values, node.value))
+            elif isinstance(node, In):
+                wanted = [v.value for v in node.values]
+                if values.dtype.kind in "iu" and all(isinstance(v, int) for v in wanted):
+                    true = np.isin(values, np.array(wanted, np.int64))  # exact: int64 holds both
+                else:  # through float64, as the comparisons
+                    true = np.isin(values.astype(np.float64, copy=False), np.array(wanted, np.float64))
+                if node.negated:
+                    true = ~true
             else:
                 true = values >= _number(values, node.low)
                 true &= values <= _number(values, node.high)

@@ -587,13 +587,16 @@ def numeric_tree(draw: st.DrawFn, names: list[str]) -> Expr:
     def leaf(d: st.DrawFn) -> Expr:
         fld = Field(d(st.sampled_from([*names, "s", "absent"])))
         literal = st.one_of(st.sampled_from(EDGE_INTS), st.sampled_from(EDGE_FLOATS[:-2]), ints)
-        shape = d(st.sampled_from(["compare", "compare", "between", "null", "like"]))
+        shape = d(st.sampled_from(["compare", "compare", "between", "in", "null", "like"]))
         if shape == "compare":
             ops: list[CompareOp] = ["=", "!=", "<", "<=", ">", ">="]
             return Compare(fld, d(st.sampled_from(ops)), Literal(d(literal)))
         if shape == "between":
             low, high = sorted(d(st.lists(literal, min_size=2, max_size=2)))
             return Between(fld, Literal(low), Literal(high), d(st.booleans()))
+        if shape == "in":
+            values = d(st.lists(literal, min_size=1, max_size=3))
+            return In(fld, tuple(Literal(v) for v in values), d(st.booleans()))
         if shape == "null":
             return IsNull(fld, d(st.booleans()))
         return Like(fld, d(st.sampled_from(["a%", "%"])), d(st.booleans()))
@@ -652,6 +655,18 @@ def test_numeric_fast_path_hand_cases() -> None:
     }
     assert predicate_mask(parse_predicate("f < 16777217"), events).tolist() == [True, False, False]
     assert predicate_mask(parse_predicate("big > 1.5"), events).tolist() == [True, True, True]
+    assert predicate_mask(parse_predicate("big IN (1.5, 5)"), events).tolist() == [False, False, True]
+    assert predicate_mask(parse_predicate("big NOT IN (9007199254740994)"), events).tolist() == [
+        True,
+        False,
+        True,
+    ]
+    # Integers with integers exactly: 2**53 + 1 is no float64, and is none of these values.
+    assert predicate_mask(parse_predicate("big IN (9007199254740993)"), events).tolist() == [False] * 3
+    assert predicate_mask(parse_predicate("small IN (127, 1000)"), events).tolist() == [False, False, True]
+    result = evaluate(parse_predicate("f NOT IN (16777216, 0.5)"), events)
+    assert result.mask.tolist() == [False, True, False]
+    assert unknown_list(result.unknown, 3) == [False, False, True]
     assert predicate_mask(parse_predicate("small < 1000 AND small > -1000"), events).tolist() == [True] * 3
     assert predicate_mask(parse_predicate("small NOT BETWEEN -127 AND 126"), events).tolist() == [
         True,
