@@ -147,7 +147,8 @@ def backtest(
     """Replay history through alert policies; list every alert and score each policy.
 
     With --incidents each policy is scored on precision, recall, detection time, reset time and
-    the budget consumed before detection (docs/alerting.md). Exit 0 when the backtest ran.
+    the budget consumed before detection (docs/alerting.md). Exit 0 when the backtest ran, 1
+    when the spec, the store, the incidents or a settings file is unusable, 2 on wrong usage.
     """
     spec = load_spec(paths)
     configured = load_settings(settings_path) if settings_path else AlertSettings()
@@ -174,7 +175,8 @@ def backtest(
             raise SlokitError(f"the store {store_path} holds no events yet; ingest some first")
         start = _instant(from_text, "--from") if from_text else end - DEFAULT_DAYS * 86400
         if end <= start:
-            raise UsageError("--to must be after --from")
+            to_said = f"--to {to_text}" if to_text else f"the newest data in the store ({rfc3339(end)})"
+            raise UsageError(f"--from {rfc3339(start)} is not before {to_said}: give an earlier --from")
         slos = alerting_slos(spec, configured)
         policies = {name: [fitting_policy(slo, st) for slo in slos] for name, st in chosen.items()}
         warnings = list(dict.fromkeys(w for ps in policies.values() for p in ps for w in p.warnings))

@@ -333,6 +333,7 @@ Examples:
 \b
 Targets: 99.9, 99.9% and 0.999 are the same; numbers above 1 (or with %) are percents.
 Windows: 5m 1h 1d 4w 30d are rolling unless --calendar; 1M 1Q 1Y are calendar periods.
+Exit codes: 0 printed, 1 the spec PATH is not valid, 2 wrong usage (a bad --target, --window, --at).
 """,
 )
 @click.argument("path", required=False, type=click.Path(path_type=Path))

@@ -38,6 +38,11 @@ def load_spec(paths: tuple[str, ...], slo_names: tuple[str, ...] = ()) -> Spec:
 
 def open_store_read_only(store_path: str) -> Store:
     """An existing store, opened for reading; a missing one says how to create it."""
+    if Path(store_path).is_dir():
+        raise SlokitError(
+            f"--store {store_path} is a folder; give the store file written by slokit ingest, "
+            f"e.g. --store {Path(store_path) / 'slo.duckdb'}"
+        )
     if not Path(store_path).is_file():
         raise SlokitError(
             f"no store at {store_path}: create one with slokit ingest FILE --store {store_path}"

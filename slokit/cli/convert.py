@@ -117,8 +117,12 @@ def convert(
 def _write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file in the target's folder, then rename it over ``path``."""
     folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"cannot write {str(path)!r}: {str(folder)!r} is a file, not a folder")
     if not folder.is_dir():
-        raise UsageError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
+        raise UsageError(
+            f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist (create it first)"
+        )
     if path.is_dir():
         raise UsageError(f"cannot write {str(path)!r}: it is a directory")
     try:

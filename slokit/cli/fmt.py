@@ -58,7 +58,9 @@ def fmt(paths: tuple[str, ...], check: bool, to_stdout: bool, drop_comments: boo
 
     The spec must be valid (see slokit validate). Formatting is idempotent and loads back into
     the same SLOs. YAML comments cannot be kept, so files with comments are left alone unless
-    --drop-comments is given. openslo/v1alpha objects are written as openslo/v1.
+    --drop-comments is given. openslo/v1alpha objects are written as openslo/v1. Exit code 0
+    when done (with --check: when every file is canonical), 1 when a spec is not valid or
+    --check found files to rewrite, 2 on wrong usage.
     """
     check_paths(paths)
     if check and to_stdout:

@@ -48,7 +48,9 @@ def gate(
 ) -> None:
     """Exit 1 when an ErrorBudgetPolicy state with blockDeploys applies to a selected SLO, else 0.
 
-    Prints every selected SLO's budget state and why it blocks or allows deploys.
+    Prints every selected SLO's budget state and why it blocks or allows deploys. An SLO with
+    no data has no budget state and does not block. Exit 2 on wrong usage (an unknown --slo, a
+    bad --at); 1 also when the spec or the store is unusable.
     """
     at = parse_at(at_text)
     spec = load_spec(paths, slo_names)

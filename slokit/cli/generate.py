@@ -45,9 +45,9 @@ def generate() -> None:
     context_settings=_CONTEXT,
     epilog="""\b
 Examples:
-  slokit generate prometheus slos/ -o rules/slos.yml --check
+  slokit generate prometheus slos/ -o slo-rules.yml --check
   slokit generate prometheus slos/ --format prometheus-operator --name checkout-slos
-  slokit generate prometheus slos/ --dialect victoriametrics -o vmalert/slos.yml
+  slokit generate prometheus slos/ --dialect victoriametrics -o vmalert-rules.yml
   slokit generate prometheus --format sloth sloth/api.yaml --period 28d -l env=prod
 
 \b

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from slokit.cli.convert import _write_atomically
+from slokit.cli.output import output_folder
 from slokit.errors import UsageError
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -23,7 +24,7 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
     epilog="""\b
 Examples:
   slokit generate grafana slos/ -o dashboards/
-  slokit generate prometheus slos/ -o rules/slos.yml && slokit generate grafana slos/ -o dashboards/
+  slokit generate prometheus slos/ -o slo-rules.yml && slokit generate grafana slos/ -o dashboards/
 
 \b
 Writes slokit-overview.json and one slo-<name>.json per SLO that the native rules cover
@@ -61,7 +62,7 @@ def grafana(specs: tuple[str, ...], out_dir: str, policy_name: str | None) -> No
     texts = {
         name: json.dumps(board, indent=2, ensure_ascii=False) + "\n" for name, board in result.files.items()
     }
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(out_dir)
     for name, text in texts.items():
         _write_atomically(folder / name, text)
     click.echo(f"wrote {len(texts)} dashboards to {out_dir}", err=True)

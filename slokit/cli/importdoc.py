@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from slokit.cli.output import dump_json, dump_yaml, output_option
+from slokit.cli.output import dump_json, dump_yaml, output_folder, output_option
 from slokit.errors import SlokitError, SpecError, UsageError
 from slokit.importers.markdown import MAX_BYTES, ParseResult, analyse
 from slokit.spec.durations import parse_duration
@@ -16,6 +16,8 @@ from slokit.spec.durations import parse_duration
 def read_document(path: str) -> str:
     """The document's text; binary files, missing files and oversized files are clear errors."""
     file = Path(path)
+    if file.is_dir():
+        raise UsageError(f"{path} is a folder; give the Markdown document itself, e.g. {file / 'SLO.md'}")
     if not file.is_file():
         raise UsageError(f"no such file: {path}")
     size = file.stat().st_size
@@ -99,7 +101,8 @@ def import_doc(
 
     Statements that are not objectives (alert thresholds, burn-rate rules, budget arithmetic,
     measured values, benchmarks, improvement targets) and statements that could not be read are
-    listed on stderr, never silently dropped. Exit 1 when the document has no objectives.
+    listed on stderr, never silently dropped. Exit code 0 when SLOs were written, 1 when the
+    document has no objectives or none can become an SLO, 2 on wrong usage (a missing FILE).
     """
     from slokit.importers.markdown.binding import build_documents
 
@@ -170,12 +173,15 @@ def import_doc(
     if out_dir is None:
         sys.stdout.write("".join(texts.values()))
         return
-    target = Path(out_dir)
-    target.mkdir(parents=True, exist_ok=True)
+    target = output_folder(out_dir)
     for service, text in texts.items():
         (target / f"{service}.yaml").write_text(text, encoding="utf-8")
     count = sum(len(docs) - 1 for docs in by_service.values())
-    click.echo(f"wrote {count} SLOs for {len(texts)} services to {target}/")
+    services = len(texts)
+    click.echo(
+        f"wrote {count} SLO{'s' if count != 1 else ''} for {services} "
+        f"service{'s' if services != 1 else ''} to {target}/"
+    )
 
 
 def _check_generated(text: str) -> None:
@@ -208,7 +214,7 @@ Examples:
 def lint_doc(file: str, output: str) -> None:
     """Find contradictions, wrong budget arithmetic, missing windows and unmeasurable targets.
 
-    Exit 1 when there is at least one error (warnings alone exit 0).
+    Exit 1 when there is at least one error (warnings alone exit 0), 2 on wrong usage.
     """
     from slokit.importers.markdown.lint import lint
 

@@ -78,7 +78,8 @@ def list_command(paths: tuple[str, ...], output: str) -> None:
     """List the SLOs of specs: service, name, SLI kind, target, window and budgeting method.
 
     Targets are shown in percent; threshold objectives also show their op and value
-    (e.g. "95 % lt 400" = 95 % of events below 400).
+    (e.g. "95 % lt 400" = 95 % of events below 400). Exit code 0 when listed, 1 when the spec
+    is not valid (run slokit validate for every problem), 2 on wrong usage.
     """
     check_paths(paths)
     spec, _ = load_paths(paths)

@@ -6,6 +6,7 @@ and quick commands stay fast even when a heavy command imports numpy or DuckDB.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.util
 from typing import Any
@@ -60,6 +61,10 @@ class LazyGroup(click.Group):
             if exc.name == module_name:
                 return None
             raise
+        except KeyboardInterrupt:
+            # Ctrl-C while a heavy command module is still importing: same exit as during the work.
+            click.echo("slokit: interrupted", err=True)
+            ctx.exit(130)
         command = getattr(module, attr)
         assert isinstance(command, click.Command)
         return command
@@ -77,6 +82,16 @@ class LazyGroup(click.Group):
             click.secho(f"slokit: {exc}", fg="red", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
+            click.echo("slokit: interrupted", err=True)
+            ctx.exit(130)
+        except OSError as exc:
+            # A file the user named cannot be read or written (permissions, a full disk, a file
+            # where a folder belongs): say which and why instead of a traceback.
+            click.secho(f"slokit: {describe_os_error(exc)}", fg="red", err=True)
+            ctx.exit(1)
+        except Exception as exc:
+            if not is_interrupt(exc):
+                raise
             click.echo("slokit: interrupted", err=True)
             ctx.exit(130)
 
@@ -107,6 +122,43 @@ def cli() -> None:
 
     Exit codes: 0 success, 1 invalid input or a failed check, 2 wrong usage.
     """
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``path: reason`` for an operating-system error, with what to do about the usual ones."""
+    reason = exc.strerror or str(exc)
+    where = f"{exc.filename}: " if exc.filename is not None else ""
+    hints = {
+        errno.EACCES: "check the permissions or choose another path",
+        errno.EROFS: "the file system is read-only; choose another path",
+        errno.ENOSPC: "the disk is full; free space or choose another path",
+        errno.ENOTDIR: "a part of the path is a file, not a folder",
+        errno.EISDIR: "give a file name, not a folder",
+        errno.ENOENT: "check the path",
+    }
+    hint = hints.get(exc.errno or 0)
+    return f"{where}{reason}" + (f" ({hint})" if hint else "")
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl-C arriving inside a DuckDB query.
+
+    DuckDB consumes the SIGINT and raises its own error instead of KeyboardInterrupt, so the
+    user would see a traceback for pressing Ctrl-C. Recognised by type name and message so that
+    this module need not import DuckDB (``slokit --help`` stays fast). Cleanup after the
+    interrupted query can fail in turn (a rollback with no transaction left), so the chain of
+    causes is searched too.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KeyboardInterrupt) or type(current).__name__ == "InterruptException":
+            return True
+        if isinstance(current, RuntimeError) and str(current).strip().lower() == "query interrupted":
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def main() -> None:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import yaml
 from rich.console import Console
 from rich.table import Table
+
+from slokit.errors import SlokitError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,3 +73,17 @@ def emit(
     for row in table_rows:
         table.add_row(*("-" if row.get(key) is None else str(row.get(key)) for key, _ in columns))
     console().print(table)
+
+
+def output_folder(path: str, flag: str = "-o") -> Path:
+    """The folder ``flag`` names, created if missing; one that cannot be created is a clear error."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise SlokitError(f"{flag} {path}: is a file, not a folder; give a folder (it is created if missing)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SlokitError(
+            f"{flag} {path}: cannot create the folder: {exc.strerror or exc}; choose a writable folder"
+        ) from None
+    return folder

@@ -26,7 +26,18 @@ def default_end(now: datetime | None = None) -> datetime:
     return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-@click.command("simulate")
+@click.command(
+    "simulate",
+    epilog="""\b
+Examples:
+  slokit simulate --example mtogo --days 3 --out sim/
+  slokit simulate --example cnc-quote --days 30 --seed 7 --format jsonl --out sim-cnc/
+  slokit simulate --example mtogo --days 1 --end 2026-03-01 --rate-scale 0.1 --out small/ --quiet
+
+\b
+Exit codes: 0 written, 1 the folder could not be written, 2 wrong usage.
+""",
+)
 @click.option(
     "--example", type=click.Choice(sorted(SCENARIOS)), required=True, help="Which seed platform to simulate."
 )
@@ -70,10 +81,10 @@ def simulate(
     \b
     Writes OUT/<stream>.parquet (or .jsonl) for every event stream of the example, OUT/incidents.json
     (the injected incidents: service, start, end, kind, SLOs affected) and OUT/manifest.json.
-    Timestamps are epoch milliseconds in the field `ts`. Then, one stream per file:
-      for f in OUT/*.parquet; do
-        slokit ingest "$f" --stream "$(basename "$f" .parquet)" --spec examples/mtogo --store slo.db
-      done
+    Timestamps are epoch milliseconds in the field `ts`; each file's name is its stream. Then:
+      slokit ingest OUT/*.parquet --spec examples/mtogo --store slo.duckdb
+      slokit report examples/mtogo --store slo.duckdb
+    Progress goes to stderr; the summary of the files written to stdout.
     """
     if not 0 < days <= MAX_DAYS:
         raise click.BadParameter(

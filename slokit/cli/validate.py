@@ -17,7 +17,9 @@ from slokit.spec.model import Spec
 def check_paths(paths: tuple[str, ...]) -> None:
     """Missing paths are a usage mistake (exit 2), not an invalid spec (exit 1)."""
     if not paths:
-        raise UsageError("give at least one file or folder, e.g. slokit validate examples/")
+        ctx = click.get_current_context(silent=True)
+        command = ctx.command_path if ctx is not None else "slokit validate"
+        raise UsageError(f"give at least one spec file or folder, e.g. {command} examples/")
     for path in paths:
         if not Path(path).exists():
             raise UsageError(f"no such file or folder: {path}")
