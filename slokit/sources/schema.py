@@ -1,8 +1,8 @@
 """Tables of the embedded store (DuckDB) and how a minute range is read from rollups.
 
-Seven resolutions hold the same numbers: rows of one minute (``counts_1m``), 15 minutes, one
-hour, 6 hours, one UTC day, 7 days and 28 days (``counts_15m`` … ``counts_4w``), and the same
-for histogram cells (``hist_*``, one row per non-empty bucket). Column ``t`` is the row index in
+Six resolutions hold the same numbers: rows of one minute (``counts_1m``), one hour, 6 hours,
+one UTC day, 7 days and 28 days (``counts_1h`` … ``counts_4w``), and the same for histogram
+cells (``hist_*``, one row per non-empty bucket). Column ``t`` is the row index in
 the table's unit: minute row ``m`` holds events with timestamp in ``(60·m, 60·m + 60]``
 (:mod:`slokit.engine.series`), and row ``r`` of a level of ``u`` minutes holds minute rows
 ``u·r .. u·r + u − 1`` (week and 28-day rows are aligned to the epoch, a Thursday; they are an
@@ -17,10 +17,13 @@ A range of minute rows ``[start, stop)`` is read as **signed runs** (:func:`spli
 each resolution, coarsest first, the range is rounded to the nearest whole units, those rows
 are added, and what the rounding took too much or too little is read at the finer resolutions,
 subtracted or added. Every resolution holds the same sums, so the result is exact. Why: a
-30-day p95 over 500 latency indicators merged ~8 M histogram cells when whole days, hours and
-minutes were added up (29 day rows, ~23 hour rows, ~60 minute rows per indicator); with
-28-day/7-day/6-hour/15-minute rows and rounding to the nearest unit it reads ~20 rows per
-indicator, about a quarter of the cells (``benchmarks/evaluate_bench.py``).
+30-day p95 over 500 latency indicators merged millions of histogram cells when whole days,
+hours and minutes were added up (29 day rows, ~23 hour rows, ~60 minute rows per indicator);
+with 28-day/7-day/6-hour rows and rounding to the nearest unit it reads ~42 rows per
+indicator instead of ~72, and a third to two fifths of the cells
+(``benchmarks/evaluate_bench.py``). A 15-minute level
+cut the minute rows further but added 30–50 % to the store on disk (a quarter hour of 10
+events a minute fills half as many bucket rows as its 15 minutes) for no measurable gain.
 
 Version history: schema ``1`` had the minute, hour and day levels only; a store of schema 1 is
 upgraded when opened for writing (the new levels are summed from the old ones) and read as it
@@ -39,7 +42,6 @@ UPGRADABLE: Final = ("1",)
 #: Each resolution: table suffix and minutes per row, finest first.
 LEVELS: Final = (
     ("1m", 1),
-    ("15m", 15),
     ("1h", 60),
     ("6h", 360),
     ("1d", 1440),

@@ -308,8 +308,8 @@ class Store:
     def _upgrade(self) -> None:
         """Schema 1 → 2 in one transaction: the new resolutions summed from the old ones.
 
-        Each new level is built from the finest old level it is a multiple of (15 minutes from
-        minutes, 6 hours from hours, weeks and 28 days from days); pending rows stay pending.
+        Each new level is built from the coarsest old level it is a multiple of (6 hours from
+        hours, weeks and 28 days from days); pending rows stay pending.
         """
         old = dict(LEVELS_V1)
         new = [(level, width) for level, width in LEVELS if level not in old]
@@ -672,7 +672,7 @@ class Store:
     def _fold(self) -> None:
         """:meth:`fold` inside the caller's transaction.
 
-        The pending rows are grouped once, into the second level (15 minutes), held in a
+        The pending rows are grouped once, into the second level (hours), held in a
         temporary table; every coarser level is summed from that much smaller table (each
         width is a multiple of it). One call per family sends all the statements: per-statement
         overhead, not the grouping, was most of a fold's cost.
@@ -914,7 +914,9 @@ class Store:
             )
         if not parts:
             parts = [f"SELECT 0::BIGINT AS l_, t, sli_id, {value_cols} FROM {family}_1m WHERE false"]
-        data = self._con.execute(" UNION ALL ".join(parts)).fetchnumpy()
+        # Through Arrow: measured faster than fetchnumpy for results of a million rows.
+        table = self._con.sql(" UNION ALL ".join(parts)).to_arrow_table()
+        data = {name: table.column(name).to_numpy() for name in table.column_names}
         level = np.asarray(data.pop("l_"), np.int64)
         t = np.asarray(data.pop("t"), np.int64)
         pending = level < 0

@@ -1,6 +1,6 @@
-"""The store's seven resolutions and signed range reads, against brute force over raw events.
+"""The store's six resolutions and signed range reads, against brute force over raw events.
 
-Events spread over ~4 months (so 28-day, week, day, 6-hour, hour and 15-minute rows all come
+Events spread over ~4 months (so 28-day, week, day, 6-hour, hour and minute rows all come
 into play) are ingested in random batches with folds at random points; window counts and merged
 histograms over random ranges, rolling windows ending anywhere, and calendar months, weeks and
 days in zones with DST changes must equal what loops over the raw events compute. Also: a store

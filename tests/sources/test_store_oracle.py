@@ -341,7 +341,7 @@ def test_split_range_covers_exactly(start: int, length: int) -> None:
     assert np.array_equal(times, expected)
     # Rounding to the nearest unit leaves at most half a unit per side for the next level.
     rows = sum(b - a for _, a, b, _ in runs)
-    assert rows <= length // 40_320 + 2 + 2 * (3 + 4 + 3 + 4 + 3 + 7)
+    assert rows <= length // 40_320 + 2 + 2 * (3 + 4 + 3 + 4 + 30)
 
 
 @settings(deadline=None)
