@@ -6,9 +6,12 @@ and quick commands stay fast even when a heavy command imports numpy or DuckDB.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
 import importlib.util
+import os
+import sys
 from typing import Any
 
 import click
@@ -69,6 +72,17 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, but a mistyped name gets a "Did you mean" from the lazily loaded names."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.NoSuchCommand as exc:
+            raise click.NoSuchCommand(
+                exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
         if rows:
@@ -84,6 +98,12 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("slokit: interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # The reader went away (`slokit report --output json | head`): stop quietly, as rich
+            # does for tables, with stdout pointed at /dev/null so the final flush cannot fail.
+            with contextlib.suppress(OSError, ValueError):  # ValueError: stdout is not a file
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
         except OSError as exc:
             # A file the user named cannot be read or written (permissions, a full disk, a file
             # where a folder belongs): say which and why instead of a traceback.

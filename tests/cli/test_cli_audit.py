@@ -600,3 +600,48 @@ def test_every_seed_slo_is_measured(
     ]
     assert unmeasured == []
     assert all(r["status"] in ("ok", "burning", "exhausted") for r in report)
+
+
+def test_mistyped_command_gets_a_suggestion() -> None:
+    result = invoke(["reprot"])
+    assert result.exit_code == 2
+    assert "No such command 'reprot'. Did you mean 'report'?" in result.stderr
+    result = invoke(["import", "dco", "SLO.md"])
+    assert result.exit_code == 2
+    assert "Did you mean 'doc'?" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["list", "examples/", "--output", "json"], ["list", "examples/"]])
+def test_closed_pipe_stops_quietly(args: list[str]) -> None:
+    """`slokit list ... | head`: the reader is gone; exit 1 without a traceback or a message."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "slokit.cli.main", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == 1
+    assert err == b""
+
+
+def readme_commands() -> list[tuple[str, str]]:
+    """The `$ slokit ...` lines of the examples' READMEs."""
+    found = []
+    for readme in sorted((REPO / "examples").glob("*/README.md")):
+        for line in readme.read_text(encoding="utf-8").splitlines():
+            if line.startswith("$ slokit "):
+                found.append((readme.parent.name, line[2:].split("  #")[0].strip()))
+    return found
+
+
+@pytest.mark.parametrize(("example", "command"), readme_commands())
+def test_example_readme_commands_run(
+    example: str, command: str, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(workspace)
+    result = invoke(_words(command)[1:])
+    no_traceback(result)
+    assert result.exit_code == 0, result.stderr
