@@ -31,7 +31,7 @@ def default_end(now: datetime | None = None) -> datetime:
     epilog="""\b
 Examples:
   slokit simulate --example mtogo --days 3 --out sim/
-  slokit simulate --example cnc-quote --days 30 --seed 7 --format jsonl --out sim-cnc/
+  slokit simulate --example cnc-quote --days 7 --seed 7 --format jsonl --out sim-cnc/
   slokit simulate --example mtogo --days 1 --end 2026-03-01 --rate-scale 0.1 --out small/ --quiet
 
 \b

@@ -285,11 +285,17 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.chdir(here)
 
 
+#: Files of the workspace that no example writes to.
+SHARED = ("mtogo.duckdb", "cnc.duckdb", "sim-cnc", "examples")
+
+
 @pytest.fixture
 def in_copy(workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh copy of the workspace as the current folder: examples may write into it."""
     copy = tmp_path / "w"
-    shutil.copytree(workspace, copy)
+    shutil.copytree(workspace, copy, ignore=shutil.ignore_patterns(*SHARED))
+    for name in SHARED:  # only read by the examples: shared, not copied, to keep the tests quick
+        (copy / name).symlink_to(workspace / name)
     monkeypatch.chdir(copy)
     return copy
 
