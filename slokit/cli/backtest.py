@@ -125,7 +125,7 @@ Examples:
 @click.option(
     "--min-incident-budget",
     "min_budget",
-    type=float,
+    type=click.FloatRange(0, 100),
     default=DEFAULT_MIN_SHARE * 100,
     show_default=True,
     help="Recall counts incidents that consumed at least this percent of the budget.",

@@ -59,8 +59,8 @@ def fmt(paths: tuple[str, ...], check: bool, to_stdout: bool, drop_comments: boo
     The spec must be valid (see slokit validate). Formatting is idempotent and loads back into
     the same SLOs. YAML comments cannot be kept, so files with comments are left alone unless
     --drop-comments is given. openslo/v1alpha objects are written as openslo/v1. Exit code 0
-    when done (with --check: when every file is canonical), 1 when a spec is not valid or
-    --check found files to rewrite, 2 on wrong usage.
+    when done (with --check: when every file is canonical), 1 when a spec is not valid, a file
+    with comments was left alone, or --check found files to rewrite, 2 on wrong usage.
     """
     check_paths(paths)
     if check and to_stdout:
@@ -73,7 +73,9 @@ def fmt(paths: tuple[str, ...], check: bool, to_stdout: bool, drop_comments: boo
     changed = [name for name, text in texts.items() if Path(name).read_text(encoding="utf-8-sig") != text]
     if check:
         for name in changed:
-            click.echo(f"would reformat {name}")
+            commented = has_comments(Path(name).read_text(encoding="utf-8-sig"))
+            note = " (it has comments: fmt rewrites it only with --drop-comments)" if commented else ""
+            click.echo(f"would reformat {name}{note}")
         click.echo(f"{len(changed)} of {len(texts)} files would be reformatted")
         if changed:
             click.get_current_context().exit(1)

@@ -480,6 +480,11 @@ BAD_INPUT = [
         1,
         "random.txt:1:1",
     ),
+    (
+        ["backtest", "examples/mtogo", "--store", "mtogo.duckdb", "--min-incident-budget", "500"],
+        2,
+        "0<=x<=100",
+    ),
     (["import", "doc", "empty"], 2, "empty is a folder; give the Markdown document"),
     (["lint", "doc", "empty"], 2, "empty is a folder"),
     (["import", "doc", "missing.md"], 2, "no such file: missing.md"),
@@ -519,6 +524,24 @@ def test_bad_input(args: list[str], code: int, message: str, bad_files: Path) ->
     assert result.exit_code == code, result.stderr
     assert message in " ".join(result.stderr.split()), result.stderr
     assert result.stdout == "" or code == 0
+
+
+def test_fmt_check_says_why_a_commented_file_is_not_canonical(in_copy: Path) -> None:
+    """fmt leaves files with comments alone, so --check says what it would take to pass."""
+    spec = in_copy / "commented"
+    spec.mkdir()
+    (spec / "a.yaml").write_text("# owned by the checkout team\n" + (in_copy / "slo.yaml").read_text())
+    result = invoke(["fmt", "--check", "commented"])
+    assert result.exit_code == 1
+    assert "would reformat commented/a.yaml (it has comments: fmt rewrites it only with --drop-comments)" in (
+        result.stdout
+    )
+    left_alone = invoke(["fmt", "commented"])
+    assert left_alone.exit_code == 1  # as its help says: a file with comments was left alone
+    assert "skipped commented/a.yaml: it has comments" in left_alone.stderr
+    assert (spec / "a.yaml").read_text().startswith("# owned by")
+    assert invoke(["fmt", "--drop-comments", "commented"]).exit_code == 0
+    assert invoke(["fmt", "--check", "commented"]).exit_code == 0
 
 
 # --- interrupts ---------------------------------------------------------------------------------
