@@ -177,6 +177,8 @@ def is_interrupt(exc: BaseException) -> bool:
             return True
         if isinstance(current, RuntimeError) and str(current).strip().lower() == "query interrupted":
             return True
+        if type(current).__module__.lstrip("_").startswith("duckdb") and "KeyboardInterrupt" in str(current):
+            return True  # Ctrl-C inside a Python callback DuckDB was running (an Arrow reader)
         current = current.__cause__ or current.__context__
     return False
 

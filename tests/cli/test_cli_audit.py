@@ -558,6 +558,11 @@ def test_interrupt_inside_duckdb_is_recognised() -> None:
         # `from None` hides the context from tracebacks but keeps it on the object.
         assert is_interrupt(cleanup_failed)
     assert is_interrupt(KeyboardInterrupt())
+    wrapped = duckdb.InvalidInputException(
+        "reading the Arrow source as Arrow data failed: KeyboardInterrupt: "
+    )
+    assert is_interrupt(wrapped)
+    assert not is_interrupt(duckdb.InvalidInputException("reading the Arrow source failed: bad column"))
     assert not is_interrupt(RuntimeError("something else"))
     assert not is_interrupt(ValueError("x"))
 
