@@ -125,3 +125,9 @@ def simulate(
     click.echo(f"  {manifest['incidents']['file']:<24} {manifest['incidents']['count']:>12} incidents")
     if not quiet:
         err.print(f"{seconds:.1f} s, {total / max(seconds, 1e-9) / 1e6:.2f} M events/s")
+        # The range ends before now, so a report at "now" finds its short burn-rate windows empty.
+        err.print(
+            f"next: slokit ingest {out}/*.{fmt} --spec examples/{example} --store slo.duckdb\n"
+            f"      slokit report examples/{example} --store slo.duckdb --at {manifest['end']}",
+            soft_wrap=True,
+        )

@@ -679,3 +679,21 @@ def test_example_readme_commands_run(
     result = invoke(_words(command)[1:])
     no_traceback(result)
     assert result.exit_code == 0, result.stderr
+
+
+def test_simulate_hint_runs_as_written(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """simulate's "next:" lines (stderr, not stdout) ingest and report the range it wrote."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(workspace / "examples")
+    result = invoke(["simulate", "--example", "mtogo", "--days", "0.1", "--end", END, "--out", "hint"])
+    assert result.exit_code == 0, result.stderr
+    assert "next:" not in result.stdout
+    hint = result.stderr[result.stderr.index("next:") :].replace("next:", "").splitlines()
+    commands = [line.strip() for line in hint if line.strip().startswith("slokit ")]
+    assert len(commands) == 2 and commands[1].endswith(f"--at {END}")
+    for command in commands:
+        step = invoke(_words(command)[1:])
+        no_traceback(step)
+        assert step.exit_code == 0, (command, step.stderr)
