@@ -7,6 +7,7 @@ everywhere and JSON field names are the documented, stable ones.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,8 +38,22 @@ def output_option(*formats: str) -> Callable[[F], F]:
     )
 
 
+#: Width of tables written to a pipe or file: wide enough that no name is folded.
+PIPE_WIDTH = 1000
+
+
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    """A console for tables and messages.
+
+    On a terminal tables fit its width. Into a pipe or file (``slokit list | grep checkout``)
+    rich would fold cells at 80 columns and split names over lines, so there the width is
+    unbounded unless COLUMNS says otherwise.
+    """
+    stream = sys.stderr if stderr else sys.stdout
+    width = None
+    if not stream.isatty() and "COLUMNS" not in os.environ:
+        width = PIPE_WIDTH
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def dump_json(data: Any) -> str:

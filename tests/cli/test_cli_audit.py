@@ -697,3 +697,16 @@ def test_simulate_hint_runs_as_written(
         step = invoke(_words(command)[1:])
         no_traceback(step)
         assert step.exit_code == 0, (command, step.stderr)
+
+
+def test_tables_into_a_pipe_keep_names_whole(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`slokit list examples/ | grep NAME` finds every SLO: no cell is folded at 80 columns."""
+    monkeypatch.chdir(workspace)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    result = CliRunner().invoke(cli, ["list", "examples/"], prog_name="slokit")
+    assert result.exit_code == 0
+    names = [r["name"] for r in json.loads(invoke(["list", "examples/", "--output", "json"]).stdout)]
+    assert len(names) == 55
+    lines = result.stdout.splitlines()
+    for name in names:
+        assert any(f" {name} " in line for line in lines), name
