@@ -462,6 +462,18 @@ BAD_INPUT = [
     (["fmt"], 2, "e.g. slokit fmt examples/"),
     (["report", "--store", "mtogo.duckdb"], 2, "e.g. slokit report examples/"),
     (["list", "empty"], 1, "no *.yaml or *.yml files"),
+    *(
+        ([*command, "broken.yaml", *rest], 1, "broken.yaml:4:9: error: metadata.name")
+        for command, rest in [
+            (["gate"], ["--store", "mtogo.duckdb"]),
+            (["report"], ["--store", "mtogo.duckdb"]),
+            (["backtest"], ["--store", "mtogo.duckdb"]),
+            (["budget"], []),
+            (["generate", "prometheus"], []),
+            (["generate", "grafana"], ["-o", "d"]),
+            (["ingest", "events.jsonl", "--stream", "api", "--store", "x.duckdb", "--spec"], []),
+        ]
+    ),
     (["budget", "--target", "99.9", "--at", "garbage"], 2, "'garbage' is not an ISO 8601"),
     (["gate", "examples/mtogo", "--store", "missing.duckdb"], 1, "create one with slokit ingest"),
     (["gate", "examples/mtogo", "--store", "empty"], 1, "--store empty is a folder"),
