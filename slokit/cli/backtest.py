@@ -197,10 +197,12 @@ def backtest(
         first_row = math.floor(start / 60) - longest // 60 - 1
         for note in unmeasured(spec, store, slos):
             click.echo(f"slokit: not replayed: {note}", err=True)
-        all_series = load_series(spec, store, slos, first_row, math.floor(end / 60) + 1)
-        by_slo = {slo.name: i for i, slo in enumerate(slos)}
-        per_series = {name: [ps[by_slo[s.slo]] for s in all_series] for name, ps in policies.items()}
-        result = run_backtest(all_series, per_series, start, end, incidents, min_budget / 100)
+        # A spinner on a terminal (nothing when stderr is a pipe): a month of 1,000 SLOs takes a while.
+        with console(stderr=True).status(f"backtest: {len(slos)} SLOs, {len(chosen)} policies …"):
+            all_series = load_series(spec, store, slos, first_row, math.floor(end / 60) + 1)
+            by_slo = {slo.name: i for i, slo in enumerate(slos)}
+            per_series = {name: [ps[by_slo[s.slo]] for s in all_series] for name, ps in policies.items()}
+            result = run_backtest(all_series, per_series, start, end, incidents, min_budget / 100)
     data = result.to_json()
     if output != "table":
         emit(data, output)
