@@ -51,7 +51,14 @@ Exit codes: 0 written, 1 the folder could not be written, 2 wrong usage.
 @click.option(
     "--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Same seed, same bytes."
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="parquet",
+    show_default=True,
+    help="File format: Parquet (columnar, fast to ingest) or JSON Lines (readable).",
+)
 @click.option(
     "--end",
     "end_text",

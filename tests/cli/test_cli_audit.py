@@ -337,12 +337,17 @@ def examples_in(text: str) -> list[str]:
     return found
 
 
-def is_group(path: tuple[str, ...]) -> bool:
+def resolve(path: tuple[str, ...]) -> click.Command:
     command: click.Command | None = cli
     for word in path:
         assert isinstance(command, click.Group)
         command = command.get_command(click.Context(command), word)
-    return isinstance(command, click.Group)
+    assert command is not None
+    return command
+
+
+def is_group(path: tuple[str, ...]) -> bool:
+    return isinstance(resolve(path), click.Group)
 
 
 ALL_COMMANDS = [" ".join(p) for p in command_paths()]
@@ -367,6 +372,9 @@ def test_help(path: str) -> None:
         # A leaf command teaches by example and says what its exit codes mean.
         assert examples_in(text), f"slokit {path} --help shows no example"
         assert re.search(r"\bexit", text, re.IGNORECASE), f"slokit {path} --help names no exit code"
+        for param in resolve(tuple(path.split())).params:
+            if isinstance(param, click.Option) and param.name != "help":
+                assert param.help, f"slokit {path} {param.opts[0]} has no help text"
 
 
 def _skip_reason(example: str) -> str | None:
