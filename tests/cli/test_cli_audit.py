@@ -546,6 +546,32 @@ def test_bad_input(args: list[str], code: int, message: str, bad_files: Path) ->
     assert result.stdout == "" or code == 0
 
 
+def test_store_held_by_another_process(bad_files: Path) -> None:
+    """A store another process writes (a running server): say so, and what to do instead."""
+    shutil.copy(bad_files / "mtogo.duckdb", bad_files / "held.duckdb")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_STORE, str(bad_files / "held.duckdb")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        result = invoke(["gate", "examples/mtogo", "--store", "held.duckdb"])
+    finally:
+        holder.kill()
+        holder.wait()
+    no_traceback(result)
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert "another process (a running slokit serve, or an ingest) has held.duckdb open" in message
+    assert "GET /api/v1/slos" in message
+
+
+HOLD_STORE = (
+    "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('holding', flush=True); time.sleep(60)"
+)
+
+
 def test_fmt_check_says_why_a_commented_file_is_not_canonical(in_copy: Path) -> None:
     """fmt leaves files with comments alone, so --check says what it would take to pass."""
     spec = in_copy / "commented"
