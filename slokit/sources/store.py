@@ -269,10 +269,8 @@ class Store:
         found = self._version()
         if found is None and not read_only:
             self._create()
-            found = self._version()
-        if found == SCHEMA_VERSION:
-            if not read_only:
-                self._create()  # tables added since (IF NOT EXISTS), e.g. the pending ones
+            return
+        if found == SCHEMA_VERSION:  # every table of this version was created with it
             return
         if found in UPGRADABLE:
             if read_only:
