@@ -71,6 +71,14 @@ class Duration:
         return f"{self.count}{self.unit}"
 
 
+_EXAMPLES = {"s": "30s", "m": "5m", "h": "1h", "d": "30d", "w": "4w", "M": "1M", "Q": "1Q", "Y": "1Y"}
+
+
+def _examples(allowed_units: str) -> str:
+    """Examples in the allowed units only (a rolling-only field must not suggest ``1M``)."""
+    return ", ".join(_EXAMPLES[u] for u in allowed_units if u in _EXAMPLES)
+
+
 def parse_duration(text: object, allowed_units: str = ALL_UNITS) -> Duration:
     """Parse ``"30d"``, ``"4w"``, ``"1M"``; raise ValueError saying what is allowed."""
     if not isinstance(text, str):
@@ -79,7 +87,7 @@ def parse_duration(text: object, allowed_units: str = ALL_UNITS) -> Duration:
     if not match:
         raise ValueError(
             f"'{text}' is not a duration: write a positive whole number followed by one of "
-            f"{', '.join(allowed_units)} (for example 5m, 1h, 30d, 4w, 1M)"
+            f"{', '.join(allowed_units)} (for example {_examples(allowed_units)})"
         )
     count, unit = int(match.group(1)), match.group(2)
     if unit not in allowed_units:

@@ -45,3 +45,12 @@ def test_str_round_trips() -> None:
     assert str(parse_duration("28d")) == "28d"
     assert Duration(1, "M").describe() == "1 calendar month"
     assert Duration(2, "w").describe() == "2 weeks"
+
+
+def test_error_examples_use_only_the_allowed_units() -> None:
+    with pytest.raises(ValueError) as fixed_only:
+        parse_duration("soon", "smhdw")
+    assert "(for example 30s, 5m, 1h, 30d, 4w)" in str(fixed_only.value)
+    with pytest.raises(ValueError) as any_unit:
+        parse_duration("soon")
+    assert "1M" in str(any_unit.value)
