@@ -193,9 +193,23 @@ def feed(
             emitted = max(emitted, now)
 
 
-@click.command("demo")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.command(
+    "demo",
+    epilog="""\b
+Examples:
+  slokit demo                              # from the repository root; open the printed URL
+  slokit demo --days 7 --port 9000 --store demo.duckdb
+
+Exit codes: 0 stopped with Ctrl-C, 1 the port is taken or the examples or the store could not
+be used, 2 wrong usage.
+""",
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback only by default)."
+)
+@click.option(
+    "--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
+)
 @click.option(
     "--days", default=3.0, show_default=True, type=click.FloatRange(0.1, 30), help="Days of history."
 )
@@ -207,12 +221,21 @@ def feed(
     type=click.FloatRange(0.01, 10),
     help="Traffic volume relative to the scenarios' rates.",
 )
-@click.option("--seed", default=1, show_default=True, type=click.IntRange(0))
+@click.option(
+    "--seed",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Simulator seed (same seed, same history).",
+)
 @click.option(
     "--store", "store_path", default=None, type=click.Path(), help="Keep the store here (default: temporary)."
 )
 @click.option(
-    "--examples", default=None, type=click.Path(), help="The examples folder (default: ./examples)."
+    "--examples",
+    default=None,
+    type=click.Path(),
+    help="The examples folder (default: ./examples, else the one beside the installed package).",
 )
 def demo(
     host: str,

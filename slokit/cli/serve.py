@@ -24,6 +24,9 @@ Examples:
   SLOKIT_API_TOKEN=s3cret slokit serve --spec examples/mtogo --store mtogo.duckdb
   curl -H 'Authorization: Bearer s3cret' --data-binary @events.json \\
        http://127.0.0.1:8080/api/v1/streams/orders/events
+
+Exit codes: 0 stopped (Ctrl-C or SIGTERM), 1 the port is taken or the spec or the store could
+not be used, 2 wrong usage.
 """,
 )
 @click.option(
