@@ -143,8 +143,17 @@ def ingest(
             "e.g. zcat access.log.gz | slokit ingest - --stream web --format nginx ..."
         )
     for path in files:
+        if path != STDIN and Path(path).is_dir():
+            raise UsageError(
+                f"{path} is a folder; give the event files in it, e.g. {Path(path) / '*.parquet'}"
+            )
         if not is_readable(path):
             raise UsageError(f"no such file: {path}")
+    if Path(store_path).is_dir():
+        raise UsageError(
+            f"--store {store_path} is a folder; give the store file, "
+            f"e.g. --store {Path(store_path) / 'slo.duckdb'}"
+        )
     if not Path(spec_path).exists():
         raise UsageError(f"--spec {spec_path}: no such file or folder")
     lateness_seconds = _lateness(lateness)

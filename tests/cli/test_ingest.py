@@ -395,3 +395,31 @@ def test_a_pipe_as_file_argument(tmp_path: Path) -> None:
     assert sli_counts(first) == expected(rows)
     second = once()
     assert second["duplicate_batches"] == second["batches"] >= 1
+
+
+def test_folders_where_files_belong_are_usage_errors(tmp_path: Path) -> None:
+    spec = tmp_path / "slo.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    events = tmp_path / "events"
+    events.mkdir()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "ingest",
+            str(events),
+            "--stream",
+            "web",
+            "--spec",
+            str(spec),
+            "--store",
+            str(tmp_path / "s.duckdb"),
+        ],
+    )
+    assert result.exit_code == 2 and "is a folder; give the event files in it" in result.output
+    (events / "a.jsonl").write_text('{"ts": 1700000000, "status": 200}\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["ingest", str(events / "a.jsonl"), "--stream", "web", "--spec", str(spec), "--store", str(events)],
+    )
+    assert result.exit_code == 2 and f"--store {events} is a folder" in result.output
+    assert "Traceback" not in result.output
