@@ -17,10 +17,11 @@ over Prometheus. A request for minute rows ``[start, stop)`` becomes the binding
 
 Counts are rounded to whole events and ``good`` is clamped to ``[0, total]``: ``increase()``
 extrapolates, so on arbitrary data a count is an estimate (``docs/prometheus-source.md`` says
-when it is exact). Percentiles of histogram thresholds come from ``histogram_quantile`` over the
-SLO window, computed after the store-shaped evaluation (:meth:`PrometheusCounts.window_histograms`
-answers empty histograms): they interpolate inside buckets, so the report marks them as
-approximate in the SLO's notes.
+when it is exact). Percentiles of histogram thresholds are ``histogram_quantile`` over the SLO
+window (for classic histograms interpolated here from one read of the bucket counts,
+:func:`bucket_quantile`), computed after the store-shaped evaluation
+(:meth:`PrometheusCounts.window_histograms` answers empty histograms): they interpolate inside
+buckets, so the report marks them as approximate in the SLO's notes.
 
 Each distinct (query, window, time) is asked once. Windows of two days or more are read as
 daily tiles, one range query per binding query (:func:`tiles`: Prometheus streams a range of
@@ -61,6 +62,7 @@ from slokit.sources.prometheus import (
     SourceUnreachable,
     describe_labels,
     finite,
+    parse_value,
     shorten,
 )
 from slokit.spec.bindings import WINDOW_PLACEHOLDER
@@ -98,6 +100,9 @@ class Counting:
     bad: CountQuery | None = None
     #: ``(q, seconds) -> histogram_quantile(...)`` for histogram thresholds (approximate percentiles).
     quantile: Callable[[float, int], str] | None = None
+    #: Classic histograms: ``sum by (le) (increase(H_bucket{sel}[W]))``, read once for every
+    #: percentile (interpolated here as ``histogram_quantile`` does) instead of once per percentile.
+    buckets: CountQuery | None = None
 
 
 def _is_rate(query: str) -> bool:
@@ -205,9 +210,12 @@ def counting(slo: SLO, objective: Objective) -> Counting | str:
         buckets = f"increase({name}_bucket{count_sel}[{window_text(s)}])"
         return f"histogram_quantile({q!r}, sum by (le) ({buckets}))"
 
+    def classic_buckets(s: int) -> str:
+        return f"sum by (le) (increase({name}_bucket{count_sel}[{window_text(s)}]))"
+
     if below:
-        return Counting(classic_total, good=classic_below, quantile=classic_quantile)
-    return Counting(classic_total, bad=classic_below, quantile=classic_quantile)
+        return Counting(classic_total, good=classic_below, quantile=classic_quantile, buckets=classic_buckets)
+    return Counting(classic_total, bad=classic_below, quantile=classic_quantile, buckets=classic_buckets)
 
 
 class PrometheusCounts:
@@ -363,6 +371,8 @@ class PrometheusCounts:
         c = self._countings.get(key)
         if c is None or c.quantile is None or seconds <= 0:
             return None
+        if c.buckets is not None:
+            return self._bucket_percentiles(c.buckets, seconds, at)
         queries = [c.quantile(q, seconds) for _, q in status.PERCENTILES]
         combined = " or ".join(f'label_replace(({q}), "{TAG}", "{n}", "", "")' for n, q in enumerate(queries))
         try:
@@ -379,6 +389,29 @@ class PrometheusCounts:
             value = found.get(n)
             out[label] = value if value is not None and math.isfinite(value) else None
         return out
+
+    def _bucket_percentiles(
+        self, buckets: CountQuery, seconds: int, at: int
+    ) -> dict[str, float | None] | None:
+        """The percentiles from one read of the window's bucket counts (daily tiles when long)."""
+        counts: dict[float, float] = {}
+        try:
+            pieces = tiles(seconds, at, self.tile_from)
+            tiled = seconds >= self.tile_from
+            days = [t for w, t in pieces if tiled and w == TILE]
+            reads = [(buckets(w), t, t) for w, t in pieces if not (tiled and w == TILE)]
+            if days:
+                reads.append((buckets(TILE), min(days), max(days)))
+            for query, t0, t1 in reads:
+                found = self._series(query, t0, t1)
+                if not _on_grid(found, range(t0, t1 + 1, TILE)):
+                    found = [f for t in range(t0, t1 + 1, TILE) for f in self._series(query, t, t)]
+                for labels, points in found:
+                    le = parse_value(labels.get("le"))
+                    counts[le] = counts.get(le, 0.0) + sum(points.values())
+        except PrometheusError:
+            return None
+        return {label: bucket_quantile(q, counts) for label, q in status.PERCENTILES}
 
     # --- fetching ---
 
@@ -534,6 +567,32 @@ def _answers(
     if problem is not None:
         return {t: (None, problem) for t in times}
     return {t: (points.get(t), None) for t in times}
+
+
+def bucket_quantile(q: float, counts: Mapping[float, float]) -> float | None:
+    """``histogram_quantile(q, ...)`` of cumulative bucket counts by upper bound, as Prometheus 2 computes it.
+
+    The rank ``q`` · count falls in the first bucket whose cumulative count reaches it; the
+    answer is linear inside that bucket, from its lower bound (0 for the first) to its upper
+    bound, and the highest finite bound when it falls in the ``+Inf`` bucket. Counts that
+    decrease with the bound (increase() extrapolates each series separately) are raised to the
+    count below, as Prometheus does. None where Prometheus answers NaN: no ``+Inf`` bucket,
+    fewer than two buckets, no events.
+    """
+    bounds = sorted(counts)
+    if len(bounds) < 2 or bounds[-1] != math.inf:
+        return None
+    cum = list(np.maximum.accumulate([counts[b] for b in bounds]))
+    if not cum[-1] > 0:
+        return None
+    rank = q * cum[-1]
+    i = next(k for k, c in enumerate(cum[:-1]) if c >= rank) if cum[-2] >= rank else len(cum) - 1
+    if i == len(cum) - 1:
+        return bounds[-2]
+    if i == 0 and bounds[0] <= 0:
+        return bounds[0]
+    lower, below = (0.0, 0.0) if i == 0 else (bounds[i - 1], cum[i - 1])
+    return float(lower + (bounds[i] - lower) * (rank - below) / (cum[i] - below))
 
 
 def tiles(seconds: int, end: int, tile_from: int) -> list[tuple[int, int]]:

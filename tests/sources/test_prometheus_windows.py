@@ -12,6 +12,7 @@ provider cuts windows into tiles or requests. Failures are injected per SLO: a q
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from hypothesis import strategies as st
 import slokit
 from slokit.cli.main import cli
 from slokit.sources import prom_counts, status
-from slokit.sources.prom_counts import PrometheusCounts, tiles
+from slokit.sources.prom_counts import PrometheusCounts, bucket_quantile, tiles
 from slokit.sources.prometheus import ClientConfig, PrometheusClient
 
 #: 2026-01-01 00:00 UTC; the model holds 40 days of minutes before it.
@@ -380,3 +381,23 @@ def test_every_request_carries_the_tenant_header_and_refuses_partial_answers(
     # extra parameters (Thanos' downsampling choice) ride along; they never replace the query's own
     assert all(r["max_source_resolution"] == "5m" for r in model.seen)
     assert {float(r["time"]) for r in model.seen if r["path"].endswith("/query")} == {AT}
+
+
+# --- percentiles: histogram_quantile's interpolation over one read of the bucket counts ---
+
+
+def test_bucket_quantile_worked_examples() -> None:
+    """Cumulative counts 10, 60, 90, 100 at le 0.1, 0.4, 1, +Inf (worked by hand)."""
+    counts = {0.1: 10.0, 0.4: 60.0, 1.0: 90.0, math.inf: 100.0}
+    assert bucket_quantile(0.05, counts) == pytest.approx(0.05)  # rank 5 of the first bucket [0, 0.1]
+    assert bucket_quantile(0.5, counts) == pytest.approx(
+        0.1 + 0.3 * 40 / 50
+    )  # rank 50: 40th of 50 in (0.1, 0.4]
+    assert bucket_quantile(0.9, counts) == pytest.approx(1.0)
+    assert bucket_quantile(0.95, counts) == 1.0  # in the +Inf bucket: the highest finite bound
+    # a count below the one before (separately extrapolated series) is raised to it
+    assert bucket_quantile(0.5, {0.1: 10.0, 0.4: 8.0, math.inf: 20.0}) == pytest.approx(0.1)
+    assert bucket_quantile(0.2, {-1.0: 5.0, math.inf: 10.0}) == -1.0  # first bound not above 0
+    assert bucket_quantile(0.5, {0.1: 1.0, 0.4: 2.0}) is None  # no +Inf bucket
+    assert bucket_quantile(0.5, {math.inf: 3.0}) is None  # one bucket
+    assert bucket_quantile(0.5, {0.1: 0.0, math.inf: 0.0}) is None  # no events
