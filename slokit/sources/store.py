@@ -313,6 +313,16 @@ class Store:
         new = [(level, width) for level, width in LEVELS if level not in old]
         # DuckDB draws a progress bar on stdout for long statements: it would corrupt JSON output.
         self._con.execute("SET enable_progress_bar = false")
+        try:
+            self._upgrade_tables(new)
+        except duckdb.Error as exc:
+            raise SlokitError(
+                f"could not upgrade the store {self.path} from schema version 1 to {SCHEMA_VERSION} "
+                f"({exc}); the file is unchanged: free disk space or close other programs using it, "
+                "and run the command again"
+            ) from None
+
+    def _upgrade_tables(self, new: Sequence[tuple[str, int]]) -> None:
         with self._transaction():
             self._con.execute(";\n".join((*all_ddl(), *PENDING_DDL)))
             for level, width in new:

@@ -290,3 +290,18 @@ def test_unknown_versions_are_refused_with_what_to_do(
     assert datetime.now(UTC)  # the file is left as it was: reopening gives the same refusal
     with pytest.raises(SlokitError):
         Store.open(path)
+
+
+def test_failed_upgrade_is_a_message_and_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    rng = random.Random(4)
+    events = Events(rng, 200)
+    path = tmp_path / "old.duckdb"
+    make_v1_file(path, events, rng)
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE counts_6h (unexpected VARCHAR)")  # the upgrade's insert cannot fit
+    con.close()
+    with pytest.raises(SlokitError) as info:
+        Store.open(path, lateness_seconds=None)
+    assert "could not upgrade" in str(info.value) and "the file is unchanged" in str(info.value)
+    with Store.open(path, read_only=True) as old:  # still schema 1, read as it is
+        check(old, events, ranges_to_check(rng))
