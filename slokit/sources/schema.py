@@ -21,9 +21,9 @@ subtracted or added. Every resolution holds the same sums, so the result is exac
 hours and minutes were added up (29 day rows, ~23 hour rows, ~60 minute rows per indicator);
 with 28-day/7-day/6-hour rows and rounding to the nearest unit it reads ~42 rows per
 indicator instead of ~72, and a third to two fifths of the cells
-(``benchmarks/evaluate_bench.py``). A 15-minute level
-cut the minute rows further but added 30–50 % to the store on disk (a quarter hour of 10
-events a minute fills half as many bucket rows as its 15 minutes) for no measurable gain.
+(``benchmarks/evaluate_bench.py``). A 15-minute level cut the minute rows further but made the
+store a third larger on disk at 10 events a minute (a quarter hour of them fills half as many
+bucket rows as its 15 minutes) for no measurable gain in read time.
 
 Version history: schema ``1`` had the minute, hour and day levels only; a store of schema 1 is
 upgraded when opened for writing (the new levels are summed from the old ones) and read as it
