@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from slokit.cli.budget import parse_instant
 from slokit.cli.validate import check_paths
 from slokit.errors import SlokitError, UsageError
-from slokit.sources.store import Store
 from slokit.spec.loader import load_paths
 from slokit.spec.model import Spec
+
+if TYPE_CHECKING:  # imported when a store is opened: the Prometheus path never needs DuckDB
+    from slokit.sources.store import Store
 
 
 def parse_at(text: str, flag: str = "--at") -> datetime:
@@ -48,6 +51,8 @@ def open_store_read_only(store_path: str) -> Store:
             f"no store at {store_path}: create one with slokit ingest FILE --store {store_path}"
         )
     try:
+        from slokit.sources.store import Store
+
         return Store.open(store_path, read_only=True)
     except SlokitError as exc:
         if "lock" not in str(exc).lower():

@@ -52,7 +52,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -67,8 +67,11 @@ from slokit.engine.series import MinuteCounts, rows_between
 from slokit.engine.sli import SliceCounts, SliceSeries, composite, occurrences
 from slokit.engine.windows import Window, to_utc, wall_to_instant, window_at, window_bounds_many
 from slokit.sources.bound import BoundSLI, bind_objective
-from slokit.sources.store import COMPLETE, LIVE, RAW_ARCHIVE, Store
+from slokit.sources.coverage import COMPLETE, LIVE, RAW_ARCHIVE
 from slokit.spec.model import SLO, Correction, Objective, Spec
+
+if TYPE_CHECKING:  # the Prometheus path must not pay for importing DuckDB and Arrow
+    from slokit.sources.store import Store
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -242,7 +245,7 @@ def objective_targets(
     spec: Spec, store: Store | CountsSource, slos: Sequence[SLO]
 ) -> dict[str, list[_Target]]:
     """Per SLO, each objective with the key it is measured under, or a note saying why it is not."""
-    if not isinstance(store, Store):
+    if hasattr(store, "measured"):  # a CountsSource (the store has no such method)
         return {
             slo.name: [_Target(slo, i, o, *store.measured(slo, i, o)) for i, o in enumerate(slo.objectives)]
             for slo in slos

@@ -68,6 +68,7 @@ from slokit.engine.series import MinuteCounts
 from slokit.errors import SlokitError
 from slokit.sources.aggregate import OVERFLOW_CODE, UNDERFLOW_CODE, Batch, SliRows, aggregate_all
 from slokit.sources.bound import BoundSLI, bound_slis
+from slokit.sources.coverage import COMPLETE, LIVE, RAW_ARCHIVE
 from slokit.sources.events import (
     IN_FUTURE,
     REASON_CODE,
@@ -104,10 +105,6 @@ FOLD_ROWS = 400_000
 DEFAULT_LATENESS_SECONDS = 48 * 3600
 #: Events more than this far ahead of ``now`` are rejected.
 FUTURE_TOLERANCE_SECONDS = 300
-
-COMPLETE = "complete"
-RAW_ARCHIVE = "raw_archive"
-LIVE = "live"
 
 _REASON_NAMES = np.array(("", *REASONS), dtype=object)
 
