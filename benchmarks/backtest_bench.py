@@ -32,8 +32,8 @@ import pyarrow as pa
 import slokit
 from slokit.alerting.backtest import Incident, run_backtest
 from slokit.alerting.evaluator import Evaluator
-from slokit.alerting.measure import alerting_slos, load_series
-from slokit.alerting.policy import BUILTIN, fitting_policy, period_seconds
+from slokit.alerting.measure import load_series
+from slokit.alerting.policy import BUILTIN, alerting_slos, fitting_policy, period_seconds
 from slokit.sources.store import Store
 
 END_DAY = 20_000  # history ends at the end of this UTC day (epoch days)
