@@ -31,7 +31,7 @@ minute rows whose end lies in ``(start, start + duration]`` from every window, g
 alike.
 
 Reads are batched: :func:`evaluate_all` asks the store for every objective's every window in one
-:meth:`~slokit.sources.store.Store.window_counts` call (day and hour rollups; windows minus
+:meth:`~slokit.sources.store.Store.window_counts` call (rollups from 1 minute to 28 days; windows minus
 corrected rows become a few row runs each), one
 :meth:`~slokit.sources.store.Store.window_histograms` call for the percentiles and one
 :meth:`~slokit.sources.store.Store.minute_matrix` call for the Timeslices objectives, which need
