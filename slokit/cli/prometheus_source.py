@@ -10,8 +10,10 @@ import os
 from collections.abc import Sequence
 from datetime import datetime
 
+import click
+
 from slokit.errors import UsageError
-from slokit.sources.prom_counts import PrometheusCounts, evaluate_all, unreachable
+from slokit.sources.prom_counts import PrometheusCounts, counting, evaluate_all, unreachable
 from slokit.sources.prometheus import ClientConfig, PrometheusClient, headers_from
 from slokit.sources.status import SLOState
 from slokit.spec.model import Spec
@@ -54,6 +56,13 @@ def prometheus_states(
     ``windows``: the burn-rate windows (seconds) to report; None for every window.
     """
     config = client_config(url, headers, bearer_token_env, timeout)
+    chosen = [spec.slo(n) for n in slo_names] if slo_names else list(spec)
+    if not any(not isinstance(counting(slo, o), str) for slo in chosen for o in slo.objectives):
+        click.echo(
+            "slokit: note: no SLO here reads `type: prometheus` sources, so nothing is queried and every "
+            "SLO is reported as no data; SLIs of `type: slokit` are reported with --store FILE",
+            err=True,
+        )
     with PrometheusClient(config) as client:
         states = evaluate_all(spec, PrometheusCounts(client), at, list(slo_names) or None, windows)
     lost = unreachable(states)

@@ -368,6 +368,48 @@ def test_unreachable_source_gives_no_data_and_cli_exit_1(tmp_path: Any) -> None:
     assert "source unreachable" in result.stderr
 
 
+def test_spec_without_prometheus_slis_gets_a_note_and_queries_nothing(tmp_path: Any) -> None:
+    spec_path = tmp_path / "slo.yaml"
+    store_bound = (
+        "      ratioMetric:\n        counter: false\n"
+        "        good: {metricSource: {type: slokit, spec: {stream: api, where: 'status < 500'}}}\n"
+        "        total: {metricSource: {type: slokit, spec: {stream: api}}}"
+    )
+    spec_path.write_text(SPEC.format(name="avail", sli=store_bound, extra=""), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "report",
+            str(spec_path),
+            "--source",
+            "prometheus",
+            "--prometheus-url",
+            _closed_port(),
+            "--output",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "no SLO here reads `type: prometheus` sources" in result.stderr
+    assert json.loads(result.stdout)[0]["status"] == "no data"
+    # with a Prometheus-bound SLI there is no such note (and the closed port is a failure)
+    spec_path.write_text(SPEC.format(name="avail", sli=RATIO, extra=""), encoding="utf-8")
+    bound = CliRunner().invoke(
+        cli,
+        [
+            "report",
+            str(spec_path),
+            "--source",
+            "prometheus",
+            "--prometheus-url",
+            _closed_port(),
+            "--timeout",
+            "1",
+        ],
+    )
+    assert bound.exit_code == 1 and "no SLO here reads" not in bound.stderr
+
+
 def test_cli_usage_errors(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     spec_path = tmp_path / "slo.yaml"
     spec_path.write_text(SPEC.format(name="avail", sli=RATIO, extra=""), encoding="utf-8")
