@@ -50,16 +50,6 @@ def open_store_read_only(store_path: str) -> Store:
         raise SlokitError(
             f"no store at {store_path}: create one with slokit ingest FILE --store {store_path}"
         )
-    try:
-        from slokit.sources.store import Store
+    from slokit.sources.store import Store
 
-        return Store.open(store_path, read_only=True)
-    except SlokitError as exc:
-        if "lock" not in str(exc).lower():
-            raise
-        # DuckDB lets one process write a file and nobody else read it meanwhile.
-        raise SlokitError(
-            f"{exc}\n  another process (a running slokit serve, or an ingest) has {store_path} open "
-            "for writing: wait for the ingest, stop the server, or ask the server instead "
-            "(GET /api/v1/slos returns what slokit report --output json prints)"
-        ) from None
+    return Store.open(store_path, read_only=True)  # a held lock or a foreign file: a message with a hint

@@ -191,6 +191,23 @@ class Coverage:
         return f"from {_minute_text(self.since_minute)} onward"
 
 
+def _open_hint(message: str, path: str) -> str:
+    """What to do about DuckDB's refusal to open ``path``, for the two refusals people meet."""
+    lowered = message.lower()
+    if "lock" in lowered:
+        return (
+            f"\n  another process (a running slokit serve, or an ingest) has {path} open for writing:"
+            " wait for the ingest, stop the server, or ask the server instead (GET /api/v1/slos"
+            " returns what slokit report --output json prints)"
+        )
+    if "not a valid duckdb database" in lowered or ("invalid" in lowered and "database" in lowered):
+        return (
+            f"\n  {path} is not a slokit store: give the store file written by slokit ingest, or a"
+            " new file name to create one"
+        )
+    return ""
+
+
 def _minute_text(minute: int) -> str:
     return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%MZ")
 
@@ -249,9 +266,7 @@ class Store:
         try:
             con = duckdb.connect(text, read_only=read_only)
         except duckdb.Error as exc:
-            raise SlokitError(
-                f"cannot open the store {text}: {exc}",
-            ) from None
+            raise SlokitError(f"cannot open the store {text}: {exc}{_open_hint(str(exc), text)}") from None
         store = cls(con, text, lateness_seconds=lateness_seconds, raw_dir=raw_dir, clock=clock)
         try:
             store._prepare(read_only)

@@ -423,3 +423,19 @@ def test_folders_where_files_belong_are_usage_errors(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2 and f"--store {events} is a folder" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_file_that_is_not_a_store_is_named_with_what_to_do(tmp_path: Path) -> None:
+    spec = tmp_path / "slo.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    events = tmp_path / "a.jsonl"
+    events.write_text('{"ts": 1700000000, "status": 200}\n', encoding="utf-8")
+    junk = tmp_path / "junk.duckdb"
+    junk.write_bytes(bytes(range(256)) * 16)
+    result = CliRunner().invoke(
+        cli, ["ingest", str(events), "--stream", "web", "--spec", str(spec), "--store", str(junk)]
+    )
+    assert result.exit_code == 1
+    assert f"{junk} is not a slokit store: give the store file written by slokit ingest" in result.output
+    assert "Traceback" not in result.output
+    assert junk.read_bytes() == bytes(range(256)) * 16  # left as it was
