@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 import slokit
 from slokit.cli.main import cli
@@ -343,24 +343,16 @@ def test_counts_from_the_answers(fake: tuple[Fake, str]) -> None:
     assert times == {1700000000 // 60 * 60}
 
 
-def test_unreachable_source_gives_no_data_and_cli_exit_1(tmp_path: Any) -> None:
+def _report_closed_port(tmp_path: Any, sli: str, *extra: str) -> Result:
+    """``slokit report --source prometheus`` of one SLO against a port nobody listens on."""
     spec_path = tmp_path / "slo.yaml"
-    spec_path.write_text(SPEC.format(name="avail", sli=RATIO, extra=""), encoding="utf-8")
-    result = CliRunner().invoke(
-        cli,
-        [
-            "report",
-            str(spec_path),
-            "--source",
-            "prometheus",
-            "--prometheus-url",
-            _closed_port(),
-            "--timeout",
-            "1",
-            "--output",
-            "json",
-        ],
-    )
+    spec_path.write_text(SPEC.format(name="avail", sli=sli, extra=""), encoding="utf-8")
+    args = ["report", str(spec_path), "--source", "prometheus", "--prometheus-url", _closed_port(), *extra]
+    return CliRunner().invoke(cli, args)
+
+
+def test_unreachable_source_gives_no_data_and_cli_exit_1(tmp_path: Any) -> None:
+    result = _report_closed_port(tmp_path, RATIO, "--timeout", "1", "--output", "json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data[0]["sli"] is None and data[0]["status"] == "no data"
@@ -369,44 +361,17 @@ def test_unreachable_source_gives_no_data_and_cli_exit_1(tmp_path: Any) -> None:
 
 
 def test_spec_without_prometheus_slis_gets_a_note_and_queries_nothing(tmp_path: Any) -> None:
-    spec_path = tmp_path / "slo.yaml"
     store_bound = (
         "      ratioMetric:\n        counter: false\n"
         "        good: {metricSource: {type: slokit, spec: {stream: api, where: 'status < 500'}}}\n"
         "        total: {metricSource: {type: slokit, spec: {stream: api}}}"
     )
-    spec_path.write_text(SPEC.format(name="avail", sli=store_bound, extra=""), encoding="utf-8")
-    result = CliRunner().invoke(
-        cli,
-        [
-            "report",
-            str(spec_path),
-            "--source",
-            "prometheus",
-            "--prometheus-url",
-            _closed_port(),
-            "--output",
-            "json",
-        ],
-    )
+    result = _report_closed_port(tmp_path, store_bound, "--output", "json")
     assert result.exit_code == 0, result.output
     assert "no SLO here reads `type: prometheus` sources" in result.stderr
     assert json.loads(result.stdout)[0]["status"] == "no data"
     # with a Prometheus-bound SLI there is no such note (and the closed port is a failure)
-    spec_path.write_text(SPEC.format(name="avail", sli=RATIO, extra=""), encoding="utf-8")
-    bound = CliRunner().invoke(
-        cli,
-        [
-            "report",
-            str(spec_path),
-            "--source",
-            "prometheus",
-            "--prometheus-url",
-            _closed_port(),
-            "--timeout",
-            "1",
-        ],
-    )
+    bound = _report_closed_port(tmp_path, RATIO, "--timeout", "1")
     assert bound.exit_code == 1 and "no SLO here reads" not in bound.stderr
 
 
