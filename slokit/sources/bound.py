@@ -44,6 +44,8 @@ class BoundSLI:
     value_field: str | None = None
     op: str | None = None
     threshold: float | None = None
+    #: Event fields that split the counts into groups (the total's ``groupBy``); empty: one series.
+    group_by: tuple[str, ...] = ()
     fingerprint: str = ""
 
 
@@ -59,11 +61,22 @@ def fields_needed(bounds: Iterable[BoundSLI]) -> frozenset[str]:
                 names.update(predicate.fields)
         if b.value_field is not None:
             names.add(b.value_field)
+        names.update(b.group_by)
     return frozenset(names)
 
 
 def sli_key(slo: str, objective_index: int) -> str:
     return f"{slo}/{objective_index}"
+
+
+def group_sli_key(parent: str, labels: dict[str, str]) -> str:
+    """The key of one group of a grouped indicator: ``slo/0{route="/orders",method="GET"}``.
+
+    Labels in ``group_by`` order, values escaped as Prometheus writes them, so the key is unique
+    and readable; the parent key alone holds the indicator's total over every group.
+    """
+    inner = ",".join(f"{name}={json.dumps(value, ensure_ascii=False)}" for name, value in labels.items())
+    return f"{parent}{{{inner}}}"
 
 
 def bound_slis(spec: Spec) -> list[BoundSLI]:
@@ -92,6 +105,8 @@ def bind_objective(slo: SLO, index: int, objective: Objective) -> BoundSLI | Non
             "op": objective.op,
             "threshold": objective.value,
         }
+        if source.group_by:
+            parts["group_by"] = list(source.group_by)
         return BoundSLI(
             key,
             slo.name,
@@ -102,6 +117,7 @@ def bind_objective(slo: SLO, index: int, objective: Objective) -> BoundSLI | Non
             value_field=source.value,
             op=objective.op,
             threshold=float(objective.value),
+            group_by=source.group_by,
             fingerprint=_fingerprint(parts),
         )
     ratio = sli.ratio_metric
@@ -119,6 +135,8 @@ def bind_objective(slo: SLO, index: int, objective: Objective) -> BoundSLI | Non
         "good": _raw_where(ratio.good) if good is not None else None,
         "bad": _raw_where(ratio.bad) if bad is not None else None,
     }
+    if total.group_by:
+        parts["group_by"] = list(total.group_by)
     return BoundSLI(
         key,
         slo.name,
@@ -128,6 +146,7 @@ def bind_objective(slo: SLO, index: int, objective: Objective) -> BoundSLI | Non
         total.where,
         good_where=good.where if good is not None else None,
         bad_where=bad.where if bad is not None and good is None else None,
+        group_by=total.group_by,
         fingerprint=_fingerprint(parts),
     )
 

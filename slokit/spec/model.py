@@ -66,6 +66,8 @@ class SlokitQuery:
     stream: str
     where: Predicate | None = None
     value: str | None = None
+    #: Event fields whose values split the indicator into one series per group (``groupBy``).
+    group_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
