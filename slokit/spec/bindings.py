@@ -109,7 +109,9 @@ def _check_mapping(spec: Any) -> list[BindingProblem]:
 
 # --- type: slokit ---
 
-_SLOKIT_KEYS = ("stream", "where", "value")
+_SLOKIT_KEYS = ("stream", "where", "value", "groupBy")
+#: Sources whose ``groupBy`` defines the groups; ``good``/``bad`` may only repeat the total's.
+_GROUPING_ROLES = ("total", "threshold", "good", "bad")
 
 
 def _parse_slokit(spec: Mapping[str, Any], role: Role) -> tuple[Binding | None, list[BindingProblem]]:
@@ -182,10 +184,95 @@ def _parse_slokit(spec: Mapping[str, Any], role: Role) -> tuple[Binding | None, 
             )
         )
 
+    group_by: tuple[str, ...] = ()
+    if "groupBy" in spec:
+        group_by, group_problems = _group_by(spec["groupBy"], role)
+        problems.extend(group_problems)
+
     if problems:
         return None, problems
     assert isinstance(stream, str)
-    return SlokitQuery(stream=stream, where=where, value=value if role == "threshold" else None), []
+    return (
+        SlokitQuery(
+            stream=stream, where=where, value=value if role == "threshold" else None, group_by=group_by
+        ),
+        [],
+    )
+
+
+def _group_by(raw: Any, role: Role) -> tuple[tuple[str, ...], list[BindingProblem]]:
+    """``groupBy``: a non-empty list of distinct event field names (dots reach nested fields)."""
+    example = "e.g. groupBy: [route] or groupBy: [route, method]"
+    if role not in _GROUPING_ROLES:
+        return (), [
+            BindingProblem(
+                "groupBy",
+                f"'groupBy' is not allowed in {_ROLE_WORDS[role]}",
+                "put it on ratioMetric.total (or the thresholdMetric)",
+            )
+        ]
+    if not isinstance(raw, list):
+        return (), [
+            BindingProblem(
+                "groupBy", f"'groupBy' must be a list of field names, not {_type_name(raw)}", example
+            )
+        ]
+    if not raw:
+        return (), [
+            BindingProblem("groupBy", "'groupBy' is empty", "name at least one field, or remove groupBy")
+        ]
+    problems: list[BindingProblem] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(raw):
+        path = f"groupBy[{i}]"
+        if not isinstance(name, str) or not name.strip():
+            what = "an empty name" if isinstance(name, str) else _type_name(name)
+            problems.append(
+                BindingProblem(path, f"a groupBy entry must be an event field name, not {what}", example)
+            )
+        elif name in seen:
+            problems.append(
+                BindingProblem(
+                    path,
+                    f"'{name}' is already listed in groupBy (entry {seen[name] + 1})",
+                    "list each field once",
+                )
+            )
+        else:
+            seen[name] = i
+    if problems:
+        return (), problems
+    return tuple(raw), []
+
+
+def check_group_pair(total: Binding, narrowing: Binding, narrowing_role: Role) -> list[BindingProblem]:
+    """A good/bad source may leave ``groupBy`` out or repeat the total's list exactly.
+
+    Groups are the total's: good events are counted inside each of the total's groups, so a
+    different list would describe groups that do not exist. ``path`` is relative to the good/bad
+    source's spec.
+    """
+    if not (isinstance(total, SlokitQuery) and isinstance(narrowing, SlokitQuery)):
+        return []
+    if not narrowing.group_by or narrowing.group_by == total.group_by:
+        return []
+    if not total.group_by:
+        return [
+            BindingProblem(
+                "groupBy",
+                f"{_ROLE_WORDS[narrowing_role]} has groupBy but ratioMetric.total has none",
+                "put groupBy on ratioMetric.total: the groups are the total's",
+            )
+        ]
+    listing = ", ".join(total.group_by)
+    return [
+        BindingProblem(
+            "groupBy",
+            f"{_ROLE_WORDS[narrowing_role]} groupBy [{', '.join(narrowing.group_by)}] differs from "
+            f"ratioMetric.total's [{listing}]",
+            f"remove it here (the total's groups apply) or write exactly [{listing}]",
+        )
+    ]
 
 
 # --- type: prometheus ---
@@ -454,4 +541,4 @@ def check_ratio_pair(total: Binding, narrowing: Binding, narrowing_role: Role) -
                 f"'{total.stream}'",
             )
         ]
-    return []
+    return check_group_pair(total, narrowing, narrowing_role)

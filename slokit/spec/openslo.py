@@ -18,7 +18,7 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from slokit.errors import Location
-from slokit.spec.bindings import PROMETHEUS_TYPE, SLOKIT_TYPE, parse_binding
+from slokit.spec.bindings import PROMETHEUS_TYPE, SLOKIT_TYPE, check_group_pair, parse_binding
 from slokit.spec.durations import Duration
 from slokit.spec.model import (
     SLI,
@@ -408,6 +408,21 @@ class Builder:
                 f"good/bad/total read different event streams ({', '.join(sorted(streams))})",
                 "with type slokit, good or bad narrows total's events: all must name the same stream",
             )
+        total_source = parts["total"]
+        for role in ("good", "bad"):
+            narrowing = parts[role]
+            if (
+                narrowing is None
+                or total_source is None
+                or narrowing.binding is None
+                or total_source.binding is None
+            ):
+                continue
+            for problem in check_group_pair(total_source.binding, narrowing.binding, role):
+                _, where = _locate(f.get(role) or node, "metricSource.spec." + problem.path)
+                self.ctx.error(
+                    where, join(f.p(role), "metricSource.spec." + problem.path), problem.message, problem.hint
+                )
         if any(has[r] and parts[r] is None for r in has):
             return None
         return RatioMetric(

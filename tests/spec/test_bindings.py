@@ -91,7 +91,7 @@ def test_slokit_unknown_keys_are_problems_with_suggestions() -> None:
     problem = only_problem("slokit", {"stream": "s", "Stream": "t"}, "total")
     assert "did you mean 'stream'?" in problem.hint
     problem = only_problem("slokit", {"stream": "s", "query": "up"}, "total")
-    assert problem.hint == "allowed: stream, where, value"
+    assert problem.hint == "allowed: stream, where, value, groupBy"
 
 
 def test_slokit_reports_every_problem_at_once() -> None:
