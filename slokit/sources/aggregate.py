@@ -31,6 +31,7 @@ fused one is tested against.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,9 +39,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from slokit.engine.histogram import DEFAULT_LAYOUT, bucket_codes, screened_bucket_codes
-from slokit.sources.bound import BoundSLI
+from slokit.sources.bound import BoundSLI, group_sli_key
 from slokit.sources.events import not_numbers
 from slokit.sources.predicate_eval import EventBatch, evaluate
 from slokit.spec.predicate import Predicate
@@ -88,6 +90,10 @@ class SliRows:
     invalid: dict[str, int] = field(default_factory=dict)
     #: Descriptions of predicate conditions that could not apply to a field's type.
     warnings: list[str] = field(default_factory=list)
+    #: A group's rows: the key of the indicator it is a group of (None: an indicator's own rows).
+    parent: str | None = None
+    #: A group's rows: label name → text, in the indicator's ``group_by`` order (empty otherwise).
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def total_valid(self) -> int:
@@ -139,6 +145,8 @@ class Batch:
         self._values: dict[str, tuple[FloatArray, dict[str, BoolArray]]] = {}
         self._code_ranges: dict[str, tuple[int, int]] = {}
         self._codes: dict[str, tuple[CodeArray, BoolArray | None, BoolArray | None]] = {}
+        self._labels: dict[str, tuple[IntArray, list[str]]] = {}
+        self._groups: dict[tuple[str, ...], _GroupCodes] = {}
 
     def offset(self) -> IntArray:
         """``minute - lo`` for every row (rejected rows get offset 0; they are masked out)."""
@@ -271,6 +279,23 @@ class Batch:
                     values = np.where(np.logical_or.reduce(masks), 1.0, values)
                 self._codes[name] = bucket_codes(values)
         return self._codes[name]
+
+    def label_codes(self, name: str) -> tuple[IntArray, list[str]]:
+        """Each row's label of field ``name`` as a code, and the label text of each code.
+
+        Codes index distinct texts (so a null and an empty string are one group, ``""``);
+        see :func:`label_codes`.
+        """
+        if name not in self._labels:
+            self._labels[name] = label_codes(self.events.arrow_column(name), self.minute.size)
+        return self._labels[name]
+
+    def group_codes(self, names: tuple[str, ...]) -> _GroupCodes:
+        """Every row's combined group code over the fields ``names`` (shared by indicators
+        grouping by the same fields)."""
+        if names not in self._groups:
+            self._groups[names] = _combine([self.label_codes(name) for name in names])
+        return self._groups[names]
 
     def code_range(self, name: str) -> tuple[int, int]:
         """The lowest and highest bucket code of the value column."""
@@ -413,10 +438,26 @@ def aggregate_all(batch: Batch, bounds: Sequence[BoundSLI]) -> list[SliRows]:
     of one per indicator: indicators whose masks are few distinct ones (a ratio of
     ``status < 500`` over all events and a latency threshold over ``status < 500`` need two)
     and that histogram at most one value field are counted in one pass (:class:`_Fused`).
+
+    An indicator with ``group_by`` is followed by its groups' rows (:func:`aggregate_groups`),
+    so the list is longer than ``bounds`` when some indicator is grouped.
     """
     chosen = [_select(batch, bound) for bound in bounds]
     if not batch.any:
         return [_aggregate_one(batch, c) for c in chosen]
+    parents = _aggregate_fused(batch, chosen)
+    if not any(bound.group_by for bound in bounds):
+        return parents
+    out: list[SliRows] = []
+    for rows, selected in zip(parents, chosen, strict=True):
+        out.append(rows)
+        if selected.bound.group_by:
+            out.extend(_group_rows(batch, selected))
+    return out
+
+
+def _aggregate_fused(batch: Batch, chosen: list[_Selected]) -> list[SliRows]:
+    """Each chosen indicator's own rows, counted in as few fused passes as their masks allow."""
     groups: list[_Fused] = []
     for index, selected in enumerate(chosen):
         if not any(group.admit(index, selected) for group in groups):
@@ -732,3 +773,284 @@ def _histogram_cells(
     rows.hist_minute = np.concatenate(parts_m)
     rows.hist_bucket = np.concatenate(parts_b)
     rows.hist_count = np.concatenate(parts_c)
+
+
+# --- grouping: one series per distinct value of the ``group_by`` fields ---
+
+#: Combined group codes are compacted (renumbered densely) before they could pass this.
+_MAX_GROUP_CODE = 1 << 40
+
+
+def label_text(value: Any) -> str:
+    """The text of one label value: ``200``, ``0.5`` (as JSON writes floats), ``true``, the
+    string itself; ``""`` for a missing or null value, as Prometheus treats an absent label."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def label_codes(column: Any, n: int) -> tuple[IntArray, list[str]]:
+    """Each of ``n`` rows' label as a code into the returned texts (distinct texts).
+
+    The column is dictionary-encoded by Arrow, so a label is formatted once per distinct
+    value, not once per event; a null (or absent column) is the text ``""``. Types Arrow
+    cannot encode (lists, records) are formatted value by value, then encoded.
+    """
+    if column is None or n == 0:
+        return np.zeros(n, np.int64), [""]
+    if isinstance(column, pa.ChunkedArray):
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    if pa.types.is_null(column.type):
+        return np.zeros(n, np.int64), [""]
+    if not pa.types.is_dictionary(column.type):
+        try:
+            column = pc.dictionary_encode(column)
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+            texts = [label_text(value) for value in column.to_pylist()]
+            column = pc.dictionary_encode(pa.array(texts, pa.string()))
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+    texts = [label_text(value) for value in column.dictionary.to_pylist()]
+    texts.append("")  # the code of a null
+    indices = column.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, pa.scalar(len(texts) - 1, indices.type))
+    codes = np.asarray(indices.to_numpy(zero_copy_only=False), np.int64)
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) != len(texts):  # "" of a null and of an empty string; equal texts
+        number = {text: i for i, text in enumerate(distinct)}
+        codes = np.array([number[text] for text in texts], np.int64)[codes]
+        texts = distinct
+    return codes, texts
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupCodes:
+    """Every row's group code over several fields, and how to read a code's labels back.
+
+    A code is a mixed-radix number of the fields' label codes; when the product of the
+    fields' label counts would grow too large, the codes seen so far are renumbered densely
+    (``base``: per earlier field, the label code of each renumbered code).
+    """
+
+    code: IntArray
+    #: Codes lie in ``[0, size)``.
+    size: int
+    texts: tuple[list[str], ...]
+    base: tuple[IntArray, ...]
+    #: Label counts of the fields after those in ``base`` (the digits of a code, in order).
+    radices: tuple[int, ...]
+
+    def labels(self, codes: IntArray) -> list[tuple[str, ...]]:
+        """The label texts of each code in ``codes``, field by field."""
+        per_field = _field_digits(self, codes)
+        columns = [
+            [texts[c] for c in part.tolist()] for texts, part in zip(self.texts, per_field, strict=True)
+        ]
+        return list(zip(*columns, strict=True))
+
+
+def _combine(fields: list[tuple[IntArray, list[str]]]) -> _GroupCodes:
+    """One group code per row from each field's label codes (see :class:`_GroupCodes`)."""
+    code: IntArray | None = None
+    size = 1
+    base: tuple[IntArray, ...] = ()
+    radices: tuple[int, ...] = ()
+    texts: list[list[str]] = []
+    for field_code, field_texts in fields:
+        count = len(field_texts)
+        if code is not None and size * count > _MAX_GROUP_CODE:
+            seen, inverse = np.unique(code, return_inverse=True)
+            partial = _GroupCodes(code, size, tuple(texts), base, radices)
+            base = tuple(_field_digits(partial, seen))
+            radices = ()
+            code, size = inverse.astype(np.int64).reshape(-1), int(seen.size)
+        code = field_code.copy() if code is None else code * count + field_code
+        size *= count
+        radices += (count,)
+        texts.append(field_texts)
+    assert code is not None, "grouping needs at least one field"
+    return _GroupCodes(code, size, tuple(texts), base, radices)
+
+
+def _field_digits(codes: _GroupCodes, which: IntArray) -> list[IntArray]:
+    """Per field so far, the label code of each code in ``which``."""
+    digits: list[IntArray] = []
+    rest = which
+    for radix in reversed(codes.radices):
+        rest, digit = np.divmod(rest, radix)
+        digits.append(digit)
+    return [part[rest] for part in codes.base] + digits[::-1]
+
+
+def aggregate_groups(batch: Batch, bound: BoundSLI) -> list[SliRows]:
+    """The rows of each group of ``bound`` present in ``batch`` (none when it is not grouped).
+
+    A group is present when it has at least one valid event for the indicator; its rows are
+    what ``bound`` alone would hold if only that group's events existed, so the groups' rows
+    add up to the indicator's own rows, cell by cell. Ordered by label texts.
+    """
+    if not bound.group_by:
+        return []
+    return _group_rows(batch, _select(batch, bound))
+
+
+def _group_rows(batch: Batch, chosen: _Selected) -> list[SliRows]:
+    """Per-group rows of one indicator: ``bincount`` over (group, minute[, bucket], good).
+
+    Group codes are renumbered densely over the valid rows (other rows get a code past the
+    last, whose cells are dropped); when the dense cells would be too many, the valid rows'
+    cells are sorted and counted (``numpy.unique``) instead. A Python loop runs per group
+    (to cut its rows out), never per event.
+    """
+    bound = chosen.bound
+    valid = chosen.valid
+    if not batch.any or not bound.group_by or not valid.any():
+        return []
+    grouping = batch.group_codes(bound.group_by)
+    n = valid.size
+    key = np.where(valid, grouping.code, grouping.size)
+    if grouping.size <= max(4 * n, 1 << 16):
+        seen = np.bincount(key, minlength=grouping.size + 1)[: grouping.size]
+        present = np.flatnonzero(seen)
+        renumber = np.full(grouping.size + 1, present.size, np.int64)
+        renumber[present] = np.arange(present.size)
+        group = renumber[key]
+    else:
+        present, inverse = np.unique(grouping.code[valid], return_inverse=True)
+        group = np.full(n, present.size, np.int64)
+        group[valid] = inverse.reshape(-1)
+    labels = grouping.labels(present)
+    count_groups = int(present.size)
+    span = batch.span
+    pair = group * span + batch.offset()  # rows not valid: past the last group's pairs
+    good = valid if chosen.good is valid else chosen.good & valid
+    threshold = bound.kind == "threshold"
+    under = over = None
+    low, width = 0, 1
+    if threshold:
+        assert bound.value_field is not None
+        bucket, under, over = batch.codes(bound.value_field)
+        low, high = batch.code_range(bound.value_field)
+        width = high - low + 1
+        cell = pair * width
+        cell += bucket
+        cell -= low
+    else:
+        cell = pair.copy()
+    cell *= 2
+    cell += good
+    size = count_groups * span * width * 2
+    if size <= _DENSE_CELLS_LIMIT:
+        np.minimum(cell, size, out=cell)
+        dense = np.bincount(cell, minlength=size + 1)[:size].reshape(count_groups * span, width, 2)
+        per_bucket = dense[:, :, 0] + dense[:, :, 1]
+        valid_per = per_bucket.sum(axis=1)
+        good_per = dense[:, :, 1].sum(axis=1)
+        pairs = np.flatnonzero(valid_per)
+        valid_n, good_n = valid_per[pairs], good_per[pairs]
+        cell_pair, column = np.nonzero(per_bucket)
+        cell_n = per_bucket[cell_pair, column]
+    else:
+        where, both = np.unique(cell[valid], return_counts=True)
+        bucket_cell, is_good = np.divmod(where, 2)
+        pair_of = bucket_cell // width
+        starts = _run_starts(pair_of)
+        pairs = pair_of[starts]
+        valid_n = np.add.reduceat(both, starts)
+        good_n = np.add.reduceat(both * is_good, starts)
+        starts = _run_starts(bucket_cell)
+        cell_pair, column = np.divmod(bucket_cell[starts], width)
+        cell_n = np.add.reduceat(both, starts)
+    pieces = [_split(pairs, span, count_groups)]
+    cells = _split(cell_pair, span, count_groups)
+    clamped: list[tuple[int, IntArray, IntArray]] = []
+    for code, mask in ((UNDERFLOW_CODE, under), (OVERFLOW_CODE, over)):
+        if threshold and mask is not None:
+            hit = mask & valid
+            if hit.any():
+                where_pair, hits = np.unique(pair[hit], return_counts=True)
+                clamped.append((code, where_pair, hits.astype(np.int64)))
+    clamped_at = [_split(where_pair, span, count_groups) for _, where_pair, _ in clamped]
+    out: list[SliRows] = []
+    lo = batch.lo
+    for g in range(count_groups):
+        named = dict(zip(bound.group_by, labels[g], strict=True))
+        a, b = pieces[0][g], pieces[0][g + 1]
+        rows = SliRows(
+            group_sli_key(bound.sli_key, named),
+            (pairs[a:b] % span + lo).astype(np.int64),
+            np.asarray(valid_n[a:b], np.int64),
+            np.asarray(good_n[a:b], np.int64),
+            parent=bound.sli_key,
+            labels=named,
+        )
+        if threshold:
+            c, d = cells[g], cells[g + 1]
+            parts_m = [cell_pair[c:d] % span + lo]
+            parts_b = [column[c:d].astype(np.int64) + low]
+            parts_c = [np.asarray(cell_n[c:d], np.int64)]
+            for (code, where_pair, hits), at in zip(clamped, clamped_at, strict=True):
+                e, f = at[g], at[g + 1]
+                if f > e:
+                    parts_m.append(where_pair[e:f] % span + lo)
+                    parts_b.append(np.full(f - e, code, np.int64))
+                    parts_c.append(hits[e:f])
+            rows.hist_minute = np.concatenate(parts_m).astype(np.int64)
+            rows.hist_bucket = np.concatenate(parts_b)
+            rows.hist_count = np.concatenate(parts_c)
+        out.append(rows)
+    order = sorted(range(count_groups), key=lambda g: labels[g])
+    return [out[g] for g in order]
+
+
+def _run_starts(ordered: IntArray) -> IntArray:
+    """Where each run of equal values starts in a sorted array."""
+    if ordered.size == 0:
+        return np.zeros(0, np.int64)
+    change = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    return np.concatenate(([0], change)).astype(np.int64)
+
+
+def _split(pairs: IntArray, span: int, groups: int) -> IntArray:
+    """Bounds of each group's slice of sorted (group · span + minute) numbers."""
+    return np.searchsorted(pairs // span, np.arange(groups + 1)).astype(np.int64)
+
+
+def merge_rows(key: str, parts: Sequence[SliRows]) -> SliRows:
+    """Several indicators' or groups' rows added into one (per minute, and per histogram cell).
+
+    For a store that folds groups beyond its cap into one series: the sum is what that
+    series would hold had its events been one group.
+    """
+    empty = np.zeros(0, np.int64)
+    if not parts:
+        return SliRows(key, empty, empty.copy(), empty.copy())
+    minute = np.concatenate([p.minute for p in parts])
+    minutes, inverse = np.unique(minute, return_inverse=True)
+    valid = np.zeros(minutes.size, np.int64)
+    good = np.zeros(minutes.size, np.int64)
+    np.add.at(valid, inverse, np.concatenate([p.valid for p in parts]))
+    np.add.at(good, inverse, np.concatenate([p.good for p in parts]))
+    rows = SliRows(key, minutes.astype(np.int64), valid, good)
+    hist_minute = np.concatenate([p.hist_minute for p in parts])
+    if hist_minute.size:
+        hist_bucket = np.concatenate([p.hist_bucket for p in parts])
+        cells = np.stack([hist_minute, hist_bucket], axis=1)
+        keys, where = np.unique(cells, axis=0, return_inverse=True)
+        count = np.zeros(keys.shape[0], np.int64)
+        np.add.at(count, where.reshape(-1), np.concatenate([p.hist_count for p in parts]))
+        rows.hist_minute = keys[:, 0].astype(np.int64)
+        rows.hist_bucket = keys[:, 1].astype(np.int64)
+        rows.hist_count = count
+    return rows

@@ -19,6 +19,7 @@ is case-sensitive with ``%``, ``_`` and backslash escapes, and NaN behaves as in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -144,6 +145,20 @@ class EventBatch:
                 found = (np.asarray(column.to_numpy()), nulls)
             self._numbers[name] = found
         return self._numbers[name]
+
+    def arrow_column(self, name: str) -> ArrowArray | None:
+        """The column ``name`` as stored (a dictionary column stays encoded); None when absent.
+
+        Found as :meth:`column` finds it (an exact name, else a walk through struct columns);
+        for grouping, which reads a column's distinct values and would only lose by decoding.
+        """
+        values = self._lookup(name)
+        if values is None or isinstance(values, pa.Array | pa.ChunkedArray):
+            return values
+        try:
+            return pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            return None
 
     def column(self, name: str) -> tuple[ArrowArray | None, Kind, str]:
         """The column ``name`` (None when absent or all-null), its kind and its type's name."""
@@ -378,7 +393,10 @@ class _Run:
         if isinstance(node, Like):
             if kind != "string":
                 return self.mismatch_result(name, column, type_name, "text (LIKE)")
-            result = pc.match_like(column, arrow_like_pattern(node.pattern))
+            if "\\\\" in node.pattern:  # an escaped backslash: see like_regex
+                result = pc.match_substring_regex(column, like_regex(node.pattern))
+            else:
+                result = pc.match_like(column, arrow_like_pattern(node.pattern))
             return pc.invert(result) if node.negated else result
         if isinstance(node, Compare):
             if not _fits(kind, node.value):
@@ -475,6 +493,27 @@ def _scalar(value: Value) -> pa.Scalar:
     if isinstance(v, float):
         return pa.scalar(v, pa.float64())
     return pa.scalar(v, pa.int64())
+
+
+def like_regex(pattern: str) -> str:
+    """The LIKE pattern as an anchored RE2 expression (``%`` any run, ``_`` one character).
+
+    For patterns with an escaped backslash: pyarrow's ``match_like`` (26.0) misses such a
+    pattern at the end of a ``%`` pattern (``%\\\\`` matches no text ending in a backslash),
+    so those are matched through a regular expression of our own.
+    """
+    out = ["(?s)^"]
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+        i += 1
+    out.append("$")
+    return "".join(out)
 
 
 def arrow_like_pattern(pattern: str) -> str:
