@@ -103,6 +103,28 @@ class Counting:
     #: Classic histograms: ``sum by (le) (increase(H_bucket{sel}[W]))``, read once for every
     #: percentile (interpolated here as ``histogram_quantile`` does) instead of once per percentile.
     buckets: CountQuery | None = None
+    #: Ratios whose good (or bad) series are provably a subset of total's: one query for both.
+    split: Split | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """Total and its good (or bad) part from one query that reads only total's series.
+
+    ``build(W)`` is ``sum by (slokit_g0, …) (label_replace(…(increase(total's selector[W]))…))``:
+    each ``label_replace`` marks the series matching one of the matchers the part's selector adds
+    to total's, with Prometheus' own regex semantics. Total is the sum of every group; the part,
+    the groups whose marks agree with every added matcher (:meth:`in_part`). Prometheus then reads
+    total's series once instead of reading the part's series a second time.
+    """
+
+    build: CountQuery
+    #: Per added matcher: True for ``=``/``=~`` (the part has the mark), False for ``!=``/``!~``.
+    positive: tuple[bool, ...]
+
+    def in_part(self, labels: Mapping[str, str]) -> bool:
+        """Whether a group of the answer belongs to the part."""
+        return all((labels.get(f"{SPLIT_LABEL}{i}") == "1") == p for i, p in enumerate(self.positive))
 
 
 def _is_rate(query: str) -> bool:
@@ -125,6 +147,90 @@ def count_query(query: str) -> CountQuery:
     return build
 
 
+#: ``sum(increase|rate(selector[{{window}}]))``, the one shape :func:`split_query` recognises.
+_STRING = r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`[^`]*`'
+_MATCHER_RE = re.compile(rf"\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*({_STRING})\s*")
+_SUM_RE = re.compile(
+    r"\s*sum\s*\(\s*(?P<call>(?P<fn>increase|rate)\s*\(\s*(?P<metric>[a-zA-Z_:][a-zA-Z0-9_:]*)?\s*"
+    r"(?:\{(?P<matchers>(?:"
+    + _STRING
+    + r"|[^}'\"`])*)\})?\s*\[\s*"
+    + re.escape(WINDOW_PLACEHOLDER)
+    + r"\s*\]\s*\))\s*\)\s*"
+)
+#: Labels that mark the groups of a split query (``slokit_g0``, ``slokit_g1``, ...).
+SPLIT_LABEL = "slokit_g"
+_REGEX_META = re.compile(r"[.+*?()|\[\]{}^$]")
+
+
+def _matchers(text: str | None) -> list[tuple[str, str, str]] | None:
+    """``(label, op, string literal as written)`` of a selector's braces; None if not plain matchers."""
+    out: list[tuple[str, str, str]] = []
+    text = text or ""
+    pos = 0
+    while text[pos:].strip():
+        m = _MATCHER_RE.match(text, pos)
+        if m is None:
+            return None
+        out.append((m.group(1), m.group(2), m.group(3)))
+        pos = m.end()
+        if pos < len(text):
+            if text[pos] != ",":
+                return None
+            pos += 1
+    return out
+
+
+def _regex_of(op: str, literal: str) -> str | None:
+    """The ``label_replace`` regex argument equivalent to one matcher, or None when unsure."""
+    if op in ("=~", "!~"):
+        return literal  # the same string literal: Prometheus anchors both the same way
+    inner = literal[1:-1]
+    if literal[0] == "`" or "\\" in inner or '"' in inner:
+        return None
+    return '"' + _REGEX_META.sub(lambda m: "\\\\" + m.group(0), inner) + '"'
+
+
+def split_query(total: str, part: str) -> Split | None:
+    """One query giving both ``total`` and ``part`` when part's series are provably a subset of total's.
+
+    Both must be ``sum(increase(S[{{window}}]))`` (or both ``rate``) over one metric, and part's
+    selector must be total's matchers plus others (none on ``__name__``) whose meaning
+    ``label_replace`` reproduces exactly: ``=~``/``!~`` with the same regex literal, ``=``/``!=``
+    with a plain value. Anything else (another function, a different metric, ``offset``, binary
+    operators, ``sum by``...) is None: the two queries are then sent as written.
+    """
+    t, p = _SUM_RE.fullmatch(total), _SUM_RE.fullmatch(part)
+    if t is None or p is None or t.group("fn") != p.group("fn") or t.group("metric") != p.group("metric"):
+        return None
+    if not t.group("metric"):
+        return None
+    tm, pm = _matchers(t.group("matchers")), _matchers(p.group("matchers"))
+    if tm is None or pm is None:
+        return None
+    extra = list(pm)
+    for m in tm:
+        if m not in extra:
+            return None
+        extra.remove(m)
+    if not extra or any(label == "__name__" or label.startswith(SPLIT_LABEL) for label, _, _ in pm):
+        return None
+    inner = t.group("call")
+    positive = []
+    for i, (label, op, literal) in enumerate(extra):
+        regex = _regex_of(op, literal)
+        if regex is None:
+            return None
+        mark = f"{SPLIT_LABEL}{i}"
+        # Cleared first: a series that already had such a label must not keep its value.
+        inner = (
+            f'label_replace(label_replace({inner}, "{mark}", "", "", ""), "{mark}", "1", "{label}", {regex})'
+        )
+        positive.append(op in ("=", "=~"))
+    groups = ", ".join(f"{SPLIT_LABEL}{i}" for i in range(len(extra)))
+    return Split(count_query(f"sum by ({groups}) ({inner})"), tuple(positive))
+
+
 def le_regex(value: float) -> str:
     """An ``le=~`` regex for the spellings a bucket bound has (``0.4``, ``0.40``, ``1``, ``1.0``)."""
     plain = format(Decimal(repr(float(value))).normalize(), "f")
@@ -132,6 +238,12 @@ def le_regex(value: float) -> str:
         whole, frac = plain.split(".")
         return re.escape(whole).replace("\\", "\\\\") + "\\\\." + frac + "0*"
     return re.escape(plain).replace("\\", "\\\\") + "(\\\\.0*)?"
+
+
+def _query_text(source: MetricSource) -> str:
+    binding = source.binding
+    assert isinstance(binding, PrometheusQuery) and binding.query is not None
+    return binding.query
 
 
 def counting(slo: SLO, objective: Objective) -> Counting | str:
@@ -161,7 +273,10 @@ def counting(slo: SLO, objective: Objective) -> Counting | str:
         assert not isinstance(total, str) and not isinstance(good, str) and not isinstance(bad, str)
         if total is None or (good is None and bad is None):
             return "the ratio needs total and good (or bad) queries"
-        return Counting(total, good=good, bad=None if good is not None else bad)
+        part = ratio.good if good is not None else ratio.bad
+        assert ratio.total is not None and part is not None
+        split = split_query(_query_text(ratio.total), _query_text(part))
+        return Counting(total, good=good, bad=None if good is not None else bad, split=split)
     assert sli.threshold_metric is not None
     binding = sli.threshold_metric.source.binding
     if not isinstance(binding, PrometheusQuery):
@@ -228,8 +343,13 @@ class PrometheusCounts:
         batch: int = BATCH,
         workers: int = WORKERS,
         tile_from: int = TILE_FROM,
+        split: bool = True,
     ) -> None:
         self.client = client
+        #: Read total and good (or bad) with one query where :func:`split_query` proves it exact.
+        self.split = split
+        #: Split query -> (total query, part query, its plan), for the answers of split queries.
+        self._splits: dict[str, tuple[str, str, Split]] = {}
         self.batch = batch
         self.workers = workers
         self.tile_from = tile_from
@@ -280,9 +400,15 @@ class PrometheusCounts:
             pieces = tiles(seconds, stop * 60, self.tile_from)
             plans.append((c, pieces))
             tiled = len(pieces) > 1 or seconds >= self.tile_from
-            for build in (c.total, c.good or c.bad):
-                assert build is not None
-                for w, at in pieces:
+            other = c.good or c.bad
+            assert other is not None
+            for w, at in pieces:
+                if c.split is not None and self.split:
+                    query = c.split.build(w)
+                    self._splits[query] = (c.total(w), other(w), c.split)
+                    wanted.append((key, query, at, tiled and w == TILE))
+                    continue
+                for build in (c.total, other):
                     wanted.append((key, build(w), at, tiled and w == TILE))
         self._fetch(wanted)
         valid = np.zeros(len(requests), np.int64)
@@ -475,8 +601,8 @@ class PrometheusCounts:
         out: dict[tuple[str, int], _Answer] = {}
         if len(items) == 1:
             query, keys = items[0]
-            for t, answer in self._one(query, t0, t1).items():
-                out[(query, t)] = (*answer, keys)
+            for qt, answer in self._one(query, t0, t1).items():
+                out[qt] = (*answer, keys)
             return out
         combined = " or ".join(
             f'label_replace(({q}), "{TAG}", "{n}", "", "")' for n, (q, _) in enumerate(items)
@@ -507,8 +633,8 @@ class PrometheusCounts:
             n = int(labels.get(TAG, "-1"))
             by_tag.setdefault(n, []).append(({k: v for k, v in labels.items() if k != TAG}, points))
         for n, (query, keys) in enumerate(items):
-            for t, answer in _answers(query, by_tag.get(n, []), times).items():
-                out[(query, t)] = (*answer, keys)
+            for qt, answer in self._answers(query, by_tag.get(n, []), times).items():
+                out[qt] = (*answer, keys)
         return out
 
     def _series(self, query: str, t0: int, t1: int) -> list[tuple[Mapping[str, str], dict[int, float]]]:
@@ -525,15 +651,47 @@ class PrometheusCounts:
             self.requests_sent += 1
         return found
 
-    def _one(self, query: str, t0: int, t1: int) -> dict[int, tuple[float | None, str | None]]:
+    def _one(self, query: str, t0: int, t1: int) -> dict[tuple[str, int], tuple[float | None, str | None]]:
         times = range(t0, t1 + 1, TILE)
         try:
             found = self._series(query, t0, t1)
         except PrometheusError as exc:
-            return {t: (None, str(exc)) for t in times}
+            return {(q, t): (None, str(exc)) for q in self._answered_by(query) for t in times}
         if not _on_grid(found, times):  # moved by the engine: one instant query per tile
-            return {t: self._one(query, t, t)[t] for t in times}
-        return _answers(query, found, times)
+            out: dict[tuple[str, int], tuple[float | None, str | None]] = {}
+            for t in times:
+                out.update(self._one(query, t, t))
+            return out
+        return self._answers(query, found, times)
+
+    def _answered_by(self, query: str) -> tuple[str, ...]:
+        """The queries whose values an answer to ``query`` gives: itself, and total and part if split."""
+        split = self._splits.get(query)
+        return (query,) if split is None else (query, split[0], split[1])
+
+    def _answers(
+        self, query: str, found: Sequence[tuple[Mapping[str, str], dict[int, float]]], times: Iterable[int]
+    ) -> dict[tuple[str, int], tuple[float | None, str | None]]:
+        """Each ``(query, time)``'s value or problem; a split query also answers its total and part."""
+        split = self._splits.get(query)
+        if split is None:
+            return {(query, t): answer for t, answer in _answers(query, found, times).items()}
+        total_q, part_q, plan = split
+        times = list(times)
+        try:
+            for _, points in found:
+                for value in points.values():
+                    finite(value, query)
+        except QueryFailed as exc:
+            return {(q, t): (None, str(exc)) for q in (query, total_q, part_q) for t in times}
+        out: dict[tuple[str, int], tuple[float | None, str | None]] = {}
+        for t in times:
+            # No group at t: no series, as total's and part's own queries would answer.
+            total = _sum(points.get(t) for _, points in found)
+            part = _sum(points.get(t) for labels, points in found if plan.in_part(labels))
+            out[(query, t)] = out[(total_q, t)] = (total, None)
+            out[(part_q, t)] = (part, None)
+        return out
 
 
 def _on_grid(found: Sequence[tuple[Mapping[str, str], dict[int, float]]], times: Iterable[int]) -> bool:

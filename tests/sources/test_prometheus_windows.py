@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-import httpx
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -44,6 +44,11 @@ ERR = (ROWS % 13 == 0).astype(np.int64) + 4 * ((ROWS >= T_END // 60 - 200) & (RO
 FACTOR = {"a": 1, "b": 3, "broken": 2, "refused": 5}
 INNER = re.compile(r"sum\(increase\(c_total\{([^}]*)\}\[(\d+)s\]\)\)")
 TAGGED = re.compile(r'label_replace\(\((.*?)\), "slokit_q", "(\d+)", "", ""\)')
+#: total and good from one query: the series whose ``code`` matches the regex are marked slokit_g0="1".
+SPLIT = re.compile(
+    r"sum by \(slokit_g0\) \(label_replace\(label_replace\(increase\(c_total\{([^}]*)\}\[(\d+)s\]\), "
+    r'"slokit_g0", "", "", ""\), "slokit_g0", "1", "code", "([^"]*)"\)\)'
+)
 
 
 def events(slo: str, code: str | None, first_row: int, stop_row: int) -> int:
@@ -61,6 +66,26 @@ class Model:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: Move range queries to multiples of the step, as caching query frontends do.
     align: bool = False
+
+    def series(self, inner: str, at: int) -> list[tuple[dict[str, str], int]]:
+        """The answer's series: one for a plain count, one per ``slokit_g0`` mark for a split query.
+
+        The model's counter has two series per SLO, ``code="ok"`` and ``code="err"``; a split
+        query's label_replace marks those whose code matches its regex (anchored, as Prometheus).
+        """
+        match = SPLIT.fullmatch(inner.strip())
+        if match is None:
+            return [({}, self.value(inner, at))]
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+        seconds = int(match.group(2))
+        first, stop = (at - seconds) // 60, at // 60
+        ok = events(labels["slo"], "ok", first, stop)
+        by_code = {"ok": ok, "err": events(labels["slo"], None, first, stop) - ok}
+        groups: dict[str, int] = {}
+        for code, count in by_code.items():
+            mark = "1" if re.fullmatch(match.group(3), code) else ""
+            groups[mark] = groups.get(mark, 0) + count
+        return [({"slokit_g0": "1"} if mark else {}, count) for mark, count in groups.items()]
 
     def value(self, inner: str, at: int) -> int:
         match = INNER.fullmatch(inner.strip())
@@ -96,8 +121,9 @@ def _handler(model: Model) -> type[BaseHTTPRequestHandler]:
                     start, end = start // step * step, end // step * step
                 times = range(start, end + 1, step)
                 result = [
-                    {"metric": labels, "values": [[t, str(model.value(q, t))] for t in times]}
+                    {"metric": {**labels, **dict(group)}, "values": [[t, str(v)] for t, v in values.items()]}
                     for q, labels in parts
+                    for group, values in _by_group(model, q, times).items()
                 ]
                 data = {"resultType": "matrix", "result": result}
             else:
@@ -105,7 +131,9 @@ def _handler(model: Model) -> type[BaseHTTPRequestHandler]:
                 data = {
                     "resultType": "vector",
                     "result": [
-                        {"metric": labels, "value": [at, str(model.value(q, at))]} for q, labels in parts
+                        {"metric": {**labels, **extra}, "value": [at, str(value)]}
+                        for q, labels in parts
+                        for extra, value in model.series(q, at)
                     ],
                 }
             return self._send(200, {"status": "success", "data": data})
@@ -119,6 +147,15 @@ def _handler(model: Model) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(raw)
 
     return Handler
+
+
+def _by_group(model: Model, query: str, times: range) -> dict[tuple[tuple[str, str], ...], dict[int, int]]:
+    """A range answer's series: each group's (sorted labels) value at every time."""
+    out: dict[tuple[tuple[str, str], ...], dict[int, int]] = {}
+    for t in times:
+        for extra, value in model.series(query, t):
+            out.setdefault(tuple(sorted(extra.items())), {})[t] = value
+    return out
 
 
 class _Server(ThreadingHTTPServer):
@@ -211,11 +248,17 @@ def test_tiles_are_disjoint_and_cover_the_window(seconds: int, end_row: int) -> 
 # --- counts: tiles and instant queries both give the brute-force counts ---
 
 
+@pytest.mark.parametrize("split", [True, False])
 @pytest.mark.parametrize("tile_from", [2 * 86400, 10**9])
-def test_counts_of_every_window_match_brute_force(engine: tuple[Model, str], tile_from: int) -> None:
+def test_counts_of_every_window_match_brute_force(
+    engine: tuple[Model, str], tile_from: int, split: bool
+) -> None:
     model, url = engine
-    states, source = _states(url, _slo("a") + "---\n" + _slo("b", "28d"), tile_from=tile_from)
+    states, source = _states(url, _slo("a") + "---\n" + _slo("b", "28d"), tile_from=tile_from, split=split)
     assert source.problems == {}
+    # split: good and total from one query per window (good's selector is never sent on its own)
+    assert all(("slokit_g0" in r["query"]) == split for r in model.seen)
+    assert any('code="ok"}' in r["query"] for r in model.seen) != split
     for s in states:
         (o,) = s.objectives
         days = 30 if s.slo == "a" else 28
@@ -340,20 +383,36 @@ def test_one_failing_query_makes_only_its_slo_no_data(engine: tuple[Model, str],
 
 
 def test_an_unreachable_engine_is_not_asked_query_by_query() -> None:
-    calls: list[str] = []
+    """An engine that drops every connection: each planned request is tried, none is split."""
+    calls: list[int] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    stop = threading.Event()
 
-    def refuse(request: httpx.Request) -> httpx.Response:
-        calls.append(request.url.path)
-        raise httpx.ConnectError("connection refused")
+    def drop() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            calls.append(1)
+            conn.close()  # no answer at all: the client sees the connection closed
 
-    text = "---\n".join(_slo(n) for n in ("a", "b"))
-    client = PrometheusClient(
-        ClientConfig("http://engine:9090", retries=1),
-        transport=httpx.MockTransport(refuse),
-        sleep=lambda s: None,
-    )
-    source = PrometheusCounts(client, workers=4)
-    states = prom_counts.evaluate_all(slokit.load(text), source, AT)
+    thread = threading.Thread(target=drop, daemon=True)
+    thread.start()
+    try:
+        text = "---\n".join(_slo(n) for n in ("a", "b"))
+        client = PrometheusClient(
+            ClientConfig(f"http://127.0.0.1:{listener.getsockname()[1]}", retries=1), sleep=lambda s: None
+        )
+        source = PrometheusCounts(client, workers=4)
+        states = prom_counts.evaluate_all(slokit.load(text), source, AT)
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
     assert all(s.status == "no data" and "cannot reach" in s.notes[0] for s in states)
     # one batch per request group, each tried twice (one retry): no splitting into single queries
     assert source.batches_planned > 0 and len(calls) == 2 * source.batches_planned
