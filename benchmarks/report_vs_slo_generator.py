@@ -98,16 +98,18 @@ def free_port() -> int:
 
 
 class Prometheus:
-    def __init__(self, work: Path, openmetrics: Path, cpus: set[int] | None = None) -> None:
+    def __init__(self, work: Path, openmetrics: Path | None, cpus: set[int] | None = None) -> None:
+        """Backfill ``openmetrics`` into ``work/tsdb`` (None: reuse the TSDB there) and start Prometheus."""
         promtool, binary = shutil.which("promtool"), shutil.which("prometheus")
         if promtool is None or binary is None:
             sys.exit("prometheus and promtool are needed (Debian package prometheus)")
         data = work / "tsdb"
-        subprocess.run(
-            [promtool, "tsdb", "create-blocks-from", "openmetrics", str(openmetrics), str(data)],
-            check=True,
-            capture_output=True,
-        )
+        if openmetrics is not None:
+            subprocess.run(
+                [promtool, "tsdb", "create-blocks-from", "openmetrics", str(openmetrics), str(data)],
+                check=True,
+                capture_output=True,
+            )
         (work / "prometheus.yml").write_text("global:\n  scrape_interval: 1m\n", encoding="utf-8")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -309,6 +311,12 @@ def main() -> None:
     parser.add_argument("--cpus", default=None, help="Pin everything to these CPUs, e.g. 0.")
     parser.add_argument("--prometheus-cpus", default=None, help="Let Prometheus use these CPUs, e.g. 0,1.")
     parser.add_argument("--lock", default=None, help="Hold an exclusive flock on this file while timing.")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="Keep the backfilled, compacted TSDB in this folder and reuse it on the next run (for "
+        "iterating: the data then ends when it was built, not now, so the newest minutes are empty).",
+    )
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     cpus = {int(c) for c in args.cpus.split(",")} if args.cpus else None
@@ -316,19 +324,29 @@ def main() -> None:
     if cpus is not None:
         os.sched_setaffinity(0, cpus)
     with tempfile.TemporaryDirectory(prefix="slokit-bench-") as tmp:
-        work = Path(tmp)
-        end = int(time.time()) // 60 * 60
+        work = Path(args.data) if args.data else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        built = work / "built-at"
         t0 = time.perf_counter()
-        write_openmetrics(work / "data.om.txt", end)
-        prom = Prometheus(work, work / "data.om.txt", prom_cpus)
-        print(
-            f"backfilled {DAYS} d × {2 * N_JOBS} series per minute and started Prometheus "
-            f"in {time.perf_counter() - t0:.1f} s ({prom.blocks()} blocks)"
-        )
-        t0 = time.perf_counter()
-        print(f"compacted to {prom.settle()} blocks in {time.perf_counter() - t0:.0f} s")
+        if built.exists():
+            prom = Prometheus(work, None, prom_cpus)
+            age = (time.time() - int(built.read_text())) / 60
+            print(f"reused the TSDB in {work} (data ends {age:.0f} min ago), {prom.blocks()} blocks")
+        else:
+            end = int(time.time()) // 60 * 60
+            write_openmetrics(work / "data.om.txt", end)
+            prom = Prometheus(work, work / "data.om.txt", prom_cpus)
+            (work / "data.om.txt").unlink()
+            print(
+                f"backfilled {DAYS} d × {2 * N_JOBS} series per minute and started Prometheus "
+                f"in {time.perf_counter() - t0:.1f} s ({prom.blocks()} blocks)"
+            )
+            t0 = time.perf_counter()
+            print(f"compacted to {prom.settle()} blocks in {time.perf_counter() - t0:.0f} s")
+            if args.data:
+                built.write_text(str(end), encoding="utf-8")
         try:
-            measure(args, work, prom, cpus, prom_cpus)
+            measure(args, Path(tmp), prom, cpus, prom_cpus)
         finally:
             prom.stop()
 
