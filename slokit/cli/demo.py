@@ -1,6 +1,7 @@
 """``slokit demo``: the dashboard of the two example platforms, live, in one command.
 
-It loads ``examples/mtogo`` and ``examples/cnc-quote``, backfills a few days of simulated history
+It loads ``examples/mtogo`` and ``examples/cnc-quote`` (from ``./examples``, or the copy the build
+ships inside the package as ``slokit/_examples``), backfills a few days of simulated history
 into a fresh store (directly, before serving, so the charts have shape at once), then serves the
 API and dashboard and streams simulated traffic to the ingest API as time passes, with a hard
 outage of one service every few minutes so alerts fire and resolve while you watch. Everything
@@ -11,6 +12,7 @@ server and removes the temporary store.
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
 import itertools
 import logging
 import os
@@ -31,18 +33,39 @@ MINUTE_MS = 60_000
 SCENARIOS = (("mtogo", "mtogo"), ("cnc-quote", "cnc-quote"))
 
 
+#: The example platforms inside an installed package (the build copies them from examples/).
+PACKAGED_EXAMPLES = "_examples"
+
+
+def packaged_examples() -> Path | None:
+    """The examples folder shipped in the installed package, so ``slokit demo`` needs no repository;
+    None in a source checkout or editable install (there the repository's examples/ is read)."""
+    root = importlib.resources.files("slokit") / PACKAGED_EXAMPLES
+    # The server reads the specs by path (reload, the YAML of an SLO), so only a real folder will do.
+    return root if isinstance(root, Path) and root.is_dir() else None
+
+
 def find_examples(given: str | None) -> Path:
-    """The examples folder: the one given, else ./examples, else the one beside the package."""
-    candidates = (
-        [Path(given)] if given else [Path("examples"), Path(__file__).resolve().parents[2] / "examples"]
-    )
+    """The examples folder: the one given, else ./examples (a checkout, or your own edited copy),
+    else the one shipped in the installed package, else the one beside the package (a checkout)."""
+    if given:
+        candidates = [Path(given)]
+    else:
+        packaged = packaged_examples()
+        candidates = [Path("examples"), *([packaged] if packaged else [])]
+        candidates.append(Path(__file__).resolve().parents[2] / "examples")
     for c in candidates:
         if (c / "mtogo").is_dir() and (c / "cnc-quote").is_dir():
             return c
+    if given:
+        raise UsageError(
+            f"--examples {given}: no mtogo/ and cnc-quote/ folders in it; give the examples folder of "
+            "the slokit repository (or leave --examples out to use the copy installed with slokit)"
+        )
     where = ", ".join(str(c) for c in candidates)
     raise UsageError(
-        f"no examples folder with mtogo/ and cnc-quote/ at {where}; run slokit demo from the repository "
-        "root or pass --examples DIR"
+        f"no examples folder with mtogo/ and cnc-quote/ at {where}; the installed slokit lacks its "
+        "copy of the examples: reinstall it, or pass --examples DIR (the repository's examples/)"
     )
 
 
@@ -197,7 +220,7 @@ def feed(
     "demo",
     epilog="""\b
 Examples:
-  slokit demo                              # from the repository root; open the printed URL
+  slokit demo                              # from anywhere; open the printed URL
   slokit demo --days 7 --port 9000 --store demo.duckdb
 
 Exit codes: 0 stopped with Ctrl-C, 1 the port is taken or the examples or the store could not
@@ -235,7 +258,8 @@ be used, 2 wrong usage.
     "--examples",
     default=None,
     type=click.Path(),
-    help="The examples folder (default: ./examples, else the one beside the installed package).",
+    help="Folder holding mtogo/ and cnc-quote/ (default: ./examples if it has both, else the copy "
+    "installed with slokit).",
 )
 def demo(
     host: str,
