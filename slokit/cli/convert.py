@@ -1,7 +1,8 @@
 """``slokit convert``: Sloth specs to OpenSLO YAML.
 
 The output file is written to a temporary file beside it and renamed into place, so a failed or
-interrupted conversion never leaves a half-written spec where a valid one was expected.
+interrupted conversion never leaves a half-written spec where a valid one was expected. Missing
+folders on the way to it are created (as every ``-o`` of slokit does).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ Sloth spec (every problem is listed with file:line:column), 2 wrong usage.""",
     "out",
     metavar="OUT",
     default=None,
-    help="Write to this file instead of standard output (replaced atomically).",
+    help="Write to this file instead of standard output (replaced atomically; missing folders are created).",
 )
 @click.option(
     "--period",
@@ -109,26 +110,52 @@ def convert(
     if out is None or out == "-":
         sys.stdout.write(text)
         return
-    _write_atomically(Path(out), text)
+    _write_atomically(output_file(out), text)
     count = sum(1 for d in conversion.documents if d["kind"] == "SLO")
     click.echo(f"wrote {count} SLO{'s' if count != 1 else ''} to {out}", err=True)
 
 
+def output_file(out: str, flag: str = "-o") -> Path:
+    """The file ``flag`` names. A name ending in a slash means a folder, which would otherwise be
+    taken silently as a file of that name."""
+    if out.endswith(("/", os.sep)):
+        raise UsageError(f"{flag} {out}: names a folder; give the path of the file to write")
+    return Path(out)
+
+
 def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file in the target's folder, then rename it over ``path``."""
+    """Write ``text`` to a temporary file in the target's folder, then rename it over ``path``.
+
+    Missing folders on the way are created, as ``import doc -o`` and ``generate grafana -o`` do,
+    and removed again when the write fails, so a failed run leaves nothing behind. An existing
+    folder at ``path``, or a regular file where a folder is needed, is a usage error (exit 2).
+    """
     folder = path.parent if str(path.parent) else Path(".")
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"cannot write {str(path)!r}: {str(folder)!r} is a file, not a folder")
-    if not folder.is_dir():
-        raise UsageError(
-            f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist (create it first)"
-        )
     if path.is_dir():
-        raise UsageError(f"cannot write {str(path)!r}: it is a directory")
+        raise UsageError(
+            f"cannot write {str(path)!r}: it is a folder; give the path of the file to write in it"
+        )
+    lineage = [folder, *folder.parents]
+    missing = [p for p in lineage if not p.exists()]  # deepest first, each a folder to create
+    blocker = next((p for p in lineage if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise UsageError(
+            f"cannot write {str(path)!r}: {str(blocker)!r} is a file, not a folder; "
+            "choose another output path"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _remove_empty(missing)
+        raise SlokitError(
+            f"cannot write {str(path)!r}: cannot create the folder {str(folder)!r}: "
+            f"{exc.strerror or exc}; choose a writable folder"
+        ) from None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise UsageError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        _remove_empty(missing)
+        raise SlokitError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -145,6 +172,14 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
+        _remove_empty(missing)
         if isinstance(exc, OSError):
             raise SlokitError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         raise
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders this write created (deepest first), if they are still empty."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()

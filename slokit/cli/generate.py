@@ -2,8 +2,8 @@
 
 Three shapes: slokit's native rules (``--format rules`` or a prometheus-operator
 ``PrometheusRule``), and Sloth v0.16's rules for Sloth specs (``--format sloth``). Output goes to
-standard output or, with ``-o``, to a temporary file renamed over the target, so a failed run
-never leaves half a rule file behind.
+standard output or, with ``-o``, to a temporary file renamed over the target (missing folders
+created), so a failed run never leaves half a rule file behind.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import click
 
 from slokit import __version__
 from slokit.alerting.policy import BUILTIN, EXTRA_BUILTIN, AlertSettings, settings_named
-from slokit.cli.convert import _write_atomically
+from slokit.cli.convert import _write_atomically, output_file
 from slokit.cli.generate_grafana import grafana
 from slokit.engine.burn import DEFAULT_MIN_BAD_EVENTS
 from slokit.errors import SlokitError, UsageError
@@ -58,7 +58,11 @@ Exit codes: 0 written, 1 invalid spec or rules rejected by --check, 2 wrong usag
 )
 @click.argument("specs", metavar="SPEC...", nargs=-1, required=True)
 @click.option(
-    "-o", "--out", default=None, metavar="FILE", help="Write here (replaced atomically) instead of stdout."
+    "-o",
+    "--out",
+    default=None,
+    metavar="FILE",
+    help="Write here instead of stdout (replaced atomically; missing folders are created).",
 )
 @click.option(
     "--format",
@@ -167,7 +171,7 @@ def prometheus(
     if out is None or out == "-":
         sys.stdout.write(text)
         return
-    _write_atomically(Path(out), text)
+    _write_atomically(output_file(out), text)
     click.echo(f"wrote {out}", err=True)
 
 

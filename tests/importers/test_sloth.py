@@ -759,7 +759,9 @@ def test_cli_failed_rename_leaves_no_temp_file(tmp_path: Path, monkeypatch: pyte
         ["convert", "--from", "pyrra", str(DATA / "checkout.yml")],
         ["convert", "--from", "sloth", "--to", "sloth", str(DATA / "checkout.yml")],
         ["convert", str(DATA / "checkout.yml")],
-        ["convert", "--from", "sloth", str(DATA / "checkout.yml"), "-o", "/no/such/folder/out.yaml"],
+        # -o creates missing folders, but never writes over a folder or beneath a regular file.
+        ["convert", "--from", "sloth", str(DATA / "checkout.yml"), "-o", str(DATA)],
+        ["convert", "--from", "sloth", str(DATA / "checkout.yml"), "-o", str(DATA / "checkout.yml" / "o")],
     ],
 )
 def test_cli_usage_errors_exit_2(args: list[str]) -> None:
