@@ -11,6 +11,7 @@ Everything else about the build is configured in pyproject.toml.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from setuptools import setup
@@ -37,6 +38,12 @@ def example_files(root: Path) -> list[str]:
 
 class BuildPyWithExamples(build_py):
     """build_py that adds the example platforms to the package data of ``slokit._examples``."""
+
+    def run(self) -> None:
+        # A build folder reused from an earlier build would keep files since removed from examples/.
+        if not getattr(self, "editable_mode", False):
+            shutil.rmtree(os.path.join(self.build_lib, *PACKAGED), ignore_errors=True)
+        super().run()
 
     def _get_data_files(self) -> list[tuple[str, str, str, list[str]]]:
         files: list[tuple[str, str, str, list[str]]] = list(super()._get_data_files())
