@@ -11,14 +11,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import yaml
-from rich.console import Console
-from rich.table import Table
 
 from slokit.errors import SlokitError
+
+if TYPE_CHECKING:  # rich is imported where a table or console is made: JSON output never needs it
+    from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,6 +50,8 @@ def console(stderr: bool = False) -> Console:
     rich would fold cells at 80 columns and split names over lines, so there the width is
     unbounded unless COLUMNS says otherwise.
     """
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     width = None
     if not stream.isatty() and "COLUMNS" not in os.environ:
@@ -81,6 +84,8 @@ def emit(
     if fmt == "yaml":
         sys.stdout.write(dump_yaml(data))
         return
+    from rich.table import Table
+
     table_rows = rows if rows is not None else data
     table = Table(title=title, show_lines=False, header_style="bold")
     for _, header in columns:
