@@ -139,10 +139,14 @@ def window_text(seconds: int) -> str:
 def count_query(query: str) -> CountQuery:
     """The binding's query as an event count over a window (rates scaled by its length)."""
     rate = _is_rate(query)
+    built: dict[int, str] = {}  # a 30-day window asks for the same one-day tile query 30 times
 
     def build(seconds: int) -> str:
-        filled = query.replace(WINDOW_PLACEHOLDER, window_text(seconds))
-        return f"({filled}) * {seconds}" if rate else filled
+        found = built.get(seconds)
+        if found is None:
+            filled = query.replace(WINDOW_PLACEHOLDER, window_text(seconds))
+            found = built[seconds] = f"({filled}) * {seconds}" if rate else filled
+        return found
 
     return build
 
