@@ -18,11 +18,14 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -67,6 +70,27 @@ def find_examples(given: str | None) -> Path:
         f"no examples folder with mtogo/ and cnc-quote/ at {where}; the installed slokit lacks its "
         "copy of the examples: reinstall it, or pass --examples DIR (the repository's examples/)"
     )
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """``kill PID`` stops the demo as Ctrl-C does: traffic and server stopped, temporary store removed.
+
+    uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the previous handler;
+    with the default one the process ended there, before the temporary store was removed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 #: The last hours of history are replayed through the alert evaluator, every few minutes.
@@ -223,8 +247,8 @@ Examples:
   slokit demo                              # from anywhere; open the printed URL
   slokit demo --days 7 --port 9000 --store demo.duckdb
 
-Exit codes: 0 stopped with Ctrl-C, 1 the port is taken or the examples or the store could not
-be used, 2 wrong usage.
+Exit codes: 0 stopped with Ctrl-C (or SIGTERM), 1 the port is taken or the examples or the store
+could not be used, 2 wrong usage.
 """,
 )
 @click.option(
@@ -291,52 +315,55 @@ def demo(
     paths = (str(root / "mtogo"), str(root / "cnc-quote"))
     spec, _ = load_paths(paths)
     token = os.environ.get("SLOKIT_API_TOKEN") or secrets.token_urlsafe(18)
-    tmp = None if store_path else tempfile.mkdtemp(prefix="slokit-demo-")
-    path = store_path or str(Path(tmp or ".") / "demo.duckdb")
-    try:
-        now_ms = int(time.time() * 1000) // MINUTE_MS * MINUTE_MS
-        items = plans(now_ms, days, 24.0, every_ms, seed, rate_scale)
-        click.echo(f"slokit demo: simulating {days:g} days of history for {len(spec.slos)} SLOs …", err=True)
-        started = time.monotonic()
-        n = backfill(path, spec, items, now_ms)
-        click.echo(f"slokit demo: {n:,} events stored in {time.monotonic() - started:.1f} s", err=True)
-        changes = replay_alerts(path, spec, now_ms)
-        click.echo(
-            f"slokit demo: last {REPLAY_HOURS} h replayed through the alert rules ({changes} changes)",
-            err=True,
-        )
-        # Live alert notices go to the dashboard, not to the terminal.
-        logging.getLogger("slokit.server.evaluator").setLevel(logging.ERROR)
-        config = ServerConfig(spec_paths=paths, store_path=path, token=token, eval_interval=10.0)
-        app = create_app(config)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
-        )
-        stop = threading.Event()
-        url = f"http://{host}:{port}"
-
-        def start_feeding() -> None:
-            while not server.started and not stop.is_set():
-                time.sleep(0.1)
-            if stop.is_set():
-                return
+    with sigterm_as_interrupt():
+        tmp = None if store_path else tempfile.mkdtemp(prefix="slokit-demo-")
+        path = store_path or str(Path(tmp or ".") / "demo.duckdb")
+        try:
+            now_ms = int(time.time() * 1000) // MINUTE_MS * MINUTE_MS
+            items = plans(now_ms, days, 24.0, every_ms, seed, rate_scale)
             click.echo(
-                f"\n  Dashboard: {url}/\n  API token: {token}\n"
-                f"  An outage every {incident_every}; Ctrl-C stops.\n",
+                f"slokit demo: simulating {days:g} days of history for {len(spec.slos)} SLOs …", err=True
+            )
+            started = time.monotonic()
+            n = backfill(path, spec, items, now_ms)
+            click.echo(f"slokit demo: {n:,} events stored in {time.monotonic() - started:.1f} s", err=True)
+            changes = replay_alerts(path, spec, now_ms)
+            click.echo(
+                f"slokit demo: last {REPLAY_HOURS} h replayed through the alert rules ({changes} changes)",
                 err=True,
             )
-            feed(url, token, items, now_ms, stop)
+            # Live alert notices go to the dashboard, not to the terminal.
+            logging.getLogger("slokit.server.evaluator").setLevel(logging.ERROR)
+            config = ServerConfig(spec_paths=paths, store_path=path, token=token, eval_interval=10.0)
+            app = create_app(config)
+            server = uvicorn.Server(
+                uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+            )
+            stop = threading.Event()
+            url = f"http://{host}:{port}"
 
-        feeder = threading.Thread(target=start_feeding, name="slokit-demo-feed", daemon=True)
-        feeder.start()
-        try:
-            server.run()
-        except KeyboardInterrupt:  # uvicorn re-raises the signal after its graceful shutdown
-            pass
+            def start_feeding() -> None:
+                while not server.started and not stop.is_set():
+                    time.sleep(0.1)
+                if stop.is_set():
+                    return
+                click.echo(
+                    f"\n  Dashboard: {url}/\n  API token: {token}\n"
+                    f"  An outage every {incident_every}; Ctrl-C stops.\n",
+                    err=True,
+                )
+                feed(url, token, items, now_ms, stop)
+
+            feeder = threading.Thread(target=start_feeding, name="slokit-demo-feed", daemon=True)
+            feeder.start()
+            try:
+                server.run()
+            except KeyboardInterrupt:  # uvicorn re-raises the signal after its graceful shutdown
+                pass
+            finally:
+                stop.set()
+                feeder.join(10)
+            click.echo("slokit demo: stopped", err=True)
         finally:
-            stop.set()
-            feeder.join(10)
-        click.echo("slokit demo: stopped", err=True)
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)

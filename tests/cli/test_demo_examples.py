@@ -11,10 +11,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -165,3 +169,42 @@ def test_a_checkout_without_a_packaged_copy_falls_back_to_the_repository_example
     monkeypatch.setattr(demo, "packaged_examples", lambda: None)
     monkeypatch.chdir(tmp_path)
     assert find_examples(None).resolve() == (REPO / "examples").resolve()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_kill_stops_the_demo_and_removes_its_temporary_store(tmp_path: Path) -> None:
+    """``kill PID`` (SIGTERM) ends the demo as Ctrl-C does: exit 0 and no store left in TMPDIR."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    port = _free_port()
+    args = [sys.executable, "-m", "slokit.cli.main", "demo", "--port", str(port), "--days", "0.1"]
+    env = {**os.environ, "TMPDIR": str(temp), "SLOKIT_API_TOKEN": "t"}
+    proc = subprocess.Popen(
+        [*args, "--examples", str(REPO / "examples")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        ready = False
+        while not ready and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert ready
+        assert [p.name for p in temp.iterdir() if p.name.startswith("slokit-demo-")]  # the store is there
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    text = out.decode()
+    assert proc.returncode == 0, text
+    assert "slokit demo: stopped" in text
+    assert list(temp.iterdir()) == []
