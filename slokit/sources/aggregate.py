@@ -32,6 +32,7 @@ fused one is tested against.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,7 @@ import pyarrow.compute as pc
 from slokit.engine.histogram import DEFAULT_LAYOUT, bucket_codes, screened_bucket_codes
 from slokit.sources.bound import BoundSLI, group_sli_key
 from slokit.sources.events import not_numbers
-from slokit.sources.predicate_eval import EventBatch, evaluate
+from slokit.sources.predicate_eval import EventBatch, evaluate, text_condition_fields
 from slokit.spec.predicate import Predicate
 
 IntArray = npt.NDArray[np.int64]
@@ -287,8 +288,23 @@ class Batch:
         see :func:`label_codes`.
         """
         if name not in self._labels:
-            self._labels[name] = label_codes(self.events.arrow_column(name), self.minute.size)
+            encoded = self.events.encoded(name)  # shared with text conditions on the field
+            column = encoded if encoded is not None else self.events.arrow_column(name)
+            self._labels[name] = label_codes(column, self.minute.size)
         return self._labels[name]
+
+    def plan(self, bounds: Sequence[BoundSLI]) -> None:
+        """Tell the events which text columns to dictionary-encode: those read by two or more
+        distinct text conditions, or grouped by (see :meth:`EventBatch.encode`)."""
+        uses: Counter[str] = Counter()
+        seen: set[Predicate] = set()
+        for bound in bounds:
+            for predicate in (bound.total_where, bound.good_where, bound.bad_where):
+                if predicate is not None and predicate not in seen:
+                    seen.add(predicate)
+                    uses.update(text_condition_fields(predicate))
+            uses.update(dict.fromkeys(bound.group_by, 2))
+        self.events.encode(name for name, count in uses.items() if count >= 2)
 
     def group_codes(self, names: tuple[str, ...]) -> _GroupCodes:
         """Every row's combined group code over the fields ``names`` (shared by indicators
@@ -442,6 +458,7 @@ def aggregate_all(batch: Batch, bounds: Sequence[BoundSLI]) -> list[SliRows]:
     An indicator with ``group_by`` is followed by its groups' rows (:func:`aggregate_groups`),
     so the list is longer than ``bounds`` when some indicator is grouped.
     """
+    batch.plan(bounds)
     chosen = [_select(batch, bound) for bound in bounds]
     if not batch.any:
         return [_aggregate_one(batch, c) for c in chosen]

@@ -20,7 +20,7 @@ is case-sensitive with ``%``, ``_`` and backslash escapes, and NaN behaves as in
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -125,6 +125,11 @@ class EventBatch:
         self.num_rows: int = rows
         self._columns: dict[str, tuple[ArrowArray | None, Kind, str]] = {}
         self._numbers: dict[str, tuple[npt.NDArray[Any], BoolArray | None] | None] = {}
+        self._arrow: dict[str, ArrowArray | None] = {}
+        self._encoded: dict[str, pa.DictionaryArray | None] = {}
+        self._string_codes: dict[str, tuple[pa.Array, npt.NDArray[Any], BoolArray | None] | None] = {}
+        #: Plain text columns worth dictionary-encoding (several conditions or a grouping read them).
+        self._encode: set[str] = set()
 
     def numbers(self, name: str) -> tuple[npt.NDArray[Any], BoolArray | None] | None:
         """A numeric column as a numpy array plus its null mask (None: no nulls), for the
@@ -150,15 +155,90 @@ class EventBatch:
         """The column ``name`` as stored (a dictionary column stays encoded); None when absent.
 
         Found as :meth:`column` finds it (an exact name, else a walk through struct columns);
-        for grouping, which reads a column's distinct values and would only lose by decoding.
+        for grouping and text conditions, which read a column's distinct values and would
+        only lose by decoding it.
         """
-        values = self._lookup(name)
-        if values is None or isinstance(values, pa.Array | pa.ChunkedArray):
-            return values
-        try:
-            return pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
-            return None
+        if name not in self._arrow:
+            values = self._lookup(name)
+            if values is not None and not isinstance(values, pa.Array | pa.ChunkedArray):
+                try:
+                    values = pa.array(values)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+                    values = None
+            self._arrow[name] = values
+        return self._arrow[name]
+
+    def kind(self, name: str) -> Kind:
+        """The kind of column ``name`` (of its values, for a dictionary column), without
+        decoding a dictionary column as :meth:`column` does."""
+        if name not in self._columns:
+            raw = self.arrow_column(name)
+            if raw is not None:
+                value_type = raw.type.value_type if pa.types.is_dictionary(raw.type) else raw.type
+                return "other" if pa.types.is_null(value_type) else _kind_of(value_type)
+        return self.column(name)[1]
+
+    def null_count(self, name: str) -> int:
+        """Events where ``name`` is null or absent (a dictionary column is not decoded)."""
+        if name not in self._columns:
+            raw = self.arrow_column(name)
+            if raw is not None and pa.types.is_dictionary(raw.type):
+                encoded = self.encoded(name)
+                if encoded is not None and encoded.dictionary.null_count == 0:
+                    return int(encoded.null_count)
+        column = self.column(name)[0]
+        return self.num_rows if column is None else int(column.null_count)
+
+    def encode(self, names: Iterable[str]) -> None:
+        """Mark text columns to be dictionary-encoded for their conditions.
+
+        Encoding a text column costs about two equality tests on it; after that every
+        condition on it is evaluated once per distinct value and looked up per event, so it
+        pays when several conditions (or a grouping, which encodes anyway) read the column.
+        A column stored as a dictionary is always read that way, without being marked.
+        """
+        self._encode.update(names)
+
+    def encoded(self, name: str) -> pa.DictionaryArray | None:
+        """The column dictionary-encoded (a dictionary column as it is), one chunk; None when
+        absent or of a type Arrow cannot encode (lists, records)."""
+        if name not in self._encoded:
+            raw = self.arrow_column(name)
+            found: Any = None
+            if raw is not None:
+                if isinstance(raw, pa.ChunkedArray) and pa.types.is_dictionary(raw.type):
+                    found = raw.chunk(0) if raw.num_chunks == 1 else raw.combine_chunks()
+                elif pa.types.is_dictionary(raw.type):
+                    found = raw
+                else:
+                    try:
+                        found = pc.dictionary_encode(raw)
+                    except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+                        found = None
+                    if isinstance(found, pa.ChunkedArray):
+                        found = found.chunk(0) if found.num_chunks == 1 else found.combine_chunks()
+            self._encoded[name] = found
+        return self._encoded[name]
+
+    def string_codes(self, name: str) -> tuple[pa.Array, npt.NDArray[Any], BoolArray | None] | None:
+        """A text column as (its distinct values, each event's index into them, which events
+        are null or None): for a dictionary column, or a text column marked by :meth:`encode`.
+        None otherwise (then conditions read the text itself)."""
+        if name not in self._string_codes:
+            found = None
+            raw = self.arrow_column(name)
+            wanted = raw is not None and (pa.types.is_dictionary(raw.type) or name in self._encode)
+            encoded = self.encoded(name) if wanted and self.kind(name) == "string" else None
+            if encoded is not None and encoded.dictionary.null_count == 0:
+                indices = encoded.indices
+                nulls = None
+                if indices.null_count:
+                    nulls = np.asarray(pc.is_null(indices).to_numpy(zero_copy_only=False), np.bool_)
+                    indices = pc.fill_null(indices, pa.scalar(0, indices.type))
+                codes = np.asarray(indices.to_numpy(zero_copy_only=False))
+                found = (encoded.dictionary, codes, nulls)
+            self._string_codes[name] = found
+        return self._string_codes[name]
 
     def column(self, name: str) -> tuple[ArrowArray | None, Kind, str]:
         """The column ``name`` (None when absent or all-null), its kind and its type's name."""
@@ -256,9 +336,30 @@ def evaluate(
         unknown = _to_mask(pc.is_null(result), n) if result.null_count else None
     missing = {}
     for name in sorted(run.fields):
-        column = events.column(name)[0]
-        missing[name] = n if column is None else int(column.null_count)
+        missing[name] = events.null_count(name)
     return Evaluation(mask, tuple(run.mismatches.values()), missing, unknown)
+
+
+def text_condition_fields(predicate: Predicate | Expr | None) -> list[str]:
+    """The field of every text condition in ``predicate`` (comparisons, IN and BETWEEN with
+    text values, LIKE), once per condition: what :meth:`EventBatch.encode` weighs."""
+    if predicate is None:
+        return []
+    node = predicate.expr if isinstance(predicate, Predicate) else predicate
+    if isinstance(node, And | Or):
+        return [name for operand in node.operands for name in text_condition_fields(operand)]
+    if isinstance(node, Not):
+        return text_condition_fields(node.operand)
+    if isinstance(node, Like):
+        return [node.field.name]
+    literals: tuple[Value, ...] = ()
+    if isinstance(node, Compare):
+        literals = (node.value,)
+    elif isinstance(node, Between):
+        literals = (node.low, node.high)
+    elif isinstance(node, In):
+        literals = node.values
+    return [node.field.name] if literals and all(v.kind == "string" for v in literals) else []
 
 
 def predicate_mask(
@@ -300,7 +401,45 @@ class _Run:
             return any(self.fast(operand) for operand in node.operands)
         if isinstance(node, Not):
             return self.fast(node.operand)
-        return self._fast_condition(node) is not None
+        return self._fast_condition(node) is not None or self._on_dictionary(node)
+
+    def _on_dictionary(self, node: Expr) -> bool:
+        """Whether ``node`` is a text condition evaluated once per distinct value
+        (:meth:`EventBatch.string_codes`): a fitting comparison, IN, BETWEEN, LIKE or IS NULL."""
+        literals: tuple[Value, ...]
+        if isinstance(node, Compare):
+            literals = (node.value,)
+        elif isinstance(node, Between):
+            literals = (node.low, node.high)
+        elif isinstance(node, In):
+            literals = node.values
+        elif isinstance(node, Like | IsNull):
+            literals = ()
+        else:
+            return False
+        if not all(value.kind == "string" for value in literals):
+            return False
+        return self.events.string_codes(node.field.name) is not None
+
+    def _dictionary_condition(
+        self, node: Compare | In | IsNull | Like | Between
+    ) -> tuple[BoolArray, BoolArray | None]:
+        """A text condition evaluated on the column's distinct values, then looked up per event."""
+        name = node.field.name
+        self.fields.add(name)
+        found = self.events.string_codes(name)
+        assert found is not None
+        dictionary, codes, nulls = found
+        if isinstance(node, IsNull):
+            null = np.zeros(self.n, np.bool_) if nulls is None else nulls.copy()
+            return (~null if node.negated else null), None
+        per_value = _to_mask(self.apply(node, dictionary, "string", str(dictionary.type)), len(dictionary))
+        if per_value.size == 0:  # every event null: their index 0 must still be a valid one
+            per_value = np.zeros(1, np.bool_)
+        true = np.take(per_value, codes)
+        if nulls is not None:
+            true &= ~nulls
+        return true, nulls
 
     def _fast_condition(self, node: Expr) -> tuple[npt.NDArray[Any], BoolArray | None] | None:
         """The numpy column of a numeric comparison (=, <, BETWEEN, IN ...) that needs no type
@@ -316,7 +455,7 @@ class _Run:
             return None
         if not all(value.kind == "number" for value in literals):
             return None
-        if self.events.column(node.field.name)[1] != "number":
+        if self.events.kind(node.field.name) != "number":
             return None
         return self.events.numbers(node.field.name)
 
@@ -334,6 +473,9 @@ class _Run:
         if isinstance(node, Not):
             true, unknown = self.tri(node.operand)
             return (~true if unknown is None else ~(true | unknown)), unknown
+        if self._on_dictionary(node):
+            assert isinstance(node, Compare | In | IsNull | Like | Between)
+            return self._dictionary_condition(node)
         found = self._fast_condition(node)
         if found is None:  # an Arrow condition, converted once
             result = self.expr(node)
@@ -384,6 +526,17 @@ class _Run:
         name = node.field.name
         self.fields.add(name)
         column, kind, type_name = self.events.column(name)
+        return self.apply(node, column, kind, type_name)
+
+    def apply(
+        self,
+        node: Compare | In | IsNull | Like | Between,
+        column: ArrowArray | None,
+        kind: Kind,
+        type_name: str,
+    ) -> ArrowArray:
+        """``node`` on ``column`` (the event column, or a dictionary's distinct values)."""
+        name = node.field.name
         if isinstance(node, IsNull):
             if column is None:
                 return self.constant(not node.negated)

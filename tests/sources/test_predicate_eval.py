@@ -698,3 +698,75 @@ def test_like_ending_in_an_escaped_backslash() -> None:
     ):
         assert predicate_mask(Like(Field("s"), pattern), column).tolist() == want
         assert [like_matches(t, pattern) for t in texts] == want
+
+
+# --- text conditions on distinct values (dictionary columns, encoded text columns) ---
+
+
+def variants(events: list[dict[str, Any]], present: set[str], cut: int) -> list[tuple[str, EventBatch]]:
+    """The same events as a plain table, with "s" stored as a dictionary (in two chunks with
+    their own dictionaries), and plain but marked for encoding."""
+    plain = to_table(events, present)
+    found = [("plain", EventBatch(plain))]
+    if "s" in present:
+        s = plain.column("s").combine_chunks()
+        chunks = [s[:cut].dictionary_encode(), s[cut:].dictionary_encode()]
+        dictionary = plain.set_column(plain.column_names.index("s"), "s", pa.chunked_array(chunks))
+        found.append(("dictionary", EventBatch(dictionary)))
+    marked = EventBatch(plain)
+    marked.encode(["s", "i", "absent"])  # only text columns take it up
+    found.append(("marked", marked))
+    return found
+
+
+def same_evaluation(tree: Expr, events: list[dict[str, Any]], present: set[str], cut: int) -> None:
+    predicate = parse_predicate(str(tree))
+    want_mask = oracle_mask(tree, events, present)
+    want_unknown = [oracle(tree, e, present) is None for e in events]
+    reference = None
+    for name, batch in variants(events, present, cut):
+        result = evaluate(predicate, batch)
+        assert result.mask.tolist() == want_mask, (name, str(tree))
+        assert unknown_list(result.unknown, len(events)) == want_unknown, (name, str(tree))
+        summary = (dict(result.missing), result.mismatches)
+        reference = summary if reference is None else reference
+        assert summary == reference, (name, str(tree))
+
+
+def test_every_condition_on_distinct_text_values() -> None:
+    events = random_events(seed=11, count=200)
+    for condition in every_condition():
+        for tree in (condition, Not(condition), And((condition, IsNull(Field("i"), True)))):
+            same_evaluation(tree, events, set(SCHEMA), cut=70)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees, events_strategy(), st.integers(min_value=0, max_value=30))
+def test_distinct_text_values_match_oracle(
+    tree: Expr, generated: tuple[list[dict[str, Any]], set[str]], cut: int
+) -> None:
+    events, present = generated
+    same_evaluation(tree, events, present, cut)
+
+
+def test_dictionary_column_is_not_decoded() -> None:
+    # The point of the path: a dictionary column's text conditions never decode it.
+    routes = pa.array(["/orders", "/menu", None, "/orders"]).dictionary_encode()
+    batch = EventBatch(pa.table({"route": routes}))
+    result = evaluate(parse_predicate("route = '/orders' OR route LIKE '/m%'"), batch)
+    assert result.mask.tolist() == [True, True, False, True]
+    assert unknown_list(result.unknown, 4) == [False, False, True, False]
+    assert result.missing == {"route": 1}
+    assert "route" not in batch._columns  # column() (which decodes) was never asked
+
+
+@pytest.mark.parametrize("text", ["route = 'x'", "route IN ('x', 'y')", "route LIKE 'x%'", "route IS NULL"])
+def test_text_condition_on_a_column_of_nulls(text: str) -> None:
+    # A text column whose every value is null has an empty dictionary.
+    column = pa.array([None, None], pa.string())
+    for batch in (EventBatch({"route": column.dictionary_encode()}), EventBatch({"route": column})):
+        batch.encode(["route"])
+        result = evaluate(parse_predicate(text), batch)
+        null_test = text.endswith("IS NULL")
+        assert result.mask.tolist() == [null_test, null_test]
+        assert unknown_list(result.unknown, 2) == [not null_test, not null_test]
