@@ -27,6 +27,7 @@ plain decoding, element by element checks and the store's own table conversion.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import operator
 import re
@@ -34,12 +35,13 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+from msgspec.structs import astuple
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -50,11 +52,13 @@ from slokit.server.state import ServerState
 from slokit.sources.bound import bound_slis, fields_needed
 from slokit.sources.events import (
     IN_FUTURE,
+    NOT_NUMBERS_KEY,
     REASON_CODE,
     REASONS,
     TIMESTAMP_FIELDS,
     TOO_LATE,
     Timestamps,
+    not_numbers,
     timestamps,
     to_table,
 )
@@ -175,9 +179,28 @@ def decode_events(data: bytes, ndjson: bool) -> tuple[list[Any], list[tuple[int,
 # --- decoding ---
 
 
-@dataclass(frozen=True, slots=True)
+_Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+#: Field kinds the typed decoder checks in C, with their msgspec and Arrow types. A field never
+#: seen with a value has kind ``""`` (msgspec ``Any``, Arrow null); one seen with another type
+#: (a nested object, a list) has kind ``"any"``.
+_KINDS: dict[str, tuple[Any, pa.DataType]] = {
+    "int": (_Int64 | None, pa.int64()),
+    "float": (float | None, pa.float64()),
+    "str": (str | None, pa.string()),
+    "bool": (bool | None, pa.bool_()),
+    "": (Any, pa.null()),
+}
+_KIND_OF_TYPE = {arrow: kind for kind, (_, arrow) in _KINDS.items()}
+
+
+@dataclass(slots=True)
 class EventType:
-    """How one stream's events are decoded: the fields kept and a decoder into a Struct of them."""
+    """How one stream's events are decoded: the fields kept and a decoder into a Struct of them.
+
+    ``typed`` is learned from the stream's batches (see :func:`decode_fast`): the same fields,
+    typed as their columns came out, so msgspec checks the types in C and the columns are
+    converted by Arrow in one pass.
+    """
 
     names: tuple[str, ...]
     decoder: msgspec.json.Decoder[Any]
@@ -185,6 +208,27 @@ class EventType:
     getters: tuple[Callable[[Any], Any], ...]
     #: Timestamp names no indicator reads: skipped once an earlier timestamp name is present.
     spare_times: frozenset[str]
+    typed: TypedEvent | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TypedEvent:
+    """A decoder whose fields have the kinds (see :data:`_KINDS`) of the columns seen before,
+    and the Arrow struct type of the tuple of those fields (None when a field has kind
+    ``"any"``: its columns are then converted one by one)."""
+
+    kinds: tuple[str, ...]
+    decoder: msgspec.json.Decoder[Any]
+    row_type: pa.StructType | None
+
+
+def _decoder(names: tuple[str, ...], kinds: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
+    """A decoder of a JSON array into a list of Structs with these fields of these kinds."""
+    fields = [(f"f{i}", _KINDS[k][0] if k in _KINDS else Any, None) for i, k in enumerate(kinds)]
+    struct = msgspec.defstruct(
+        "Event", fields, rename={f"f{i}": name for i, name in enumerate(names)}, gc=False
+    )
+    return msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
 
 
 def event_type(spec: Spec, stream: str) -> EventType:
@@ -195,15 +239,23 @@ def event_type(spec: Spec, stream: str) -> EventType:
     bounds = [b for b in bound_slis(spec) if b.stream == stream]
     read = {n.split(".")[0] for n in fields_needed(bounds)}
     names = tuple(dict.fromkeys([*TIMESTAMP_FIELDS, *sorted(read)]))
-    struct = msgspec.defstruct(
-        "Event",
-        [(f"f{i}", Any, None) for i in range(len(names))],
-        rename={f"f{i}": name for i, name in enumerate(names)},
-        gc=False,
-    )
     getters = tuple(operator.attrgetter(f"f{i}") for i in range(len(names)))
     spare = frozenset(TIMESTAMP_FIELDS) - read
-    return EventType(names, msgspec.json.Decoder(list[struct]), getters, spare)  # type: ignore[valid-type]
+    return EventType(names, _decoder(names, ("",) * len(names)), getters, spare)
+
+
+def learn(kind: EventType, table: pa.Table) -> None:
+    """Type ``kind``'s fields by the columns of ``table`` (a decoded batch); a field the batch
+    does not have keeps the kind learned before."""
+    present = {f.name: _KIND_OF_TYPE.get(f.type, "any") for f in table.schema}
+    before = kind.typed.kinds if kind.typed is not None else ("",) * len(kind.names)
+    kinds = tuple(present.get(name, old) for name, old in zip(kind.names, before, strict=True))
+    if kinds == before:
+        return
+    row_type = None
+    if "any" not in kinds:
+        row_type = pa.struct([pa.field(f"f{i}", _KINDS[k][1]) for i, k in enumerate(kinds)])
+    kind.typed = TypedEvent(kinds, _decoder(kind.names, kinds), row_type)
 
 
 class EventTypes:
@@ -234,38 +286,99 @@ class Decoded:
     #: Request index of each table row (None: row i is request element i).
     index: npt.NDArray[np.int64] | None
     problems: list[tuple[int, str]]
-    #: The rows as dicts (general path only), to rebuild the table of the accepted ones.
-    rows: list[dict[str, Any]] | None = None
 
 
 def decode_fast(data: bytes, kind: EventType) -> Decoded | None:
     """A JSON array of objects decoded into the stream's Struct and columns; None when the
-    body needs the general path (not an array of objects, a column of mixed types, ...)."""
+    body needs the general path (not an array of objects, a column of mixed types, ...).
+
+    The typed decoder (learned from an earlier batch) is tried first; a value of another type
+    than learned (a float in an int column, a string in a number column, an int beyond int64)
+    fails it in C, and the batch is decoded untyped, which learns the new types for the next.
+    """
+    typed = kind.typed
+    if typed is not None:
+        try:
+            items = typed.decoder.decode(data)
+        except msgspec.ValidationError:
+            items = None  # another type than learned: untyped below
+        except msgspec.DecodeError:
+            return None  # not JSON: the general path says where
+        if items is not None:
+            decoded = _typed_columns(items, kind, typed, data)
+            if decoded is not None and "" in typed.kinds:
+                learn(kind, decoded.table)  # a field not seen before may have come
+            return decoded
     try:
         items = kind.decoder.decode(data)
     except msgspec.DecodeError:  # ValidationError included: the general path says what is wrong
         return None
-    n = len(items)
+    decoded = _untyped_columns(items, kind, data)
+    if decoded is not None:
+        learn(kind, decoded.table)
+    return decoded
+
+
+def _untyped_columns(items: list[Any], kind: EventType, data: bytes) -> Decoded | None:
+    def column(i: int) -> pa.Array:
+        return pa.array(list(map(kind.getters[i], items)))
+
+    return _assemble(kind, len(items), column, data)
+
+
+def _typed_columns(items: list[Any], kind: EventType, typed: TypedEvent, data: bytes) -> Decoded | None:
+    """The columns of structs from the typed decoder: the events as tuples, converted by Arrow
+    into one struct array (its fields are the columns) in one pass; the same table the untyped
+    path builds, except that a float column whose values are all whole numbers stays float64."""
+    columns: list[pa.Array] | None = None
+    if typed.row_type is not None and items:
+        try:
+            columns = pa.array(list(map(astuple, items)), typed.row_type).flatten()
+        except _ARROW_ERRORS:
+            columns = None  # a field first seen with a value now (Arrow null type): one by one
+
+    def column(i: int) -> pa.Array:
+        if columns is not None:
+            return columns[i]
+        arrow = _KINDS[typed.kinds[i]][1] if typed.kinds[i] in _KINDS else None
+        return pa.array(list(map(kind.getters[i], items)), None if arrow == pa.null() else arrow)
+
+    return _assemble(kind, len(items), column, data)
+
+
+def _assemble(kind: EventType, n: int, column: Callable[[int], pa.Array], data: bytes) -> Decoded | None:
+    """The table of the fields' columns as the store would convert the events as dicts: a
+    field no event has is absent; of the timestamp names only the first present is converted
+    (the store reads that one) unless an indicator reads another. None: the general path."""
     if not n:
         return None
     arrays: list[pa.Array] = []
     names: list[str] = []
     have_time = False
-    for name, getter in zip(kind.names, kind.getters, strict=True):
+    for i, name in enumerate(kind.names):
         if have_time and name in kind.spare_times:
-            continue  # the store reads the first timestamp name present; this one is not read
+            continue
         try:
-            array = pa.array(list(map(getter, items)))
+            array = column(i)
         except _ARROW_ERRORS:
             return None
         if array.null_count == n:
-            continue  # a field no event has is absent, as in the store
+            if not have_time and name in TIMESTAMP_FIELDS and _may_hold_name(data, name):
+                # Null in every event, absent or sent as null? Dicts would hold a null
+                # timestamp column the store reads first (every event missing_timestamp).
+                return None
+            continue
         arrays.append(array)
         names.append(name)
         have_time = have_time or name in TIMESTAMP_FIELDS
     if not arrays:
         return None
     return Decoded(n, pa.Table.from_arrays(arrays, names=names), None, [])
+
+
+def _may_hold_name(data: bytes, name: str) -> bool:
+    """Whether ``"name"`` may be a key in the JSON text (escaped text could spell any key)."""
+    return f'"{name}"'.encode() in data or b"\\u" in data
 
 
 def decode_general(data: bytes, ndjson: bool, kind: EventType) -> Decoded:
@@ -276,7 +389,7 @@ def decode_general(data: bytes, ndjson: bool, kind: EventType) -> Decoded:
     rows = [{k: v for k, v in items[i].items() if k in wanted} for i in keep]
     table = to_table(rows)
     index = np.array(keep, np.int64)
-    return Decoded(len(items), table, index, problems, rows)
+    return Decoded(len(items), table, index, problems)
 
 
 def admit(
@@ -344,11 +457,25 @@ def accept(
         where = rejected if decoded.index is None else decoded.index[rejected]
         rejections += [(int(i), _REASON_NAMES[c]) for i, c in zip(where, code[rejected], strict=True)]
         ok = code == 0
-        if decoded.rows is not None:  # rebuilt: a mixed column's metadata names rows by number
-            table = to_table([r for r, good in zip(decoded.rows, ok, strict=True) if good])
-        else:
-            table = table.filter(pa.array(ok))
+        table = _keep_rows(table, ok)
     return table, rejections, newest
+
+
+def _keep_rows(table: pa.Table, ok: npt.NDArray[np.bool_]) -> pa.Table:
+    """The rows where ``ok``; a mixed column's list of rows holding no number
+    (:data:`NOT_NUMBERS_KEY`) renumbered to the kept rows. Not converted again from the
+    events: a subset of a mixed column (only its text values) would get another type."""
+    kept = table.filter(pa.array(ok))
+    if not any(f.metadata and NOT_NUMBERS_KEY in f.metadata for f in table.schema):
+        return kept
+    position = np.cumsum(ok) - 1
+    fields = []
+    for f in table.schema:
+        if f.metadata and NOT_NUMBERS_KEY in f.metadata:
+            bad = [int(position[i]) for i in not_numbers(table, f.name) if ok[i]]
+            f = f.with_metadata({**f.metadata, NOT_NUMBERS_KEY: json.dumps(bad).encode()})
+        fields.append(f)
+    return pa.Table.from_arrays(kept.columns, schema=pa.schema(fields, table.schema.metadata))
 
 
 # --- the endpoint ---
