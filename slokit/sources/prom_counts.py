@@ -41,7 +41,6 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -545,11 +544,38 @@ class PrometheusCounts:
 
     # --- fetching ---
 
-    def _map(self, fn: Callable[[_J], _R], jobs: Sequence[_J]) -> Iterable[_R]:
+    def _map(self, fn: Callable[[_J], _R], jobs: Sequence[_J]) -> list[_R]:
+        """``[fn(job) for job in jobs]`` with up to :attr:`workers` jobs in flight; the first error is raised.
+
+        Plain threads rather than ``concurrent.futures``, whose import (with ``logging``) costs a
+        short CLI run more than the few lines here.
+        """
         if len(jobs) <= 1 or self.workers <= 1:
             return [fn(j) for j in jobs]
-        with ThreadPoolExecutor(self.workers) as pool:
-            return list(pool.map(fn, jobs))
+        results: list[_R | None] = [None] * len(jobs)
+        errors: list[BaseException] = []
+        pending = iter(range(len(jobs)))
+        lock = threading.Lock()
+
+        def work() -> None:
+            while not errors:
+                with lock:
+                    i = next(pending, None)
+                if i is None:
+                    return
+                try:
+                    results[i] = fn(jobs[i])
+                except BaseException as exc:
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(min(self.workers, len(jobs)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return results  # type: ignore[return-value]  # every slot was filled: no error
 
     def _fetch(self, wanted: Sequence[tuple[str, str, int, bool]]) -> None:
         """Fill the cache for every ``(key, query, time, tile)`` not cached, in batched requests.

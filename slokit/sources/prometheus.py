@@ -18,7 +18,8 @@ Queries are sent as form-encoded POST bodies: batched queries are far longer tha
 The transport is the standard library's ``http.client`` over a small pool of keep-alive
 connections (one per thread in flight), not httpx: a report is a short-lived CLI run, and httpx
 with httpcore and an SSL context costs about 40 ms of its start for nothing it needs here.
-Answers are asked uncompressed: on the engine's own network gzip costs both sides CPU.
+Answers are asked uncompressed: on the engine's own network gzip costs both sides CPU. A proxy
+named by ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` (and ``NO_PROXY``) is used as curl would.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ import base64
 import http.client
 import json
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import SplitResult, unquote, urlencode, urlsplit
 
 from slokit.errors import SlokitError
 
@@ -142,6 +144,10 @@ class PrometheusClient:
         self._https = parts.scheme == "https"
         self._host = parts.hostname
         self._prefix = parts.path
+        self._proxy = _proxy_for(parts)
+        if self._proxy is not None and not self._https:
+            # Through a proxy, a plain-HTTP request names the whole URL; HTTPS is tunnelled (CONNECT).
+            self._prefix = f"{parts.scheme}://{parts.netloc}{parts.path}"
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
@@ -153,6 +159,8 @@ class PrometheusClient:
         headers.update(config.headers)
         if config.bearer_token:
             headers["Authorization"] = f"Bearer {config.bearer_token}"
+        if self._proxy is not None and not self._https:
+            headers.update(self._proxy[2])
         self._headers = headers
         self._sleep = sleep
         self._idle: list[http.client.HTTPConnection] = []
@@ -174,14 +182,18 @@ class PrometheusClient:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
+        host, port = (self._host, self._port) if self._proxy is None else self._proxy[:2]
+        timeout = self.config.timeout
         if self._https:
             import ssl  # only for https: its import and default context are not free
 
-            context = ssl.create_default_context()
-            return http.client.HTTPSConnection(
-                self._host, self._port, timeout=self.config.timeout, context=context
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                host, port, timeout=timeout, context=ssl.create_default_context()
             )
-        return http.client.HTTPConnection(self._host, self._port, timeout=self.config.timeout)
+            if self._proxy is not None:
+                conn.set_tunnel(self._host, self._port, headers=self._proxy[2])
+            return conn
+        return http.client.HTTPConnection(host, port, timeout=timeout)
 
     def _post(self, path: str, params: Mapping[str, str]) -> _Response:
         """One POST; a kept-alive connection the engine closed meanwhile is retried once, fresh."""
@@ -294,6 +306,33 @@ class PrometheusClient:
                 raise SourceUnreachable(f"source unreachable: {problem}{tries}", answered=answered)
             self._sleep(self.config.backoff * 2**attempt)
             attempt += 1
+
+
+def _proxy_for(url: SplitResult) -> tuple[str, int, dict[str, str]] | None:
+    """The proxy the environment names for ``url`` (``HTTP(S)_PROXY``, ``ALL_PROXY``, ``NO_PROXY``).
+
+    Host, port and the ``Proxy-Authorization`` header (for ``user:password@`` in the proxy URL),
+    or None for a direct connection. The same variables curl and most HTTP clients honour.
+    """
+    if not any(k.lower() in ("http_proxy", "https_proxy", "all_proxy") for k in os.environ):
+        return None
+    import urllib.request  # only when a proxy variable is set: it is a heavy import
+
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(url.netloc):
+        return None
+    found = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if found.scheme != "http" or not found.hostname:
+        raise SlokitError(
+            f"the proxy {proxy!r} (from the environment) is not an http:// proxy; slokit reaches "
+            "Prometheus through plain HTTP proxies only: unset it or add the engine's host to NO_PROXY"
+        )
+    headers = {}
+    if found.username is not None:
+        pair = f"{unquote(found.username)}:{unquote(found.password or '')}".encode()
+        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+    return found.hostname, found.port or 80, headers
 
 
 def finite(value: float, query: str) -> float:

@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 
 import slokit
 from slokit.cli.main import cli
+from slokit.errors import SlokitError
 from slokit.sources import prom_counts
 from slokit.sources.prom_counts import PrometheusCounts, count_query, counting, le_regex
 from slokit.sources.prometheus import (
@@ -238,6 +239,28 @@ def test_range_query_parameters(fake: tuple[Fake, str]) -> None:
         series = client.range("sum(up)", 600, 780, 60)
     assert series[0].times == (600.0, 660.0, 720.0, 780.0)
     assert state.seen[-1]["form"]["step"] == "60"
+
+
+def test_proxy_from_the_environment(fake: tuple[Fake, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY is honoured (whole URL in the request line, credentials as Proxy-Authorization);
+    NO_PROXY bypasses it; a proxy that is not plain HTTP is a clear error."""
+    state, url = fake
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", url.replace("http://", "http://ann:s%40cret@"))
+    with _client("http://prometheus.invalid:9090/prom", retries=0) as client:
+        assert client.value("up", 1700000000) == 42.0
+    assert state.seen[-1]["path"] == "http://prometheus.invalid:9090/prom/api/v1/query"
+    assert state.seen[-1]["headers"]["Proxy-Authorization"] == "Basic YW5uOnNAY3JldA=="  # ann:s@cret
+    monkeypatch.setenv("NO_PROXY", "prometheus.invalid")
+    with _client("http://prometheus.invalid:9090", retries=0) as client, pytest.raises(SourceUnreachable):
+        client.value("up", 1700000000)  # direct: the .invalid name does not resolve
+    assert len(state.seen) == 1
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.setenv("HTTP_PROXY", "socks5://127.0.0.1:1080")
+    with pytest.raises(SlokitError, match="not an http:// proxy"):
+        _client("http://prometheus.invalid:9090")
 
 
 def test_url_and_header_mistakes_are_clear() -> None:
