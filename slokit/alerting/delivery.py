@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from slokit.alerting.dispatch import dispatch
+from slokit.alerting.groups import group_labels
 from slokit.alerting.notification import DeliveryResult, Notification
 from slokit.alerting.notifiers.base import Notifier
 from slokit.alerting.state import Notice
@@ -57,6 +58,10 @@ def notification_of(notice: Notice, slo: SLO) -> Notification:
     labels = {"slo": slo.name, "service": slo.service, "rule": notice.key.rule, "severity": notice.severity}
     if notice.key.group:
         labels["group"] = notice.key.group
+        # A grouped SLO's labels (groupBy), e.g. route="/orders", as the Prometheus rules carry
+        # them; a label named like one of slokit's own keeps slokit's and is given as group_<name>.
+        for name, value in group_labels(notice.key.group).items():
+            labels[name if name not in labels else f"group_{name}"] = value
     return Notification(
         alert_id=notice.alert_id,
         slo=slo.name,

@@ -12,6 +12,11 @@ the way :mod:`slokit.sources.status` does (its helpers, so both agree on which r
   slices over slices with data, as :mod:`slokit.sources.status` computes it, and the low-traffic
   guard counts bad slices.
 * RatioTimeslices: the event counts (a burn over events, not over per-slice ratios).
+
+A grouped SLO (``groupBy``) is alerted per group, as the generated Prometheus rules alert per
+series of ``sum by (...)``: one :class:`Series` per group the store holds (its ``group`` names the
+labels, ``{route="/orders"}``), none for the SLO overall. A grouped SLO whose store holds no group
+yet has the one overall series, so that no data is still noticed.
 """
 
 from __future__ import annotations
@@ -21,10 +26,18 @@ from collections.abc import Sequence
 import numpy as np
 
 from slokit.alerting.backtest import Series
+from slokit.alerting.groups import labels_text
 from slokit.alerting.policy import period_seconds
 from slokit.engine.series import MinuteCounts
 from slokit.engine.sli import SliceSeries
-from slokit.sources.status import correction_intervals, excluded_mask, masked_runs, objective_targets
+from slokit.sources.status import (
+    _Target,
+    correction_intervals,
+    excluded_mask,
+    group_targets_of,
+    masked_runs,
+    objective_targets,
+)
 from slokit.sources.store import Store
 from slokit.spec.model import SLO, Spec
 
@@ -56,7 +69,11 @@ def _as_slices(counts: MinuteCounts, minutes: int, slice_target: float) -> Minut
 def load_series(spec: Spec, store: Store, slos: Sequence[SLO], first_row: int, stop_row: int) -> list[Series]:
     """One :class:`Series` per measured objective of ``slos`` over rows ``[first_row, stop_row)``."""
     targets = objective_targets(spec, store, slos)
-    keyed = [tg for slo in slos for tg in targets[slo.name] if tg.key is not None]
+    keyed: list[_Target] = []
+    for slo in slos:
+        groups = group_targets_of(store, targets[slo.name])
+        for tgs in [g for _, g in groups] if groups else [targets[slo.name]]:
+            keyed.extend(tg for tg in tgs if tg.key is not None)
     keys = [tg.key for tg in keyed if tg.key is not None]
     if not keys:
         return []
@@ -79,6 +96,8 @@ def load_series(spec: Spec, store: Store, slos: Sequence[SLO], first_row: int, s
         group = ""
         if len(slo.objectives) > 1:
             group = objective.display_name or f"objective-{tg.index}"
+        if tg.group is not None:
+            group += labels_text(tg.group)
         out.append(
             Series(slo.name, slo.service, objective.target, period_seconds(slo), counts, group, slice_minutes)
         )

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import click
 
-from slokit.alerting.gate import decide
+from slokit.alerting.gate import decide, least_remaining
+from slokit.alerting.groups import labels_text
 from slokit.cli.common import load_spec, open_store_read_only, parse_at
 from slokit.cli.output import emit, output_option
 from slokit.sources.status import evaluate_all
@@ -49,19 +50,28 @@ def gate(
     """Exit 1 when an ErrorBudgetPolicy state with blockDeploys applies to a selected SLO, else 0.
 
     Prints every selected SLO's budget state and why it blocks or allows deploys. An SLO with
-    no data has no budget state and does not block. Exit 2 on wrong usage (an unknown --slo, a
-    bad --at); 1 also when the spec or the store is unusable.
+    no data has no budget state and does not block. A grouped SLO (groupBy) is judged by the
+    least remaining budget of the SLO overall and each of its groups. Exit 2 on wrong usage
+    (an unknown --slo, a bad --at); 1 also when the spec or the store is unusable.
     """
     at = parse_at(at_text)
     spec = load_spec(paths, slo_names)
     with open_store_read_only(store_path) as store:
         states = evaluate_all(spec, store, at, list(slo_names) or None)
-    verdicts = decide(spec, {s.slo: s.remaining for s in states})
+    # A grouped SLO is judged by its least remaining budget: the overall's or a group's.
+    worst = {
+        s.slo: least_remaining(s.remaining, [(g.group or {}, g.remaining) for g in s.groups]) for s in states
+    }
+    verdicts = decide(
+        spec,
+        {name: rem for name, (rem, _) in worst.items()},
+        groups={name: g for name, (_, g) in worst.items()},
+    )
     blocked = [v for v in verdicts if v.blocks]
     data = {"blocked": bool(blocked), "slos": [v.to_json() for v in verdicts]}
     rows = [
         {
-            "slo": v.slo,
+            "slo": v.slo + ("" if v.group is None else labels_text(v.group)),
             "remaining": None if v.remaining is None else f"{v.remaining:.2%}",
             "state": None if v.state is None else v.state.name,
             "verdict": "BLOCKED" if v.blocks else "ok",

@@ -236,6 +236,10 @@ class Summary:
         self.first_minute: int | None = None
         self.coverage: dict[str, str] = {}
         self.backfilled: dict[str, str] = {}
+        #: Grouped objectives (groupBy): groups first seen, and valid events of groups past the
+        #: store's cap (counted in the objective overall only).
+        self.groups_added: Counter[str] = Counter()
+        self.group_overflow: Counter[str] = Counter()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -254,6 +258,8 @@ class Summary:
             "slis": self.slis,
             "coverage": self.coverage,
             "backfilled": self.backfilled,
+            "groups_added": dict(self.groups_added),
+            "group_overflow": dict(self.group_overflow),
             "warnings": sorted(self.warnings),
         }
 
@@ -349,6 +355,8 @@ def _add(summary: Summary, result: Any, lines: Any, path: str) -> None:
         entry["good"] += s.good
         entry["invalid"].update(s.invalid)
         summary.warnings.update(s.warnings)
+    summary.groups_added.update(getattr(result, "groups_added", None) or {})
+    summary.group_overflow.update(getattr(result, "group_overflow", None) or {})
 
 
 def _add_malformed(summary: Summary, sink: ErrorSink) -> None:
@@ -413,6 +421,14 @@ def _print(summary: Summary, output: str) -> None:
                 ("invalid", "left out"),
                 ("coverage", "data"),
             ],
+        )
+    for key, count in sorted(summary.groups_added.items()):
+        out.print(f"  {escape(key)}: {count} new group{'s' if count != 1 else ''} (groupBy)", highlight=False)
+    for key, count in sorted(summary.group_overflow.items()):
+        out.print(
+            f"[yellow]warning:[/yellow] {escape(key)}: {count} valid events of groups past the store's "
+            "group cap count in the SLO overall only",
+            highlight=False,
         )
     for warning in sorted(summary.warnings):
         out.print(f"[yellow]warning:[/yellow] {warning}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import click
@@ -114,7 +115,11 @@ def report(
         if windows is not None:
             from slokit.sources.prom_counts import chosen_windows, keep_burn_windows
 
-            states = keep_burn_windows(states, chosen_windows(windows))
+            keep = chosen_windows(windows)
+            states = [
+                replace(s, groups=tuple(keep_burn_windows(s.groups, keep)))
+                for s in keep_burn_windows(states, keep)
+            ]
         problem = None
     _print(states, output, at)
     if problem is not None:

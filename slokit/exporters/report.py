@@ -9,8 +9,9 @@ forms are for people and may change.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,16 +33,33 @@ def _num(x: float | None) -> float | None:
     return None if x is None or math.isnan(x) else float(x)
 
 
+def rows_of(states: Sequence[SLOState]) -> list[SLOState]:
+    """Each SLO's overall state followed by its groups' states: the rows every form shows."""
+    return [row for s in states for row in (s, *s.groups)]
+
+
+def group_text(labels: Mapping[str, str] | None) -> str:
+    """``{route="/orders",method="GET"}`` (values quoted as JSON); empty for no group."""
+    if labels is None:
+        return ""
+    return "{" + ",".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in labels.items()) + "}"
+
+
 def report_json(states: Sequence[SLOState]) -> list[dict[str, Any]]:
-    """The stable JSON schema: one object per SLO (see ``docs/report.md``)."""
-    return [_slo_json(s) for s in states]
+    """The stable JSON schema: one object per SLO, then one per group of a grouped SLO
+    (see ``docs/report.md``)."""
+    return [slo_json(s) for s in rows_of(states)]
 
 
-def _slo_json(s: SLOState) -> dict[str, Any]:
+def slo_json(s: SLOState) -> dict[str, Any]:
+    """One report object: an SLO overall (``group`` null) or one group of it."""
     return {
         "schema": SCHEMA,
         "service": s.service,
         "name": s.slo,
+        "group": None if s.group is None else dict(s.group),
+        "group_by": list(s.group_by),
+        "groups": None if s.group is not None or not s.group_by else len(s.groups),
         "display_name": s.display_name,
         "indicator": s.sli,
         "budgeting_method": s.budgeting_method,
@@ -157,12 +175,12 @@ def _target_text(s: SLOState) -> str:
 
 
 def table_rows(states: Sequence[SLOState]) -> list[dict[str, str]]:
-    """One row of display strings per SLO (shared by the table and Markdown)."""
+    """One row of display strings per SLO and per group (shared by the table and Markdown)."""
     rows = []
-    for s in states:
+    for s in rows_of(states):
         row = {
             "service": s.service,
-            "name": s.slo,
+            "name": s.slo + group_text(s.group),
             "sli": percent(s.sli_value),
             "target": _target_text(s),
             "window": s.window if s.rolling else f"{s.window}, {s.elapsed_fraction:.0%} elapsed",
@@ -243,6 +261,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "schema": ("string",),
     "service": ("string",),
     "name": ("string",),
+    "group": ("object", "null"),
+    "group_by": ("array",),
+    "groups": ("integer", "null"),
     "display_name": ("string", "null"),
     "indicator": ("string",),
     "budgeting_method": ("string",),

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from slokit.alerting.groups import group_labels
 from slokit.alerting.policy import policy_for
 from slokit.alerting.state import AlertState, Transition
 from slokit.errors import SlokitError
@@ -156,17 +157,27 @@ def firing_by_slo(alerts: dict[Any, AlertState]) -> dict[str, int]:
 # --- SLOs ---
 
 
-def _evaluate(state: ServerState, at: float, names: list[str] | None) -> list[dict[str, Any]]:
+def _evaluate(
+    state: ServerState, at: float, names: list[str] | None, with_groups: bool = False
+) -> list[dict[str, Any]]:
+    """Report objects of the SLOs, one per SLO (``groups`` counts a grouped SLO's groups); with
+    ``with_groups``, each grouped SLO's object is followed by its groups' objects, as in the report."""
     with state.locked() as store:
         spec = state.spec
         states = evaluate_all(spec, store, at, names)
         alerts = state.alerts.load()
     firing = firing_by_slo(alerts)
     out = report_json(states)
+    if not with_groups:
+        out = [obj for obj in out if obj["group"] is None]
     for obj in out:
         slo = spec.slos[obj["name"]]
         obj["labels"] = {k: list(v) for k, v in slo.metadata.labels.items()}
-        obj["firing_alerts"] = firing.get(obj["name"], 0)
+        obj["firing_alerts"] = (
+            firing.get(obj["name"], 0)
+            if obj["group"] is None
+            else firing_in_group(alerts, obj["name"], obj["group"])
+        )
         obj["service_display_name"] = (
             spec.services[slo.service].metadata.display_name if slo.service in spec.services else None
         )
@@ -238,8 +249,17 @@ def corrections_json(state: ServerState, slo: str | None = None) -> list[dict[st
     return out
 
 
+def firing_in_group(alerts: dict[Any, AlertState], slo: str, labels: dict[str, str]) -> int:
+    """Firing alerts of one group of a grouped SLO (the alert's group ends with its labels)."""
+    return sum(
+        1
+        for s in alerts.values()
+        if s.phase == "firing" and s.key.slo == slo and group_labels(s.key.group) == labels
+    )
+
+
 def _detail(state: ServerState, name: str, at: float) -> dict[str, Any]:
-    slo = _evaluate(state, at, [name])[0]
+    slo, *groups = _evaluate(state, at, [name], with_groups=True)
     with state.locked():
         alerts = state.alerts.load()
         acks = state.runtime.acks()
@@ -247,6 +267,7 @@ def _detail(state: ServerState, name: str, at: float) -> dict[str, Any]:
         corrections = corrections_json(state, name)
     return {
         "slo": slo,
+        "groups": groups,
         "alert_rules": _rules(state, name),
         "alerts": [alert_json(s, acks) for s in alerts.values() if s.key.slo == name and s.alert_id],
         "alert_history": [transition_json(t) for t in trans[-200:]],

@@ -56,6 +56,9 @@ SLO_STATE = _obj(
         "schema": {"const": SCHEMA},
         "service": STR,
         "name": STR,
+        "group": {"type": ["object", "null"], "additionalProperties": STR},
+        "group_by": {"type": "array", "items": STR},
+        "groups": {"type": ["integer", "null"]},
         "display_name": OSTR,
         "indicator": STR,
         "budgeting_method": {"enum": ["Occurrences", "Timeslices", "RatioTimeslices"]},
@@ -172,6 +175,8 @@ SCHEMAS: dict[str, Any] = {
     "SloDetail": _obj(
         {
             "slo": {"$ref": "#/components/schemas/SloState"},
+            # A grouped SLO's groups (report objects with "group" set); empty otherwise.
+            "groups": {"type": "array", "items": {"$ref": "#/components/schemas/SloState"}},
             "alert_rules": {
                 "type": "array",
                 "items": _obj(

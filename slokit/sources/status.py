@@ -48,6 +48,7 @@ them).
 from __future__ import annotations
 
 import functools
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -208,10 +209,16 @@ class _Target:
     note: str | None
     coverage: str | None
     coverage_kind: str | None
+    #: For one group of a grouped indicator: its labels, and its key in the store (None when the
+    #: store has no rows of this group for this objective: no data).
+    group: Mapping[str, str] | None = None
+    group_key: str | None = None
 
     @property
     def key(self) -> str | None:
-        return None if self.bound is None or self.note is not None else self.bound.sli_key
+        if self.bound is None or self.note is not None:
+            return None
+        return self.bound.sli_key if self.group is None else self.group_key
 
     @property
     def slice_minutes(self) -> int:
@@ -404,6 +411,12 @@ class SLOState:
     coverage_kind: str | None
     objectives: tuple[ObjectiveState, ...]
     notes: tuple[str, ...] = field(default=())
+    #: The indicator's ``groupBy`` fields (empty: ungrouped).
+    group_by: tuple[str, ...] = ()
+    #: For the state of one group: its labels (``groupBy`` order); None for the SLO overall.
+    group: Mapping[str, str] | None = None
+    #: For the overall state of a grouped SLO: one state per group, ordered by labels.
+    groups: tuple[SLOState, ...] = ()
 
 
 #: 1 − target as written, cached: a report asks it of the same few targets many times.
@@ -444,21 +457,34 @@ def evaluate_all(
     chosen = [spec.slo(n) for n in slos] if slos is not None else list(spec)
     t = _floor_minute(at)
     t_row = t // 60
-    targets = objective_targets(spec, store, chosen)
+    by_slo = objective_targets(spec, store, chosen)
     corrections = {s.name: spec.corrections_for(s) for s in chosen}
 
-    plans: dict[str, tuple[Any, tuple[int, ...], list[tuple[int, int]]]] = {}
+    # Units of evaluation: every SLO overall, then each group of a grouped SLO (keyed by
+    # _unit_id); every unit shares its SLO's window, burn windows and corrections.
+    units: list[tuple[str, SLO, Mapping[str, str] | None]] = []
+    targets: dict[str, list[_Target]] = {}
+    for s in chosen:
+        units.append((s.name, s, None))
+        targets[s.name] = by_slo[s.name]
+        for labels, group_targets in group_targets_of(store, by_slo[s.name]):
+            uid = _unit_id(s.name, labels)
+            units.append((uid, s, labels))
+            targets[uid] = group_targets
+
+    slo_plans: dict[str, tuple[Any, tuple[int, ...], list[tuple[int, int]]]] = {}
     for s in chosen:
         bounds = window_at(Window.of(s.time_window), t)
         windows = burn_windows(s)
         lo = min(bounds.start_epoch, t - max(windows))
         fixes = corrections[s.name]
         runs = masked_runs(correction_intervals(fixes, lo, t)) if fixes else []
-        plans[s.name] = (bounds, windows, runs)
+        slo_plans[s.name] = (bounds, windows, runs)
+    plans = {uid: slo_plans[s.name] for uid, s, _ in units}
 
     # Minute rows [first, stop) per SLO: its window so far, then each burn window.
     row_ranges: dict[str, list[tuple[int, int]]] = {}
-    for name, (bounds, windows, _) in plans.items():
+    for name, (bounds, windows, _) in slo_plans.items():
         first = math.floor(bounds.start_epoch / 60)
         row_ranges[name] = [(min(first, t_row), t_row)] + [((t - w) // 60, t_row) for w in windows]
     ranges = row_ranges.__getitem__
@@ -467,21 +493,21 @@ def evaluate_all(
     # Occurrences objectives: one window_counts call over rollups for every window of every SLO.
     requests: list[tuple[str, int, int]] = []
     owners: list[tuple[str, int, int]] = []
-    dense: list[_Target] = []
-    for s in chosen:
+    dense: list[tuple[str, _Target]] = []
+    for uid, s, _ in units:
         rs = ranges(s.name)
-        runs = plans[s.name][2]
-        for tg in targets[s.name]:
+        runs = plans[uid][2]
+        for tg in targets[uid]:
             if tg.key is None:
                 continue
             if s.budgeting_method != "Occurrences":
-                dense.append(tg)
+                dense.append((uid, tg))
                 continue
-            cells[(s.name, tg.index)] = _Cell(np.zeros(len(rs), np.int64), np.zeros(len(rs), np.int64))
+            cells[(uid, tg.index)] = _Cell(np.zeros(len(rs), np.int64), np.zeros(len(rs), np.int64))
             for j, (a, b) in enumerate(rs):
                 for lo, hi in kept_runs(a, b, runs):
                     requests.append((tg.key, lo, hi))
-                    owners.append((s.name, tg.index, j))
+                    owners.append((uid, tg.index, j))
     if requests:
         valid, good = store.window_counts(requests)
         for (name, index, j), v, g in zip(owners, valid.tolist(), good.tolist(), strict=True):
@@ -491,10 +517,10 @@ def evaluate_all(
 
     # Timeslices objectives: one dense minute read, slices judged on minute rows.
     if dense:
-        lo_row = min(min(a for a, _ in ranges(tg.slo.name)) for tg in dense)
-        keys = [tg.key for tg in dense if tg.key is not None]
+        lo_row = min(min(a for a, _ in ranges(tg.slo.name)) for _, tg in dense)
+        keys = [tg.key for _, tg in dense if tg.key is not None]
         mv, mg = store.minute_matrix(keys, lo_row, t_row)
-        for i, tg in enumerate(dense):
+        for i, (uid, tg) in enumerate(dense):
             rs = ranges(tg.slo.name)
             counts = MinuteCounts(lo_row, mv[i], mg[i])
             runs = plans[tg.slo.name][2]
@@ -505,19 +531,19 @@ def evaluate_all(
             stops = np.array([b for _, b in rs], np.int64)
             v, g = cum.between(starts, stops)
             series = SliceSeries.from_minutes(counts, tg.slice_minutes, tg.objective.time_slice_target)
-            cells[(tg.slo.name, tg.index)] = _Cell(v, g, series.between(starts, stops))
+            cells[(uid, tg.index)] = _Cell(v, g, series.between(starts, stops))
 
     # Percentiles of threshold objectives over the SLO window: one window_histograms call.
     hreq: list[tuple[str, int, int]] = []
     howners: list[tuple[str, int]] = []
-    for s in chosen:
+    for uid, s, _ in units:
         a, b = ranges(s.name)[0]
-        for tg in targets[s.name]:
+        for tg in targets[uid]:
             if tg.key is None or tg.bound is None or tg.bound.kind != "threshold":
                 continue
-            for lo, hi in kept_runs(a, b, plans[s.name][2]):
+            for lo, hi in kept_runs(a, b, plans[uid][2]):
                 hreq.append((tg.key, lo, hi))
-                howners.append((s.name, tg.index))
+                howners.append((uid, tg.index))
     if hreq:
         width = DEFAULT_LAYOUT.n_buckets + 1
         for (name, index), h in zip(howners, store.window_histograms(hreq), strict=True):
@@ -546,17 +572,77 @@ def evaluate_all(
         qs = quantiles_of_rows(mat, [q for _, q in PERCENTILES], DEFAULT_LAYOUT, has_zero_column=True)
         quantiles = dict(zip(hist_keys, qs, strict=True))
 
-    numbers = _all_numbers(chosen, targets, cells)
-    codes = _objective_status(chosen, targets, plans, numbers)
+    numbers = _all_numbers(units, targets, cells)
+    codes = _objective_status(units, targets, plans, numbers)
     states = [
-        _state(s, targets[s.name], plans[s.name], cells, numbers, quantiles, clamped, codes, t)
-        for s in chosen
+        _state(s, uid, labels, targets[uid], plans[uid], cells, numbers, quantiles, clamped, codes, t)
+        for uid, s, labels in units
     ]
-    return _with_forecasts(states, [plans[s.name][0] for s in chosen], t)
+    states = _with_forecasts(states, [plans[uid][0] for uid, _, _ in units], t)
+    return _nest_groups(states)
+
+
+def _unit_id(slo: str, labels: Mapping[str, str]) -> str:
+    """A group's id among the units of one evaluation (a NUL cannot occur in an SLO name)."""
+    return slo + "\0" + json.dumps(list(labels.items()), ensure_ascii=False)
+
+
+def _nest_groups(states: list[SLOState]) -> list[SLOState]:
+    """The overall states in SLO order, each holding its groups' states (they follow it)."""
+    out: list[SLOState] = []
+    for state in states:
+        if state.group is None:
+            out.append(state)
+        else:
+            out[-1] = replace(out[-1], groups=(*out[-1].groups, state))
+    return out
+
+
+def slo_groups(spec: Spec, store: Store | CountsSource, slo: str) -> list[dict[str, str]]:
+    """The labels of every group the store holds for a grouped SLO (empty when ungrouped)."""
+    s = spec.slo(slo)
+    return [labels for labels, _ in group_targets_of(store, objective_targets(spec, store, [s])[s.name])]
+
+
+def group_targets_of(
+    store: Store | CountsSource, targets: Sequence[_Target]
+) -> list[tuple[dict[str, str], list[_Target]]]:
+    """Each group of a grouped SLO (ordered by labels) with its objectives' targets.
+
+    A group is a combination of label values the store has rows for under any objective of the
+    SLO; an objective that has no rows of that group gets no key (no data for that objective).
+    Sources without groups (Prometheus, older stores) give none.
+    """
+    groups_of = getattr(store, "groups", None)
+    if groups_of is None:
+        return []
+    per_objective: list[dict[tuple[tuple[str, str], ...], str]] = []
+    found: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    for tg in targets:
+        keys: dict[tuple[tuple[str, str], ...], str] = {}
+        if tg.bound is not None and tg.bound.group_by and tg.key is not None:
+            for sub_key, labels in groups_of(tg.bound.sli_key).items():
+                ident = tuple(labels.items())
+                keys[ident] = sub_key
+                found.setdefault(ident, dict(labels))
+        per_objective.append(keys)
+    out: list[tuple[dict[str, str], list[_Target]]] = []
+    for ident in sorted(found):
+        labels = found[ident]
+        out.append(
+            (
+                labels,
+                [
+                    replace(tg, group=labels, group_key=keys.get(ident))
+                    for tg, keys in zip(targets, per_objective, strict=True)
+                ],
+            )
+        )
+    return out
 
 
 def _objective_status(
-    chosen: Sequence[SLO],
+    units: Sequence[tuple[str, SLO, Mapping[str, str] | None]],
     targets: Mapping[str, list[_Target]],
     plans: Mapping[str, tuple[Any, tuple[int, ...], list[tuple[int, int]]]],
     numbers: Mapping[tuple[str, int], _Numbers],
@@ -566,16 +652,16 @@ def _objective_status(
     keys: list[tuple[str, int]] = []
     remaining: list[float] = []
     burn: list[float] = []
-    for s in chosen:
-        bounds, windows, _ = plans[s.name]
-        for tg in targets[s.name]:
-            nums = numbers.get((s.name, tg.index))
+    for uid, s, _ in units:
+        bounds, windows, _ = plans[uid]
+        for tg in targets[uid]:
+            nums = numbers.get((uid, tg.index))
             if nums is None:
                 continue
             consumed = float(nums.consumed[0])
             if s.budgeting_method == "Timeslices":  # seconds of bad slices, as in _state
                 consumed = consumed / (_allowed_fraction(tg.objective.target) * bounds.seconds)
-            keys.append((s.name, tg.index))
+            keys.append((uid, tg.index))
             remaining.append(1.0 - consumed)
             burn.append(float(nums.burn[1 + windows.index(STATUS_WINDOW)]))
     codes = eb.status(np.array(remaining, np.float64), np.array(burn, np.float64))
@@ -610,15 +696,17 @@ def _with_forecasts(states: list[SLOState], bounds: Sequence[Any], t: int) -> li
 
 
 def _all_numbers(
-    chosen: Sequence[SLO], targets: Mapping[str, list[_Target]], cells: Mapping[tuple[str, int], _Cell]
+    units: Sequence[tuple[str, SLO, Mapping[str, str] | None]],
+    targets: Mapping[str, list[_Target]],
+    cells: Mapping[tuple[str, int], _Cell],
 ) -> dict[tuple[str, int], _Numbers]:
     """Every measured objective's numbers; Occurrences objectives sharing a target and a window
     count are computed together as one matrix (a thousand SLOs usually share a few targets)."""
     out: dict[tuple[str, int], _Numbers] = {}
     groups: dict[tuple[float, int], list[tuple[str, int]]] = {}
-    for s in chosen:
-        for tg in targets[s.name]:
-            key = (s.name, tg.index)
+    for uid, s, _ in units:
+        for tg in targets[uid]:
+            key = (uid, tg.index)
             cell = cells.get(key)
             if cell is None:
                 continue
@@ -646,6 +734,8 @@ def _all_numbers(
 
 def _state(
     slo: SLO,
+    uid: str,
+    group: Mapping[str, str] | None,
     targets: list[_Target],
     plan: tuple[Any, tuple[int, ...], list[tuple[int, int]]],
     cells: Mapping[tuple[str, int], _Cell],
@@ -667,8 +757,8 @@ def _state(
     for tg in targets:
         o = tg.objective
         allowed_seconds = _allowed_fraction(o.target) * length
-        cell = cells.get((slo.name, tg.index))
-        found = numbers.get((slo.name, tg.index))
+        cell = cells.get((uid, tg.index))
+        found = numbers.get((uid, tg.index))
         nums = (
             found if found is not None else _Numbers(*(np.full(len(windows) + 1, np.nan) for _ in range(5)))
         )
@@ -680,9 +770,9 @@ def _state(
         consumed = _opt(nums.consumed[0])
         remaining = None if consumed is None else 1.0 - consumed
         burns = {lab: _opt(x) for lab, x in zip(labels, nums.burn[1:], strict=True)}
-        q = quantiles.get((slo.name, tg.index))
+        q = quantiles.get((uid, tg.index))
         pct = {} if q is None else {name: _opt(x) for (name, _), x in zip(PERCENTILES, q, strict=True)}
-        status = eb.STATUS_NAMES[codes.get((slo.name, tg.index), eb.NO_DATA)]
+        status = eb.STATUS_NAMES[codes.get((uid, tg.index), eb.NO_DATA)]
         slices = None
         if cell is not None and cell.slices is not None and method != "Occurrences":
             sc = cell.slices
@@ -717,7 +807,7 @@ def _state(
                 remaining_seconds=None if remaining is None else remaining * allowed_seconds,
                 burn_rates=burns,
                 percentiles=pct,
-                percentile_bounds=dict(clamped.get((slo.name, tg.index), {})),
+                percentile_bounds=dict(clamped.get((uid, tg.index), {})),
                 status=status,
                 coverage=tg.coverage,
                 coverage_kind=tg.coverage_kind,
@@ -793,6 +883,10 @@ def _state(
         coverage_kind=coverage_kind,
         objectives=tuple(objectives),
         notes=notes,
+        group_by=next(
+            (tg.bound.group_by for tg in targets if tg.bound is not None and tg.bound.group_by), ()
+        ),
+        group=None if group is None else dict(group),
     )
 
 
@@ -832,6 +926,7 @@ def history(
     step: int | timedelta,
     *,
     percentiles: bool = False,
+    group: Mapping[str, str] | None = None,
 ) -> History:
     """The SLO's state at ``start``, ``start + step``, … ≤ ``end`` (whole minutes), vectorized.
 
@@ -840,6 +935,9 @@ def history(
     :meth:`~slokit.sources.store.Store.window_histograms` call reads the window histogram of
     every instant (from rollups; a dense per-minute histogram matrix of a 30-day window would
     be hundreds of MB per indicator).
+
+    With ``group`` (labels of one group of a grouped SLO), the series of that group; a group the
+    store has no rows for is no data throughout.
     """
     s = spec.slo(slo)
     step_s = int(step.total_seconds()) if isinstance(step, timedelta) else int(step)
@@ -858,6 +956,10 @@ def history(
     lo_row = int(min(first_rows.min(), (t0 - max(windows)) // 60))
     hi_row = int(t_rows.max())
     targets = objective_targets(spec, store, [s])[s.name]
+    if group is not None:
+        wanted = tuple(group.items())
+        found = [tgs for labels, tgs in group_targets_of(store, targets) if tuple(labels.items()) == wanted]
+        targets = found[0] if found else [replace(tg, group=dict(group), group_key=None) for tg in targets]
     fixes = spec.corrections_for(s)
     runs = masked_runs(correction_intervals(fixes, lo_row * 60, t1)) if fixes else []
     keys = [tg.key for tg in targets if tg.key is not None]

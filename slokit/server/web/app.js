@@ -53,6 +53,10 @@ function duration(s) {
   if (d) parts.push(d + "d"); if (h) parts.push(h + "h"); if (m || !parts.length) parts.push(m + "m");
   return (neg ? "−" : "") + parts.slice(0, 2).join(" ");
 }
+// A group's labels as text: {route: "/cart"} -> route="/cart" (values are user data: textContent only).
+function groupText(labels) {
+  return Object.entries(labels || {}).map(([k, v]) => k + "=" + JSON.stringify(v)).join(", ");
+}
 function statusBadge(status) {
   return el("span", { class: "badge st-" + status.replace(/\s+/g, "-"), text: status });
 }
@@ -200,7 +204,8 @@ function renderOverview(params) {
     const burn = fastestBurn(s.burn_rates);
     const link = el("a", { href: "#/slo/" + encodeURIComponent(s.name), text: s.display_name || s.name });
     const tr = el("tr", { "data-slo": s.name },
-      el("td", {}, link, s.display_name ? el("div", { class: "muted", text: s.name }) : null),
+      el("td", {}, link, s.display_name ? el("div", { class: "muted", text: s.name }) : null,
+        s.groups ? el("div", { class: "muted", text: s.groups + (s.groups === 1 ? " group" : " groups") + " by " + s.group_by.join(", ") }) : null),
       el("td", { text: s.service_display_name || s.service }),
       el("td", { class: "num", text: pct(s.sli) }),
       el("td", { class: "num", text: s.target === null ? "composite" : pct(s.target, 4) }),
@@ -330,12 +335,31 @@ async function sloPage(name, params) {
       el("td", { class: "num", text: num(r.factor) }),
       el("td", { class: breach ? "breach" : null, text: breach ? "above threshold" : "below" })));
   }
+  let groupsTable = null;
+  if (s.group_by && s.group_by.length) {
+    const groupRows = el("tbody");
+    for (const g of detail.groups) {
+      const burn = fastestBurn(g.burn_rates);
+      groupRows.append(el("tr", { "data-group": groupText(g.group) },
+        el("td", { text: groupText(g.group) }),
+        el("td", { class: "num", text: pct(g.sli) }),
+        el("td", {}, statusBadge(g.status)),
+        budgetCell(g.budget_remaining),
+        el("td", { class: "num", text: burn.value === null ? "–" : num(burn.value) + " (" + burn.label + ")" }),
+        el("td", { class: "num", text: g.firing_alerts ? String(g.firing_alerts) + " firing" : "–" })));
+    }
+    if (!detail.groups.length) groupRows.append(el("tr", {}, el("td", { colspan: 6, class: "muted", text: "No group has data yet." })));
+    groupsTable = el("div", {}, el("h2", { text: "Groups by " + s.group_by.join(", ") + " (" + detail.groups.length + ")" }),
+      el("div", { class: "table-wrap" }, el("table", { id: "groups" },
+        el("thead", {}, el("tr", {}, ...["Group", "SLI", "Status", "Budget left", "Fastest burn", "Alerts"].map((h, i) => el("th", { scope: "col", class: i === 0 || i === 2 ? null : "num", text: h })))),
+        groupRows)));
+  }
   const burnRows = el("tbody");
   for (const [w, v] of Object.entries(s.burn_rates)) burnRows.append(el("tr", {}, el("td", { text: w }), el("td", { class: "num", text: num(v) })));
   const pctl = Object.entries(s.percentiles || {});
   const timeline = el("ol", { class: "timeline", id: "alert-timeline" });
   for (const t of detail.alert_history.slice().reverse()) {
-    timeline.append(el("li", {}, el("time", { datetime: t.at, text: when(t.at) }), " — ", el("strong", { text: t.rule }), " ",
+    timeline.append(el("li", {}, el("time", { datetime: t.at, text: when(t.at) }), " — ", el("strong", { text: t.rule + (t.group ? " " + t.group : "") }), " ",
       el("span", { class: "badge sev-" + t.severity, text: t.severity }), " " + t.from + " → " + t.to + (t.long_burn !== null ? " (burn " + num(t.long_burn) + ")" : "")));
   }
   if (!detail.alert_history.length) timeline.append(el("li", { class: "muted", text: "No alerts yet." }));
@@ -349,6 +373,7 @@ async function sloPage(name, params) {
     el("p", { class: "muted", text: `${s.name} · service ${s.service_display_name || s.service} · ${s.indicator} · ${s.budgeting_method}` }),
     cards,
     el("p", { class: "muted", text: s.budget_basis }),
+    groupsTable,
     el("h2", { text: "History" }), rangeNav,
     el("div", { class: "charts" },
       el("figure", {}, el("figcaption", { text: "SLI against the target" }), sliChart,
@@ -389,7 +414,7 @@ async function alertsPage(quiet) {
               } catch (e) { status.textContent = "Not acknowledged: " + e.message; status.className = "error"; }
             } }) : el("span", { class: "muted", text: "–" });
       body.append(el("tr", { "data-alert": a.id },
-        el("td", {}, el("a", { href: "#/slo/" + encodeURIComponent(a.slo), text: a.slo })),
+        el("td", {}, el("a", { href: "#/slo/" + encodeURIComponent(a.slo), text: a.slo }), a.group ? el("div", { class: "muted", text: a.group }) : null),
         el("td", { text: a.rule }), el("td", {}, el("span", { class: "badge sev-" + a.severity, text: a.severity })),
         el("td", { text: a.phase }), el("td", { text: when(a.fired_at) }), el("td", { class: "num", text: num(a.peak_burn) }),
         el("td", { text: a.resolved_at ? when(a.resolved_at) : "–" }), el("td", {}, ack)));
