@@ -25,9 +25,16 @@ indicator instead of ~72, and a third to two fifths of the cells
 store a third larger on disk at 10 events a minute (a quarter hour of them fills half as many
 bucket rows as its 15 minutes) for no measurable gain in read time.
 
-Version history: schema ``1`` had the minute, hour and day levels only; a store of schema 1 is
-upgraded when opened for writing (the new levels are summed from the old ones) and read as it
-is when opened read-only (:func:`split_range` with the levels present).
+Groups of an indicator (``group_by``) are indicators of their own in ``slis`` (own ``sli_id``,
+``parent_id`` naming the indicator they split, ``labels`` as a JSON object in ``group_by``
+order), so every table and read treats a group like any indicator.
+
+Version history: schema ``1`` had the minute, hour and day levels only; schema ``2`` added the
+6-hour, week and 28-day levels; schema ``3`` dropped the ``group_key`` column of the count and
+histogram tables (always empty: groups got their own ``sli_id`` instead, and a string column made
+every append slower) and added ``slis.parent_id`` / ``slis.labels``. An older store is upgraded
+when opened for writing (new levels summed from the old ones) and read as it is when opened
+read-only (:func:`split_range` with the levels present).
 """
 
 from __future__ import annotations
@@ -35,9 +42,9 @@ from __future__ import annotations
 import functools
 from typing import Final
 
-SCHEMA_VERSION: Final = "2"
+SCHEMA_VERSION: Final = "3"
 #: Older versions this code reads (read-only) and upgrades (when opened for writing).
-UPGRADABLE: Final = ("1",)
+UPGRADABLE: Final = ("1", "2")
 
 #: Each resolution: table suffix and minutes per row, finest first.
 LEVELS: Final = (
@@ -50,6 +57,8 @@ LEVELS: Final = (
 )
 #: The levels of schema version 1.
 LEVELS_V1: Final = (("1m", 1), ("1h", 60), ("1d", 1440))
+#: The levels each older version has.
+VERSION_LEVELS: Final = {"1": LEVELS_V1, "2": LEVELS}
 
 DDL: Final = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -75,7 +84,11 @@ CREATE TABLE IF NOT EXISTS slis (
     -- 'complete' | 'raw_archive' | 'live'
     coverage VARCHAR NOT NULL,
     -- first minute row the indicator has data for when coverage is not 'complete'
-    since_minute BIGINT
+    since_minute BIGINT,
+    -- a group's indicator (NULL for an indicator of the spec)
+    parent_id INTEGER,
+    -- a group's labels, a JSON object in group_by order (NULL for an indicator of the spec)
+    labels VARCHAR
 );
 CREATE TABLE IF NOT EXISTS batches (
     stream VARCHAR NOT NULL,
@@ -88,12 +101,10 @@ CREATE TABLE IF NOT EXISTS batches (
 """
 
 COUNTS_DDL: Final = (
-    "CREATE TABLE IF NOT EXISTS counts_{level} "
-    "(sli_id INTEGER, group_key VARCHAR, t BIGINT, valid BIGINT, good BIGINT)"
+    "CREATE TABLE IF NOT EXISTS counts_{level} (sli_id INTEGER, t BIGINT, valid BIGINT, good BIGINT)"
 )
 HIST_DDL: Final = (
-    "CREATE TABLE IF NOT EXISTS hist_{level} "
-    "(sli_id INTEGER, group_key VARCHAR, t BIGINT, bucket SMALLINT, n BIGINT)"
+    "CREATE TABLE IF NOT EXISTS hist_{level} (sli_id INTEGER, t BIGINT, bucket SMALLINT, n BIGINT)"
 )
 
 

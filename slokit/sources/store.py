@@ -14,15 +14,23 @@ Ingest (:meth:`Store.ingest`), one transaction per batch:
    newest minute row seen in the stream (this batch included) are rejected, each with its
    index and reason. The rest of the batch is kept.
 2. For every objective bound to the stream (:mod:`slokit.sources.bound`) the batch is
-   aggregated at once (:mod:`slokit.sources.aggregate`) and its minute rows appended to the
-   pending tables (one statement per table). Pending rows are folded into the minute, hour
-   and day tables (:mod:`slokit.sources.schema`) for many batches at once (:meth:`Store.fold`,
-   when they pass :data:`FOLD_ROWS`, on compaction and on close); every read adds the pending
-   rows to the rollups, so reads are exact whether or not a batch has been folded. (Rolling
-   up at every batch cost 4 extra statements of 1–3 ms each per batch.)
+   aggregated at once (:mod:`slokit.sources.aggregate`) and its minute rows are held in
+   memory until the transaction's end (:meth:`Store._flush`): inside a commit group the rows
+   of all its batches are merged in numpy (one row per indicator, minute and bucket) and
+   written once per table, not once per batch. A small flush appends the minute rows to the
+   pending tables (two statements), folded into every resolution (:mod:`slokit.sources.schema`)
+   for many flushes at once (:meth:`Store.fold`, when they pass :data:`FOLD_ROWS`, on
+   compaction and on close); a large one (:data:`DIRECT_ROWS`) computes the hour, 6-hour,
+   day, week and 28-day rows in numpy and appends every level directly, with nothing left to
+   fold. Every read adds the pending rows to the rollups (and writes what is held first), so
+   reads are exact whether or not a batch has been folded.
 3. The batch id, when given, is recorded in the same transaction: a batch re-sent with the same
    id is recognised and counted once (``IngestResult.duplicate``).
-4. With a raw archive (``raw_dir``), accepted events are appended as Parquet files per
+4. Rows of an indicator's groups (``group_by``; keys from :func:`slokit.sources.bound.group_sli_key`)
+   register each new group as an indicator of its own in the same transaction, up to
+   ``max_groups`` per indicator; events of groups past the cap are counted in the indicator's
+   total only (``IngestResult.group_overflow``).
+5. With a raw archive (``raw_dir``), accepted events are appended as Parquet files per
    stream and UTC day before the commit (removed again if the commit fails), so an indicator
    added later can be computed from the archive (:meth:`Store.backfill`).
 
@@ -47,6 +55,7 @@ burn-rate windows and series.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import time
@@ -67,7 +76,7 @@ from slokit.engine.histogram import DEFAULT_LAYOUT, LogHistogram
 from slokit.engine.series import MinuteCounts
 from slokit.errors import SlokitError
 from slokit.sources.aggregate import OVERFLOW_CODE, UNDERFLOW_CODE, Batch, SliRows, aggregate_all
-from slokit.sources.bound import BoundSLI, bound_slis
+from slokit.sources.bound import BoundSLI, bound_slis, group_sli_key
 from slokit.sources.coverage import COMPLETE, LIVE, RAW_ARCHIVE
 from slokit.sources.events import (
     IN_FUTURE,
@@ -79,10 +88,12 @@ from slokit.sources.events import (
     to_table,
 )
 from slokit.sources.schema import (
+    COUNTS_DDL,
+    HIST_DDL,
     LEVELS,
-    LEVELS_V1,
     SCHEMA_VERSION,
     UPGRADABLE,
+    VERSION_LEVELS,
     all_ddl,
     floor_sql,
     split_range,
@@ -91,15 +102,19 @@ from slokit.spec.model import Spec
 
 IntArray = npt.NDArray[np.int64]
 
-#: Minute rows appended by ingest and not yet folded into the three resolutions (see
-#: :meth:`Store.fold`): the columns of ``counts_1m`` / ``hist_1m`` but ``group_key``, which
-#: ingest always writes empty (a string column made each append about 40 % slower).
-PENDING_DDL = (
-    "CREATE TABLE IF NOT EXISTS counts_pending (sli_id INTEGER, t BIGINT, valid BIGINT, good BIGINT)",
-    "CREATE TABLE IF NOT EXISTS hist_pending (sli_id INTEGER, t BIGINT, bucket SMALLINT, n BIGINT)",
-)
+#: Minute rows appended by ingest and not yet folded into the resolutions (see
+#: :meth:`Store.fold`): the columns of ``counts_1m`` / ``hist_1m``.
+PENDING_DDL = (COUNTS_DDL.format(level="pending"), HIST_DDL.format(level="pending"))
 #: Pending rows (counts and histogram cells together) above which an ingest folds them.
 FOLD_ROWS = 400_000
+#: Merged minute rows (counts and histogram cells) from which a flush writes every level itself
+#: instead of the pending tables: then 12 appends cost less than folding the rows later.
+DIRECT_ROWS = 20_000
+#: Minute rows held in memory (before merging) above which a commit group writes them out
+#: before its commit (~30 bytes a row).
+FLUSH_ROWS = 2_000_000
+#: Groups kept per grouped indicator by default; events of further groups count in its total only.
+DEFAULT_MAX_GROUPS = 1000
 
 #: Default accepted lateness behind the newest minute row of a stream.
 DEFAULT_LATENESS_SECONDS = 48 * 3600
@@ -138,6 +153,10 @@ class IngestResult:
     archived: int = 0
     #: Lowest and highest minute row of the accepted events (None when none were accepted).
     minute_range: tuple[int, int] | None = None
+    #: Per grouped indicator: valid events of groups past ``max_groups`` (counted in its total only).
+    group_overflow: dict[str, int] = field(default_factory=dict)
+    #: Per grouped indicator: groups this batch registered.
+    groups_added: dict[str, int] = field(default_factory=dict)
 
     @property
     def rejections(self) -> list[tuple[int, str]]:
@@ -158,6 +177,8 @@ class IngestResult:
             "unknown_stream": self.unknown_stream,
             "rejected": dict(self.rejected),
             "archived": self.archived,
+            "group_overflow": dict(self.group_overflow),
+            "groups_added": dict(self.groups_added),
             "slis": {
                 key: {
                     "valid": s.valid,
@@ -222,6 +243,31 @@ class _Group:
     written: list[Path] = field(default_factory=list)
 
 
+#: One table's held minute rows: column name → array (``sli_id``, ``t``, then the values).
+_Columns = dict[str, npt.NDArray[Any]]
+
+
+@dataclass(slots=True)
+class _Held:
+    """What ingests of the open transaction have not written yet (see :meth:`Store._flush`).
+
+    Held in memory so that a commit group's batches are merged and written once per table:
+    minute rows per family, the batch ids to record, and each stream's row as it will be.
+    """
+
+    counts: list[_Columns] = field(default_factory=list)
+    hist: list[_Columns] = field(default_factory=list)
+    rows: int = 0
+    #: ``(stream, batch_id, ingested_at, received, accepted)``.
+    batches: list[tuple[str, str, float, int, int]] = field(default_factory=list)
+    batch_ids: set[tuple[str, str]] = field(default_factory=set)
+    #: stream → (its row's values, whether the table has the row already).
+    streams: dict[str, tuple[tuple[Any, ...], bool]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.batches or self.streams)
+
+
 class Store:
     """An embedded DuckDB file of per-minute indicator rows; see the module docstring."""
 
@@ -233,7 +279,10 @@ class Store:
         lateness_seconds: float | None = DEFAULT_LATENESS_SECONDS,
         raw_dir: str | os.PathLike[str] | None = None,
         clock: Callable[[], float] = time.time,
+        max_groups: int = DEFAULT_MAX_GROUPS,
     ) -> None:
+        if max_groups < 0:
+            raise ValueError("max_groups must be at least 0")
         self._con = con
         self.path = path
         self.lateness_seconds = lateness_seconds
@@ -248,6 +297,12 @@ class Store:
         self._group: _Group | None = None
         #: The resolutions the file has (an older file opened read-only has fewer).
         self._levels: tuple[tuple[str, int], ...] = LEVELS
+        #: Whether ``slis`` has the group columns (an older file opened read-only has not).
+        self._has_groups = True
+        self.max_groups = max_groups
+        #: Groups stored per parent sli_id (loaded when first needed; reset on rollback).
+        self._group_counts: dict[int, int] | None = None
+        self._held = _Held()
 
     # --- opening ---
 
@@ -260,14 +315,21 @@ class Store:
         raw_dir: str | os.PathLike[str] | None = None,
         clock: Callable[[], float] = time.time,
         read_only: bool = False,
+        max_groups: int = DEFAULT_MAX_GROUPS,
     ) -> Store:
-        """Open (creating if needed) the store file at ``path``."""
+        """Open (creating if needed) the store file at ``path``.
+
+        ``max_groups``: groups kept per grouped indicator; events of further groups are counted
+        in the indicator's total only (``IngestResult.group_overflow``).
+        """
         text = os.fspath(path)
         try:
             con = duckdb.connect(text, read_only=read_only)
         except duckdb.Error as exc:
             raise SlokitError(f"cannot open the store {text}: {exc}{_open_hint(str(exc), text)}") from None
-        store = cls(con, text, lateness_seconds=lateness_seconds, raw_dir=raw_dir, clock=clock)
+        store = cls(
+            con, text, lateness_seconds=lateness_seconds, raw_dir=raw_dir, clock=clock, max_groups=max_groups
+        )
         try:
             store._prepare(read_only)
         except BaseException:
@@ -286,9 +348,10 @@ class Store:
             return
         if found in UPGRADABLE:
             if read_only:
-                self._levels = LEVELS_V1
+                self._levels = VERSION_LEVELS[found]
+                self._has_groups = False
             else:
-                self._upgrade()
+                self._upgrade(found)
             return
         if found is not None and found.isdigit() and int(found) > int(SCHEMA_VERSION):
             raise SlokitError(
@@ -304,10 +367,7 @@ class Store:
 
     def _version(self) -> str | None:
         """The file's schema version; None for a file without slokit's meta table."""
-        has_meta = _one(
-            self._con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")
-        )
-        if not has_meta or not has_meta[0]:
+        if not self._has_table("meta"):
             return None
         try:
             row = _one(self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'"))
@@ -315,40 +375,64 @@ class Store:
             return ""
         return "" if row is None else str(row[0])
 
-    def _upgrade(self) -> None:
-        """Schema 1 → 2 in one transaction: the new resolutions summed from the old ones.
+    def _has_table(self, name: str) -> bool:
+        """Whether the file has a table ``name`` (``duckdb_tables()``: ~20× cheaper than
+        ``information_schema``, which mattered for opening a store per file)."""
+        row = _one(self._con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]))
+        return bool(row and row[0])
 
-        Each new level is built from the coarsest old level it is a multiple of (6 hours from
-        hours, weeks and 28 days from days); pending rows stay pending.
+    def _upgrade(self, found: str) -> None:
+        """An older schema → the current one, in one transaction (see :mod:`slokit.sources.schema`).
+
+        From 1: the new resolutions, each summed from the coarsest old level it is a multiple of
+        (6 hours from hours, weeks and 28 days from days). From 1 and 2: the ``group_key``
+        column dropped, ``slis`` given the group columns. Pending rows stay pending.
         """
-        old = dict(LEVELS_V1)
-        new = [(level, width) for level, width in LEVELS if level not in old]
         # DuckDB draws a progress bar on stdout for long statements: it would corrupt JSON output.
         self._con.execute("SET enable_progress_bar = false")
         try:
-            self._upgrade_tables(new)
+            self._upgrade_tables(VERSION_LEVELS[found])
         except duckdb.Error as exc:
             raise SlokitError(
-                f"could not upgrade the store {self.path} from schema version 1 to {SCHEMA_VERSION} "
+                f"could not upgrade the store {self.path} from schema version {found} to {SCHEMA_VERSION} "
                 f"({exc}); the file is unchanged: free disk space or close other programs using it, "
                 "and run the command again"
             ) from None
 
-    def _upgrade_tables(self, new: Sequence[tuple[str, int]]) -> None:
+    def _upgrade_tables(self, old_levels: Sequence[tuple[str, int]]) -> None:
+        old = dict(old_levels)
+        new = [(level, width) for level, width in LEVELS if level not in old]
         with self._transaction():
+            grouped = {
+                str(table)
+                for (table,) in self._con.execute(
+                    "SELECT table_name FROM duckdb_columns() WHERE column_name = 'group_key'"
+                ).fetchall()
+            }
+            for table in sorted(grouped):
+                self._con.execute(f"ALTER TABLE {table} DROP COLUMN group_key")
+            slis_columns = {
+                str(c)
+                for (c,) in self._con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE table_name = 'slis'"
+                ).fetchall()
+            }
+            for column, kind in (("parent_id", "INTEGER"), ("labels", "VARCHAR")):
+                if column not in slis_columns:
+                    self._con.execute(f"ALTER TABLE slis ADD COLUMN {column} {kind}")
             self._con.execute(";\n".join((*all_ddl(), *PENDING_DDL)))
             for level, width in new:
                 src, src_width = max(
-                    ((name, w) for name, w in LEVELS_V1 if width % w == 0), key=lambda item: item[1]
+                    ((name, w) for name, w in old_levels if width % w == 0), key=lambda item: item[1]
                 )
                 t = floor_sql("t", width // src_width)
                 self._con.execute(
-                    f"INSERT INTO counts_{level} SELECT sli_id, group_key, {t} AS t_, sum(valid), sum(good) "
-                    f"FROM counts_{src} GROUP BY sli_id, group_key, t_ ORDER BY t_, sli_id"
+                    f"INSERT INTO counts_{level} SELECT sli_id, {t} AS t_, sum(valid), sum(good) "
+                    f"FROM counts_{src} GROUP BY sli_id, t_ ORDER BY t_, sli_id"
                 )
                 self._con.execute(
-                    f"INSERT INTO hist_{level} SELECT sli_id, group_key, {t} AS t_, bucket, sum(n) "
-                    f"FROM hist_{src} GROUP BY sli_id, group_key, t_, bucket ORDER BY t_, sli_id, bucket"
+                    f"INSERT INTO hist_{level} SELECT sli_id, {t} AS t_, bucket, sum(n) "
+                    f"FROM hist_{src} GROUP BY sli_id, t_, bucket ORDER BY t_, sli_id, bucket"
                 )
             self._con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION])
 
@@ -360,7 +444,7 @@ class Store:
             self._con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
             self._con.commit()
         except BaseException:
-            self._con.rollback()
+            self._rollback()
             raise
 
     @property
@@ -371,12 +455,7 @@ class Store:
         return self._con
 
     def _find_pending(self) -> None:
-        row = _one(
-            self._con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'counts_pending'"
-            )
-        )
-        self._has_pending = bool(row and row[0])
+        self._has_pending = self._has_table("counts_pending")
         if self._has_pending:
             rows = _one(
                 self._con.execute(
@@ -406,7 +485,8 @@ class Store:
     # --- indicators ---
 
     def register(self, spec: Spec) -> list[BoundSLI]:
-        """Record the spec's bound objectives; a redefined one loses its old rows (see coverage)."""
+        """Record the spec's bound objectives; a redefined one loses its old rows and its groups
+        (see coverage)."""
         if self._synced is not None and self._synced[0] is spec:
             return self._synced[1]
         bounds = bound_slis(spec)
@@ -420,18 +500,20 @@ class Store:
         changed = [b for b in bounds if known.get(b.sli_key, (None, None))[1] != b.fingerprint]
         if changed:
             with self._transaction():
+                self._flush()  # held rows of a redefined indicator are deleted with its others
                 top = _one(self._con.execute("SELECT coalesce(max(sli_id), 0) FROM slis"))
                 next_id = int(top[0]) + 1 if top else 1
                 for b in changed:
                     old = known.get(b.sli_key)
                     if old is not None:
-                        self._delete_rows([old[0]])
-                        self._con.execute("DELETE FROM slis WHERE sli_id = ?", [old[0]])
+                        gone = [old[0], *self._group_ids([old[0]])]
+                        self._delete_rows(gone)
+                        self._con.execute(f"DELETE FROM slis WHERE sli_id IN ({_id_list(gone)})")
                     stream_newest = newest.get(b.stream)
                     coverage = COMPLETE if stream_newest is None else LIVE
                     since = None if stream_newest is None else int(stream_newest) + 1
                     self._con.execute(
-                        "INSERT INTO slis VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO slis VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
                         [
                             next_id,
                             b.sli_key,
@@ -446,15 +528,30 @@ class Store:
                         ],
                     )
                     next_id += 1
+                self._group_counts = None
         self._ids = dict(self._con.execute("SELECT sli_key, sli_id FROM slis").fetchall())
         self._synced = (spec, bounds)
         return bounds
 
+    def _group_ids(self, parents: Sequence[int]) -> list[int]:
+        if not self._has_groups or not parents:
+            return []
+        rows = self._con.execute(
+            f"SELECT sli_id FROM slis WHERE parent_id IN ({_id_list(parents)})"
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
     def _delete_rows(self, sli_ids: Sequence[int]) -> None:
-        ids = ", ".join(str(int(i)) for i in sli_ids)
-        for level in (*(level for level, _ in self._levels), "pending"):
-            self._con.execute(f"DELETE FROM counts_{level} WHERE sli_id IN ({ids})")
-            self._con.execute(f"DELETE FROM hist_{level} WHERE sli_id IN ({ids})")
+        if not sli_ids:
+            return
+        ids = _id_list(sli_ids)
+        self._con.execute(
+            ";\n".join(
+                f"DELETE FROM {family}_{level} WHERE sli_id IN ({ids})"
+                for level in (*(level for level, _ in self._levels), "pending")
+                for family in ("counts", "hist")
+            )
+        )
 
     def fingerprints(self) -> dict[str, str]:
         """Each stored objective's fingerprint, so readers can tell a redefined objective apart."""
@@ -464,6 +561,18 @@ class Store:
     def coverage(self) -> dict[str, Coverage]:
         rows = self._con.execute("SELECT sli_key, stream, coverage, since_minute FROM slis").fetchall()
         return {key: Coverage(key, stream, cov, since) for key, stream, cov, since in rows}
+
+    def groups(self, parent_key: str) -> dict[str, dict[str, str]]:
+        """The stored groups of a grouped indicator: group key → labels (in ``group_by`` order),
+        sorted by key; empty for an ungrouped or unknown indicator."""
+        if not self._has_groups:
+            return {}
+        rows = self._con.execute(
+            "SELECT g.sli_key, g.labels FROM slis g JOIN slis p ON g.parent_id = p.sli_id "
+            "WHERE p.sli_key = ? ORDER BY g.sli_key",
+            [parent_key],
+        ).fetchall()
+        return {str(key): dict(json.loads(labels)) for key, labels in rows}
 
     def streams(self) -> dict[str, dict[str, Any]]:
         rows = self._con.execute(
@@ -485,7 +594,8 @@ class Store:
         batch_id: str | None = None,
         now: float | datetime | None = None,
     ) -> IngestResult:
-        """Aggregate one batch into every objective bound to ``stream``; committed on return."""
+        """Aggregate one batch into every objective bound to ``stream``; committed on return
+        (inside :meth:`commit_group`: when the group commits)."""
         table = to_table(batch)
         bounds = [b for b in self.register(spec) if b.stream == stream]
         n = table.num_rows
@@ -496,13 +606,7 @@ class Store:
         now_s = _seconds(now) if now is not None else self._clock()
         ts = timestamps(table)
         minute = ts.minute
-        stored = _one(
-            self._con.execute(
-                "SELECT newest_minute, first_minute, raw_complete, raw_since_minute, accepted "
-                "FROM streams WHERE stream = ?",
-                [stream],
-            )
-        )
+        stored, stored_exists = self._stream_row(stream)
         stored_newest = None if stored is None or stored[0] is None else int(stored[0])
         code, newest = _admit(ts, now_s, stored_newest, self.lateness_seconds)
         accepted = code == 0
@@ -514,20 +618,21 @@ class Store:
 
         prepared = Batch(table, minute, accepted, minute_range=ts.minute_range)
         per_sli = aggregate_all(prepared, bounds)
+        own = {b.sli_key for b in bounds}
         result.per_sli = {
-            r.sli_key: SliSummary(r.total_valid, r.total_good, r.invalid, tuple(r.warnings)) for r in per_sli
+            r.sli_key: SliSummary(r.total_valid, r.total_good, r.invalid, tuple(r.warnings))
+            for r in per_sli
+            if r.sli_key in own
         }
         written: list[Path] = []
         group = self._group
         if group is None:
             self._con.begin()
         try:
+            self._hold(per_sli, bounds, result)
             if batch_id is not None:
-                self._con.execute(
-                    "INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
-                    [stream, batch_id, self._clock(), n, result.accepted],
-                )
-            self._append(per_sli)
+                self._held.batches.append((stream, batch_id, self._clock(), n, result.accepted))
+                self._held.batch_ids.add((stream, batch_id))
             first = prepared.lo if prepared.any else None
             if first is not None:
                 result.minute_range = (first, prepared.lo + prepared.span - 1)
@@ -535,28 +640,35 @@ class Store:
             if archive and result.accepted:
                 written = self._archive(stream, table, minute, accepted)
                 result.archived = result.accepted
-            self._update_stream(stream, stored, newest, first, result.accepted, archive)
+            values = _stream_values(stored, newest, first, result.accepted, archive)
+            self._held.streams[stream] = (values, stored_exists)
             if group is None:
+                self._flush()
                 self._con.commit()
             else:
                 group.written.extend(written)
                 written = []
                 group.batches += 1
                 if group.every is not None and group.batches % group.every == 0:
+                    self._flush()
                     self._con.commit()  # a checkpoint: every batch so far is acknowledged
                     group.written.clear()
                     self._con.begin()
+                elif self._held.rows > FLUSH_ROWS:
+                    self._flush()
         except BaseException as exc:
             for path in written:
                 with contextlib.suppress(OSError):
                     path.unlink()
             if group is not None:
                 raise  # commit_group rolls the open part of the group back
-            self._con.rollback()
+            self._rollback()
             if isinstance(exc, duckdb.ConstraintException) and batch_id is not None:
                 result.duplicate = True
                 result.accepted = 0
                 result.per_sli = {}
+                result.group_overflow = {}
+                result.groups_added = {}
                 return result
             raise
         return result
@@ -569,8 +681,9 @@ class Store:
         committed (acknowledged) together when the block ends, and with ``every`` also after
         every ``every`` batches (a checkpoint). If the block raises, the batches since the last
         checkpoint are rolled back (and their raw archive files removed); re-ingesting them
-        with the same batch ids then counts each once. A commit costs a few milliseconds (the
-        write-ahead log is synced), so a file of many row groups ingests faster this way.
+        with the same batch ids then counts each once. Their rows are held in memory and
+        written at the commit, merged: one append per table for the whole group instead of a
+        few per batch, and the rollups computed once (see :meth:`_flush`).
         Other writes (registering a spec, :meth:`fold`) inside the block join its transaction.
         """
         if self._group is not None:
@@ -582,12 +695,10 @@ class Store:
         self._group = group
         try:
             yield
+            self._flush()
             self._con.commit()
         except BaseException:
-            with contextlib.suppress(duckdb.Error):
-                self._con.rollback()
-            self._synced = None  # a registration inside the group may be rolled back too
-            self._ids = {}
+            self._rollback()
             for path in group.written:
                 with contextlib.suppress(OSError):
                     path.unlink()
@@ -604,87 +715,228 @@ class Store:
         self._con.begin()
         try:
             yield
+            self._flush()
             self._con.commit()
         except BaseException:
-            self._con.rollback()
+            self._rollback()
             raise
 
+    def _rollback(self) -> None:
+        """Undo the open transaction and forget what this object holds or cached from it.
+
+        Never raises: it runs while another exception (often KeyboardInterrupt) propagates,
+        and DuckDB may have ended the transaction itself (an interrupted ``COMMIT`` ends it and
+        then "cannot rollback - no transaction is active"); that error must not replace the
+        one that stopped the work.
+        """
+        self._held = _Held()
+        self._synced = None  # a registration in the transaction may be rolled back too
+        self._ids = {}
+        self._group_counts = None
+        with contextlib.suppress(duckdb.Error):
+            self._con.rollback()
+        with contextlib.suppress(duckdb.Error):
+            self._find_pending()
+
     def _seen(self, stream: str, batch_id: str) -> bool:
+        if (stream, batch_id) in self._held.batch_ids:
+            return True
         row = _one(
             self._con.execute("SELECT 1 FROM batches WHERE stream = ? AND batch_id = ?", [stream, batch_id])
         )
         return row is not None
 
-    def _update_stream(
-        self,
-        stream: str,
-        stored: tuple[Any, ...] | None,
-        newest: int | None,
-        first: int | None,
-        accepted: int,
-        archived: bool,
+    def _stream_row(self, stream: str) -> tuple[tuple[Any, ...] | None, bool]:
+        """The stream's row ``(newest_minute, first_minute, raw_complete, raw_since_minute,
+        accepted)`` as the open transaction will leave it, and whether the table has it."""
+        held = self._held.streams.get(stream)
+        if held is not None:
+            return held
+        row = _one(
+            self._con.execute(
+                "SELECT newest_minute, first_minute, raw_complete, raw_since_minute, accepted "
+                "FROM streams WHERE stream = ?",
+                [stream],
+            )
+        )
+        return (None if row is None else tuple(row)), row is not None
+
+    def _hold(
+        self, per_sli: Sequence[SliRows], bounds: Sequence[BoundSLI], result: IngestResult | None
     ) -> None:
-        old_first, raw_complete, raw_since, total = (None, None, None, 0) if stored is None else stored[1:5]
-        if accepted:
-            # The archive is complete when every accepted batch since the first was archived.
-            raw_complete = archived if old_first is None else bool(raw_complete) and archived
-            if archived and raw_since is None:
-                raw_since = first
-            first = first if old_first is None or first is None else min(int(old_first), first)
-        else:
-            first = old_first
-        values = [newest, first, int(total) + accepted, raw_complete, raw_since, stream]
-        if stored is None:
-            self._con.execute(
-                "INSERT INTO streams (newest_minute, first_minute, accepted, raw_complete, raw_since_minute, "
-                "stream) VALUES (?, ?, ?, ?, ?, ?)",
-                values,
+        """Keep a batch's minute rows for :meth:`_flush`, registering new groups (up to the cap)."""
+        ids = self._ids
+        unknown = [r for r in per_sli if r.sli_key not in ids]
+        if unknown:
+            self._register_groups(unknown, bounds, result)
+        held = self._held
+        for r in per_sli:
+            sli_id = ids.get(r.sli_key)
+            if sli_id is None or not r.minute.size:
+                continue  # a group past the cap (counted in its parent only)
+            held.counts.append(
+                {
+                    "sli_id": np.full(r.minute.size, sli_id, np.int32),
+                    "t": r.minute,
+                    "valid": r.valid,
+                    "good": r.good,
+                }
             )
-        else:
-            self._con.execute(
-                "UPDATE streams SET newest_minute = ?, first_minute = ?, accepted = ?, raw_complete = ?, "
-                "raw_since_minute = ? WHERE stream = ?",
-                values,
-            )
+            held.rows += r.minute.size
+            if r.hist_minute.size:
+                held.hist.append(
+                    {
+                        "sli_id": np.full(r.hist_minute.size, sli_id, np.int32),
+                        "t": r.hist_minute,
+                        "bucket": r.hist_bucket,
+                        "n": r.hist_count,
+                    }
+                )
+                held.rows += r.hist_minute.size
 
-    def _append(self, per_sli: Sequence[SliRows]) -> None:
-        live = [r for r in per_sli if r.minute.size]
-        if not live:
+    def _register_groups(
+        self, rows: Sequence[SliRows], bounds: Sequence[BoundSLI], result: IngestResult | None
+    ) -> None:
+        """Register the groups named by ``rows`` (keys not stored yet), in order, up to the cap.
+
+        A key that is not a group of a grouped indicator in ``bounds`` is a programming error.
+        """
+        grouped = {b.sli_key: b for b in bounds if b.group_by}
+        if self._group_counts is None:
+            self._group_counts = (
+                {
+                    int(p): int(c)
+                    for p, c in self._con.execute(
+                        "SELECT parent_id, count(*) FROM slis WHERE parent_id IS NOT NULL GROUP BY parent_id"
+                    ).fetchall()
+                }
+                if self._has_groups
+                else {}
+            )
+        counts = self._group_counts
+        new: list[tuple[SliRows, BoundSLI, dict[str, str]]] = []
+        taken: set[str] = set()
+        for r in rows:
+            parent, labels = _parse_group_key(r.sli_key, grouped)
+            if parent is None or labels is None:
+                raise ValueError(f"rows for {r.sli_key!r}: neither a stored indicator nor a group of one")
+            parent_id = self._ids[parent.sli_key]
+            if r.sli_key in taken:
+                continue
+            if counts.get(parent_id, 0) >= self.max_groups:
+                if result is not None:
+                    overflow = result.group_overflow
+                    overflow[parent.sli_key] = overflow.get(parent.sli_key, 0) + r.total_valid
+                continue
+            counts[parent_id] = counts.get(parent_id, 0) + 1
+            taken.add(r.sli_key)
+            new.append((r, parent, labels))
+        if not new:
             return
-        ids = [np.full(r.minute.size, self._ids[r.sli_key], np.int32) for r in live]
-        sli = np.concatenate(ids)
-        t = np.concatenate([r.minute for r in live])
-        valid = np.concatenate([r.valid for r in live])
-        good = np.concatenate([r.good for r in live])
-        hist_rows = [r for r in live if r.hist_minute.size]
-        self._insert("counts", {"sli_id": sli, "t": t, "valid": valid, "good": good})
-        if hist_rows:
-            hist = {
-                "sli_id": np.concatenate(
-                    [np.full(r.hist_minute.size, self._ids[r.sli_key], np.int32) for r in hist_rows]
-                ),
-                "t": np.concatenate([r.hist_minute for r in hist_rows]),
-                "bucket": np.concatenate([r.hist_bucket for r in hist_rows]).astype(np.int16),
-                "n": np.concatenate([r.hist_count for r in hist_rows]),
-            }
-            self._insert("hist", hist)
-        if self._pending_rows > FOLD_ROWS:
-            self._fold()
+        parents = {self._ids[p.sli_key] for _, p, _ in new}
+        cover = {
+            int(i): (c, s)
+            for i, c, s in self._con.execute(
+                "SELECT sli_id, coverage, since_minute FROM slis "
+                f"WHERE sli_id IN ({_id_list(sorted(parents))})"
+            ).fetchall()
+        }
+        top = _one(self._con.execute("SELECT coalesce(max(sli_id), 0) FROM slis"))
+        next_id = int(top[0]) + 1 if top else 1
+        fingerprints = self.fingerprints()
+        now = self._clock()
+        columns: dict[str, list[Any]] = {name: [] for name in _SLIS_COLUMNS}
+        for offset, (r, parent, labels) in enumerate(new):
+            parent_id = self._ids[parent.sli_key]
+            coverage, since = cover[parent_id]
+            values = (
+                next_id + offset,
+                r.sli_key,
+                parent.slo,
+                parent.objective_index,
+                parent.stream,
+                parent.kind,
+                fingerprints[parent.sli_key],
+                now,
+                coverage,
+                since,
+                parent_id,
+                json.dumps(labels, ensure_ascii=False),
+            )
+            for name, value in zip(_SLIS_COLUMNS, values, strict=True):
+                columns[name].append(value)
+            if result is not None:
+                result.groups_added[parent.sli_key] = result.groups_added.get(parent.sli_key, 0) + 1
+        self._con.from_arrow(pa.table(columns, schema=_SLIS_SCHEMA)).insert_into("slis")
+        for offset, (r, _, _) in enumerate(new):
+            self._ids[r.sli_key] = next_id + offset
 
-    def _insert(self, family: str, columns: dict[str, Any]) -> None:
-        """Minute rows appended to the pending table, one statement (folded later, see :meth:`fold`)."""
-        rows = pa.table(columns)
-        self._con.from_arrow(rows).insert_into(f"{family}_pending")
-        self._pending_rows += rows.num_rows
+    def _flush(self) -> None:
+        """Write what the open transaction's ingests hold: batch ids, stream rows, minute rows.
+
+        The minute rows of all held batches are merged (one row per indicator, minute and
+        bucket: batches of one file share only the minutes at their edges, but many small
+        batches of a server share most). Few rows go to the pending tables (two appends,
+        folded later with others); many rows are rolled up here in numpy to every level and
+        appended to each level's table, in time order, so nothing is left to fold.
+        """
+        held = self._held
+        if not held:
+            return
+        self._held = _Held()
+        if held.batches:
+            names, batch_id, at, received, accepted = zip(*held.batches, strict=True)
+            self._con.from_arrow(
+                pa.table(
+                    {
+                        "stream": pa.array(names, pa.string()),
+                        "batch_id": pa.array(batch_id, pa.string()),
+                        "ingested_at": pa.array(at, pa.float64()),
+                        "received": pa.array(received, pa.int64()),
+                        "accepted": pa.array(accepted, pa.int64()),
+                    }
+                )
+            ).insert_into("batches")
+        for stream, (values, exists) in held.streams.items():
+            _write_stream(self._con, stream, values, exists)
+        merged: dict[str, _Columns] = {}
+        for family, parts in (("counts", held.counts), ("hist", held.hist)):
+            if parts:
+                whole = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+                merged[family] = _merge(whole, _KEYS[family])
+        rows = sum(int(cols["t"].size) for cols in merged.values())
+        if rows >= DIRECT_ROWS:
+            for family, minutes in merged.items():
+                self._append_levels(family, minutes)
+        else:
+            for family, minutes in merged.items():
+                self._append_table(f"{family}_pending", minutes)
+                self._pending_rows += int(minutes["t"].size)
+            if self._pending_rows > FOLD_ROWS:
+                self._fold()
+
+    def _append_levels(self, family: str, minutes: _Columns) -> None:
+        """Minute rows and their rollups, each appended to its level's table."""
+        keys = _KEYS[family]
+        self._append_table(f"{family}_1m", minutes)
+        below, below_width = minutes, 1
+        for level, width in self._levels[1:]:
+            coarser = dict(below)
+            coarser["t"] = below["t"] // (width // below_width)
+            below, below_width = _merge(coarser, keys), width
+            self._append_table(f"{family}_{level}", below)
+
+    def _append_table(self, table: str, columns: _Columns) -> None:
+        self._con.from_arrow(pa.table(columns)).insert_into(table)
 
     def fold(self) -> None:
-        """Move pending minute rows into the minute, hour and day tables, in one transaction.
+        """Move pending minute rows into every resolution, in one transaction.
 
-        Ingest appends minute rows to small pending tables only, one statement per batch, and
-        reads add the pending rows to the three resolutions, so counts are exact at every
-        moment; folding (when the pending rows pass :data:`FOLD_ROWS`, on :meth:`compact` and on
-        :meth:`close`) writes the hour and day rollups once for many batches instead of at
-        every batch. An acknowledged batch is durable whether or not it has been folded.
+        Small ingests append minute rows to the pending tables only (two statements), and
+        reads add the pending rows to the resolutions, so counts are exact at every moment;
+        folding (when the pending rows pass :data:`FOLD_ROWS`, on :meth:`compact` and on
+        :meth:`close`) writes the rollups once for many ingests instead of at every one. An
+        acknowledged batch is durable whether or not it has been folded.
         """
         with self._transaction():
             self._fold()
@@ -697,6 +949,7 @@ class Store:
         width is a multiple of it). One call per family sends all the statements: per-statement
         overhead, not the grouping, was most of a fold's cost.
         """
+        self._flush()
         if not self._has_pending:
             return
         levels = self._levels
@@ -707,7 +960,7 @@ class Store:
             sums = ", ".join(f"sum({c}) AS {c}" for c in value_cols)
             plain = ", ".join(value_cols)
             pending = f"{family}_pending"
-            statements = [f"INSERT INTO {family}_1m SELECT sli_id, '', t{key_cols}, {plain} FROM {pending}"]
+            statements = [f"INSERT INTO {family}_1m SELECT sli_id, t{key_cols}, {plain} FROM {pending}"]
             if len(levels) > 1:
                 (base, base_width), *coarser = levels[1:]
                 temp = f"_fold_{family}"
@@ -717,11 +970,11 @@ class Store:
                     f"FROM {pending} GROUP BY ALL"
                 )
                 statements.append(
-                    f"INSERT INTO {family}_{base} SELECT sli_id, '', t{key_cols}, {plain} FROM {temp}"
+                    f"INSERT INTO {family}_{base} SELECT sli_id, t{key_cols}, {plain} FROM {temp}"
                 )
                 plain_sums = ", ".join(f"sum({c})" for c in value_cols)
                 statements.extend(
-                    f"INSERT INTO {family}_{level} SELECT sli_id, '', "
+                    f"INSERT INTO {family}_{level} SELECT sli_id, "
                     f"{floor_sql('t', width // base_width)} AS t_{key_cols}, {plain_sums} "
                     f"FROM {temp} GROUP BY sli_id, t_{key_cols}"
                     for level, width in coarser
@@ -772,20 +1025,29 @@ class Store:
         for b in todo:
             by_stream.setdefault(b.stream, []).append(b)
         with self._transaction():
+            self._flush()
             for stream, group in by_stream.items():
-                self._delete_rows([self._ids[b.sli_key] for b in group])
-                for path in sorted((self.raw_dir / _safe(stream)).glob("*/*.parquet")):
-                    table = to_table(pq.read_table(path))
-                    ts = timestamps(table)
-                    minute = ts.minute
-                    prepared = Batch(table, minute, ts.reason == 0)
-                    self._append(aggregate_all(prepared, group))
+                parents = [self._ids[b.sli_key] for b in group]
+                groups = self._group_ids(parents)
+                self._delete_rows([*parents, *groups])
+                if groups:  # rebuilt below, registered again as they are met
+                    self._con.execute(f"DELETE FROM slis WHERE sli_id IN ({_id_list(groups)})")
+                    self._ids = dict(self._con.execute("SELECT sli_key, sli_id FROM slis").fetchall())
+                    self._group_counts = None
                 since = streams[stream]["first_minute"]
                 for b in group:
                     self._con.execute(
                         "UPDATE slis SET coverage = ?, since_minute = ? WHERE sli_key = ?",
                         [RAW_ARCHIVE, since, b.sli_key],
                     )
+                for path in sorted((self.raw_dir / _safe(stream)).glob("*/*.parquet")):
+                    table = to_table(pq.read_table(path))
+                    ts = timestamps(table)
+                    minute = ts.minute
+                    prepared = Batch(table, minute, ts.reason == 0)
+                    self._hold(aggregate_all(prepared, group), group, None)
+                    if self._held.rows > FLUSH_ROWS:
+                        self._flush()
         cover = self.coverage()
         return {b.sli_key: cover[b.sli_key] for b in todo}
 
@@ -806,9 +1068,9 @@ class Store:
                     (f"counts_{level}", "sum(valid), sum(good)"),
                     (f"hist_{level}", "bucket, sum(n)"),
                 ):
-                    key = "t, sli_id, group_key" + (", bucket" if table.startswith("hist") else "")
+                    key = "t, sli_id" + (", bucket" if table.startswith("hist") else "")
                     self._con.execute(
-                        f"CREATE TEMP TABLE _compact AS SELECT sli_id, group_key, t, {cols} "
+                        f"CREATE TEMP TABLE _compact AS SELECT sli_id, t, {cols} "
                         f"FROM {table} {where} GROUP BY {key} ORDER BY {key}"
                     )
                     self._con.execute(f"DELETE FROM {table} {where}")
@@ -836,6 +1098,7 @@ class Store:
         Rows are fetched as stored (delta rows included) and summed with ``numpy.bincount``,
         which is much faster than a SQL ``GROUP BY`` over one group per (indicator, minute).
         """
+        self._flush()  # rows an open commit group holds are read like written ones
         width = max(stop - start, 0)
         if not sli_keys or width == 0:
             return np.zeros((len(sli_keys), width), np.int64), np.zeros((len(sli_keys), width), np.int64)
@@ -911,6 +1174,7 @@ class Store:
         numpy: a row used by several ranges (windows ending at the same instant share their
         last minutes) is repeated once per use.
         """
+        self._flush()  # rows an open commit group holds are read like written ones
         ranges: dict[tuple[int, int], int] = {}
         pairs = []
         for key, start, stop in requests:
@@ -1177,3 +1441,174 @@ def _one(result: duckdb.DuckDBPyConnection) -> Any:
     """
     rows = result.fetchall()
     return rows[0] if rows else None
+
+
+#: The key columns of each family's rows, most significant first (the order rows are written in).
+_KEYS: dict[str, tuple[str, ...]] = {"counts": ("t", "sli_id"), "hist": ("t", "sli_id", "bucket")}
+_DTYPES: dict[str, type[np.generic]] = {"sli_id": np.int32, "bucket": np.int16}
+#: Largest key space :func:`_merge` counts densely (``bincount`` over every possible key).
+_DENSE_KEYS = 1 << 24
+
+#: The columns of ``slis``, in table order.
+_SLIS_COLUMNS = (
+    "sli_id",
+    "sli_key",
+    "slo",
+    "objective_index",
+    "stream",
+    "kind",
+    "fingerprint",
+    "registered_at",
+    "coverage",
+    "since_minute",
+    "parent_id",
+    "labels",
+)
+_SLIS_SCHEMA = pa.schema(
+    [
+        ("sli_id", pa.int32()),
+        ("sli_key", pa.string()),
+        ("slo", pa.string()),
+        ("objective_index", pa.int32()),
+        ("stream", pa.string()),
+        ("kind", pa.string()),
+        ("fingerprint", pa.string()),
+        ("registered_at", pa.float64()),
+        ("coverage", pa.string()),
+        ("since_minute", pa.int64()),
+        ("parent_id", pa.int32()),
+        ("labels", pa.string()),
+    ]
+)
+_JSON = json.JSONDecoder()
+
+
+def _merge(columns: _Columns, keys: Sequence[str]) -> _Columns:
+    """Rows summed per distinct key, exactly; value columns are those not in ``keys``.
+
+    The keys become one integer code (mixed radix over each key's range, first key most
+    significant). When the code space is no larger than the rows (a rollup: many minute rows
+    per hour) each sum is one dense ``bincount``; otherwise (minute rows, mostly distinct) a
+    stable sort — fast here, since each batch's rows arrive as one sorted run — and
+    ``add.reduceat`` where neighbours share a key. Rows come out in key order.
+    """
+    names = [c for c in columns if c not in keys]
+    n = int(columns[keys[0]].size)
+    if n == 0:
+        return {name: np.asarray(columns[name]).astype(_DTYPES.get(name, np.int64)) for name in columns}
+    arrays = [np.asarray(columns[k], np.int64) for k in keys]
+    lows = [int(a.min()) for a in arrays]
+    spans = [int(a.max()) - lo + 1 for a, lo in zip(arrays, lows, strict=True)]
+    space = math.prod(spans)
+    out: _Columns = {}
+    if space >= 2**62:  # too wide for one code: sort on the keys themselves
+        order = np.lexsort(tuple(reversed(arrays)))
+        change = np.zeros(n - 1, np.bool_)
+        for a in arrays:
+            ordered = a[order]
+            change |= ordered[1:] != ordered[:-1]
+        starts = np.flatnonzero(np.concatenate([[True], change]))
+        for k, a in zip(keys, arrays, strict=True):
+            out[k] = a[order[starts]].astype(_DTYPES.get(k, np.int64))
+        for v in names:
+            out[v] = np.add.reduceat(np.asarray(columns[v], np.int64)[order], starts)
+        return {name: out[name] for name in columns}
+    code = arrays[0] - lows[0]
+    for a, lo, span in zip(arrays[1:], lows[1:], spans[1:], strict=True):
+        code *= span
+        code += a - lo
+    values = {v: np.asarray(columns[v], np.int64) for v in names}
+    # Dense sums go through float64 (bincount's weights): exact while every sum is below 2**53.
+    exact = all(int(np.abs(col).max()) * n < 2**53 for col in values.values())
+    if space <= min(n, _DENSE_KEYS) and exact:
+        present = np.bincount(code, minlength=space)
+        cells = np.flatnonzero(present)
+        for v, col in values.items():
+            out[v] = np.bincount(code, weights=col, minlength=space)[cells].astype(np.int64)
+        for k, lo, span in reversed(list(zip(keys, lows, spans, strict=True))):
+            out[k] = (cells % span + lo).astype(_DTYPES.get(k, np.int64))
+            cells = cells // span
+        return {name: out[name] for name in columns}
+    order = np.argsort(code, kind="stable")
+    sorted_code = code[order]
+    change = sorted_code[1:] != sorted_code[:-1]
+    if change.all():  # every key once: only the order changes
+        first = order
+        for v, col in values.items():
+            out[v] = col[first]
+    else:
+        starts = np.flatnonzero(np.concatenate([[True], change]))
+        first = order[starts]
+        for v, col in values.items():
+            out[v] = np.add.reduceat(col[order], starts)
+    # The keys gathered from each run's first row (decoding the code divides: 5× slower).
+    for k, a in zip(keys, arrays, strict=True):
+        out[k] = a[first].astype(_DTYPES.get(k, np.int64))
+    return {name: out[name] for name in columns}
+
+
+def _parse_group_key(
+    key: str, grouped: Mapping[str, BoundSLI]
+) -> tuple[BoundSLI | None, dict[str, str] | None]:
+    """The grouped indicator and labels a group key names (:func:`group_sli_key`), or Nones."""
+    for parent_key, parent in grouped.items():
+        prefix = parent_key + "{"
+        if not (key.startswith(prefix) and key.endswith("}")):
+            continue
+        inner = key[len(prefix) : -1]
+        labels: dict[str, str] = {}
+        pos = 0
+        for i, name in enumerate(parent.group_by):
+            head = ("," if i else "") + name + "="
+            if not inner.startswith(head, pos):
+                break
+            try:
+                value, pos = _JSON.raw_decode(inner, pos + len(head))
+            except json.JSONDecodeError:
+                break
+            if not isinstance(value, str):
+                break
+            labels[name] = value
+        else:
+            if pos == len(inner) and group_sli_key(parent_key, labels) == key:
+                return parent, labels
+    return None, None
+
+
+def _id_list(ids: Sequence[int]) -> str:
+    return ", ".join(str(int(i)) for i in ids)
+
+
+def _stream_values(
+    stored: tuple[Any, ...] | None, newest: int | None, first: int | None, accepted: int, archived: bool
+) -> tuple[Any, ...]:
+    """A stream's row after a batch, in :meth:`Store._stream_row`'s order."""
+    old_first, raw_complete, raw_since, total = (None, None, None, 0) if stored is None else stored[1:5]
+    if accepted:
+        # The archive is complete when every accepted batch since the first was archived.
+        raw_complete = archived if old_first is None else bool(raw_complete) and archived
+        if archived and raw_since is None:
+            raw_since = first
+        first = first if old_first is None or first is None else min(int(old_first), first)
+    else:
+        first = old_first
+    if newest is None and stored is not None:
+        newest = stored[0]
+    return (newest, first, raw_complete, raw_since, int(total) + accepted)
+
+
+def _write_stream(con: duckdb.DuckDBPyConnection, stream: str, values: tuple[Any, ...], exists: bool) -> None:
+    newest, first, raw_complete, raw_since, total = values
+    row = [newest, first, total, raw_complete, raw_since, stream]
+    if exists:
+        con.execute(
+            "UPDATE streams SET newest_minute = ?, first_minute = ?, accepted = ?, raw_complete = ?, "
+            "raw_since_minute = ? WHERE stream = ?",
+            row,
+        )
+    else:
+        con.execute(
+            "INSERT INTO streams (newest_minute, first_minute, accepted, raw_complete, raw_since_minute, "
+            "stream) VALUES (?, ?, ?, ?, ?, ?)",
+            row,
+        )

@@ -4,7 +4,7 @@ Events spread over ~4 months (so 28-day, week, day, 6-hour, hour and minute rows
 into play) are ingested in random batches with folds at random points; window counts and merged
 histograms over random ranges, rolling windows ending anywhere, and calendar months, weeks and
 days in zones with DST changes must equal what loops over the raw events compute. Also: a store
-of schema version 1 is read as it is (read-only) and upgraded when opened for writing, with the
+of schema version 1 or 2 is read as it is (read-only) and upgraded when opened for writing, with the
 same answers; unknown versions are refused with a message, not a traceback.
 """
 
@@ -218,30 +218,53 @@ def test_every_level_has_the_same_totals() -> None:
         store.close()
 
 
-def make_v1_file(path: Path, events: Events, rng: random.Random) -> None:
-    """A store as schema 1 left it: minute, hour and day tables only, version '1'."""
+def make_old_file(path: Path, events: Events, rng: random.Random, version: str = "1") -> None:
+    """A store as schema 1 or 2 left it: every count and histogram table with the (always
+    empty) ``group_key`` column second, ``slis`` without the group columns; schema 1 with the
+    minute, hour and day tables only."""
     with Store.open(path, lateness_seconds=None) as store:
         ingest_randomly(store, events, make_spec(), rng)
     con = duckdb.connect(str(path))
-    old = {level for level, _ in LEVELS_V1}
+    old = {level for level, _ in (LEVELS_V1 if version == "1" else LEVELS)}
     for level, _ in LEVELS:
-        if level not in old:
-            con.execute(f"DROP TABLE counts_{level}")
-            con.execute(f"DROP TABLE hist_{level}")
-    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        for family in ("counts", "hist"):
+            if level not in old:
+                con.execute(f"DROP TABLE {family}_{level}")
+                continue
+            table = f"{family}_{level}"
+            values = "valid BIGINT, good BIGINT" if family == "counts" else "bucket SMALLINT, n BIGINT"
+            con.execute(f"ALTER TABLE {table} RENAME TO {table}_new")
+            con.execute(f"CREATE TABLE {table} (sli_id INTEGER, group_key VARCHAR, t BIGINT, {values})")
+            con.execute(f"INSERT INTO {table} SELECT sli_id, '', * EXCLUDE (sli_id) FROM {table}_new")
+            con.execute(f"DROP TABLE {table}_new")
+    con.execute("ALTER TABLE slis DROP COLUMN parent_id")
+    con.execute("ALTER TABLE slis DROP COLUMN labels")
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [version])
     con.close()
 
 
-def test_schema_1_store_is_read_as_is_then_upgraded(tmp_path: Path) -> None:
+def make_v1_file(path: Path, events: Events, rng: random.Random) -> None:
+    make_old_file(path, events, rng, "1")
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_older_store_is_read_as_is_then_upgraded(tmp_path: Path, version: str) -> None:
     rng = random.Random(9)
     events = Events(rng, 500)
     path = tmp_path / "old.duckdb"
-    make_v1_file(path, events, rng)
+    make_old_file(path, events, rng, version)
     ranges = ranges_to_check(rng)
     with Store.open(path, read_only=True) as old:
         check(old, events, ranges)
+        assert old.groups("lat/0") == {}
     with Store.open(path, lateness_seconds=None) as upgraded:
         check(upgraded, events, ranges)
+        columns = upgraded.connection.execute(
+            "SELECT DISTINCT column_name FROM duckdb_columns() WHERE table_name LIKE 'counts_%' "
+            "OR table_name LIKE 'hist_%' OR table_name = 'slis'"
+        ).fetchall()
+        names = {c for (c,) in columns}
+        assert "group_key" not in names and {"parent_id", "labels"} <= names
         tables = {
             r[0]
             for r in upgraded.connection.execute(
@@ -267,7 +290,7 @@ def test_schema_1_store_is_read_as_is_then_upgraded(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("version", "words"),
     [
-        ("3", "written by a newer slokit"),
+        (str(int(SCHEMA_VERSION) + 1), "written by a newer slokit"),
         ("banana", "is not a slokit store"),
         (None, "is not a slokit store"),
     ],
