@@ -714,11 +714,18 @@ class PrometheusCounts:
                     finite(value, query)
         except QueryFailed as exc:
             return {(q, t): (None, str(exc)) for q in (query, total_q, part_q) for t in times}
+        groups = [(points, plan.in_part(labels)) for labels, points in found]
         out: dict[tuple[str, int], tuple[float | None, str | None]] = {}
         for t in times:
             # No group at t: no series, as total's and part's own queries would answer.
-            total = _sum(points.get(t) for _, points in found)
-            part = _sum(points.get(t) for labels, points in found if plan.in_part(labels))
+            total: float | None = None
+            part: float | None = None
+            for points, inside in groups:
+                got = points.get(t)
+                if got is not None:
+                    total = got if total is None else total + got
+                    if inside:
+                        part = got if part is None else part + got
             out[(query, t)] = out[(total_q, t)] = (total, None)
             out[(part_q, t)] = (part, None)
         return out
