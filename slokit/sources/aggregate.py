@@ -207,12 +207,30 @@ class Batch:
         dense = np.zeros(size, np.int64)
         n = self.minute.size
         part = np.empty(min(_CHUNK, n), np.int64)
+        narrow = np.empty(min(_CHUNK, n), np.int32)
         spill = self.buffer()
         spilled = 0
         direct = self.all_accepted and self._offset is None
         for start in range(0, n, _CHUNK):
             rows = slice(start, start + _CHUNK)
-            cell = part[: min(_CHUNK, n - start)]
+            length = min(_CHUNK, n - start)
+            if direct:
+                # The chunk's minutes bound its cells: counted in int32 cells relative to its
+                # first minute, without a pass for the lowest and highest cell.
+                minutes = self.minute[rows]
+                first, last = int(minutes.min()), int(minutes.max())
+                width = (last - first + 1) * k
+                if width <= 4 * length:
+                    cell32 = narrow[:length]
+                    np.subtract(minutes, first, out=cell32, casting="unsafe")
+                    cell32 *= np.int32(k)
+                    cell32 += plus(rows)
+                    if shift:
+                        cell32 -= np.int32(shift)
+                    at = (first - self.lo) * k
+                    dense[at : at + width] += np.bincount(cell32, minlength=width)
+                    continue
+            cell = part[:length]
             if direct:
                 np.multiply(self.minute[rows], k, out=cell)
                 cell -= self.lo * k + shift
@@ -418,14 +436,19 @@ class _Fused:
         if value_field is not None and self.value_field not in (None, value_field):
             return False
         features, sizes = list(self.features), list(self.sizes)
-        good = chosen.valid if chosen.good is chosen.valid else chosen.valid & chosen.good
-        literals = [_literal(features, sizes, mask) for mask in (chosen.valid, good)]
+        valid = _literal(features, sizes, chosen.valid)
+        if chosen.good is chosen.valid:
+            good = valid
+        elif valid == _TRUE:  # every row valid: the good mask as it is (often a shared predicate's)
+            good = _literal(features, sizes, chosen.good)
+        else:
+            good = _literal(features, sizes, chosen.valid & chosen.good)
         if len(features) > _MAX_FEATURES:
             return False
         self.features, self.sizes = features, sizes
         if value_field is not None:
             self.value_field = value_field
-        self.members.append((index, chosen, literals[0], literals[1]))
+        self.members.append((index, chosen, valid, good))
         return True
 
 
@@ -507,25 +530,24 @@ def _fused_rows(batch: Batch, group: _Fused) -> list[SliRows | None]:
     size = span * width * classes
     if size > _DENSE_CELLS_LIMIT:
         return [None] * len(group.members)
-    # A row's class: which of the group's masks it is in (bit i for feature i).
-    kind = np.uint8
-    row_class = np.zeros(batch.minute.size, kind) if group.features else None
-    for bit, feature in enumerate(group.features):
-        assert row_class is not None
-        row_class += feature.view(kind) << kind(bit) if bit else feature.view(kind)
+    features = group.features
+    scale = [np.int32(width << bit) for bit in range(len(features))]
 
     def class_and_code(rows: slice) -> CodeArray:
-        # class · width + code (low is subtracted by cells)
-        if row_class is None:
+        # class · width + code, where a row's class says which of the group's masks it is in
+        # (bit i for feature i); built per chunk, in the CPU cache (low is subtracted by cells).
+        if not features:
             assert codes is not None
             return codes[rows]
-        c = row_class[rows] * np.int32(width)
+        c = features[0][rows] * scale[0]
+        for feature, factor in zip(features[1:], scale[1:], strict=True):
+            c += feature[rows] * factor
         if codes is not None:
             c += codes[rows]
         return c
 
     # Cells ordered (minute, class, bucket): sums over buckets and classes read contiguous rows.
-    if row_class is None and codes is None:
+    if not features and codes is None:
         counted = batch.count_cells(1, lambda rows: np.zeros(1, np.int8), 0, size)
     else:
         counted = batch.count_cells(classes * width, class_and_code, low if codes is not None else 0, size)
