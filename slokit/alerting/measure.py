@@ -31,7 +31,7 @@ from slokit.alerting.policy import period_seconds
 from slokit.engine.series import MinuteCounts
 from slokit.engine.sli import SliceSeries
 from slokit.sources.status import (
-    _Target,
+    ObjectiveTarget,
     correction_intervals,
     excluded_mask,
     group_targets_of,
@@ -69,7 +69,7 @@ def _as_slices(counts: MinuteCounts, minutes: int, slice_target: float) -> Minut
 def load_series(spec: Spec, store: Store, slos: Sequence[SLO], first_row: int, stop_row: int) -> list[Series]:
     """One :class:`Series` per measured objective of ``slos`` over rows ``[first_row, stop_row)``."""
     targets = objective_targets(spec, store, slos)
-    keyed: list[_Target] = []
+    keyed: list[ObjectiveTarget] = []
     for slo in slos:
         groups = group_targets_of(store, targets[slo.name])
         for tgs in [g for _, g in groups] if groups else [targets[slo.name]]:

@@ -199,7 +199,7 @@ def excluded_mask(first_row: int, n_rows: int, masked: Sequence[tuple[int, int]]
 
 
 @dataclass(frozen=True, slots=True)
-class _Target:
+class ObjectiveTarget:
     """One objective of one SLO, and whether (and how) the store measures it."""
 
     slo: SLO
@@ -250,16 +250,18 @@ class CountsSource(Protocol):
 
 def objective_targets(
     spec: Spec, store: Store | CountsSource, slos: Sequence[SLO]
-) -> dict[str, list[_Target]]:
+) -> dict[str, list[ObjectiveTarget]]:
     """Per SLO, each objective with the key it is measured under, or a note saying why it is not."""
     if hasattr(store, "measured"):  # a CountsSource (the store has no such method)
         return {
-            slo.name: [_Target(slo, i, o, *store.measured(slo, i, o)) for i, o in enumerate(slo.objectives)]
+            slo.name: [
+                ObjectiveTarget(slo, i, o, *store.measured(slo, i, o)) for i, o in enumerate(slo.objectives)
+            ]
             for slo in slos
         }
     stored = store.fingerprints()
     coverage = store.coverage()
-    out: dict[str, list[_Target]] = {}
+    out: dict[str, list[ObjectiveTarget]] = {}
     for slo in slos:
         items = []
         for i, objective in enumerate(slo.objectives):
@@ -282,7 +284,7 @@ def objective_targets(
                 found = coverage.get(bound.sli_key)
                 if found is not None:
                     cov, kind = found.describe(), found.coverage
-            items.append(_Target(slo, i, objective, bound, note, cov, kind))
+            items.append(ObjectiveTarget(slo, i, objective, bound, note, cov, kind))
         out[slo.name] = items
     return out
 
@@ -463,7 +465,7 @@ def evaluate_all(
     # Units of evaluation: every SLO overall, then each group of a grouped SLO (keyed by
     # _unit_id); every unit shares its SLO's window, burn windows and corrections.
     units: list[tuple[str, SLO, Mapping[str, str] | None]] = []
-    targets: dict[str, list[_Target]] = {}
+    targets: dict[str, list[ObjectiveTarget]] = {}
     for s in chosen:
         units.append((s.name, s, None))
         targets[s.name] = by_slo[s.name]
@@ -493,7 +495,7 @@ def evaluate_all(
     # Occurrences objectives: one window_counts call over rollups for every window of every SLO.
     requests: list[tuple[str, int, int]] = []
     owners: list[tuple[str, int, int]] = []
-    dense: list[tuple[str, _Target]] = []
+    dense: list[tuple[str, ObjectiveTarget]] = []
     for uid, s, _ in units:
         rs = ranges(s.name)
         runs = plans[uid][2]
@@ -605,8 +607,8 @@ def slo_groups(spec: Spec, store: Store | CountsSource, slo: str) -> list[dict[s
 
 
 def group_targets_of(
-    store: Store | CountsSource, targets: Sequence[_Target]
-) -> list[tuple[dict[str, str], list[_Target]]]:
+    store: Store | CountsSource, targets: Sequence[ObjectiveTarget]
+) -> list[tuple[dict[str, str], list[ObjectiveTarget]]]:
     """Each group of a grouped SLO (ordered by labels) with its objectives' targets.
 
     A group is a combination of label values the store has rows for under any objective of the
@@ -626,7 +628,7 @@ def group_targets_of(
                 keys[ident] = sub_key
                 found.setdefault(ident, dict(labels))
         per_objective.append(keys)
-    out: list[tuple[dict[str, str], list[_Target]]] = []
+    out: list[tuple[dict[str, str], list[ObjectiveTarget]]] = []
     for ident in sorted(found):
         labels = found[ident]
         out.append(
@@ -643,7 +645,7 @@ def group_targets_of(
 
 def _objective_status(
     units: Sequence[tuple[str, SLO, Mapping[str, str] | None]],
-    targets: Mapping[str, list[_Target]],
+    targets: Mapping[str, list[ObjectiveTarget]],
     plans: Mapping[str, tuple[Any, tuple[int, ...], list[tuple[int, int]]]],
     numbers: Mapping[tuple[str, int], _Numbers],
 ) -> dict[tuple[str, int], int]:
@@ -697,7 +699,7 @@ def _with_forecasts(states: list[SLOState], bounds: Sequence[Any], t: int) -> li
 
 def _all_numbers(
     units: Sequence[tuple[str, SLO, Mapping[str, str] | None]],
-    targets: Mapping[str, list[_Target]],
+    targets: Mapping[str, list[ObjectiveTarget]],
     cells: Mapping[tuple[str, int], _Cell],
 ) -> dict[tuple[str, int], _Numbers]:
     """Every measured objective's numbers; Occurrences objectives sharing a target and a window
@@ -736,7 +738,7 @@ def _state(
     slo: SLO,
     uid: str,
     group: Mapping[str, str] | None,
-    targets: list[_Target],
+    targets: list[ObjectiveTarget],
     plan: tuple[Any, tuple[int, ...], list[tuple[int, int]]],
     cells: Mapping[tuple[str, int], _Cell],
     numbers: Mapping[tuple[str, int], _Numbers],

@@ -17,7 +17,7 @@ import json
 import random
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -459,3 +459,27 @@ def test_gate_blocks_on_the_group_that_spent_its_budget(spec: Spec, store: Any, 
     # Judged on the overall budget alone, the SLO would pass.
     [alone] = decide(gated, {"orders-ok-95": state.remaining})
     assert not alone.blocks and alone.group is None
+
+
+def test_a_silent_group_is_no_data_and_alerts_alone(tmp_path: Path, spec: Spec, events: list[Event]) -> None:
+    """A group seen once, long ago: its report row is no data, and with alertWhenNoData its own
+    no-data alert fires while the groups with traffic raise none."""
+    if not hasattr(Store, "groups"):
+        pytest.skip("the store does not count groups yet")
+    slo = spec.slo("orders-ok")
+    policy = replace(policy_for(slo), alert_when_no_data=True)
+    old = T - policy.max_window_seconds - 2 * 86400
+    silent = [{"ts": old + i, "route": "/old", "status": 200} for i in range(5)]
+    with Store.open(tmp_path / "s.duckdb", lateness_seconds=None) as store:
+        _ingest(store, spec, silent + events)
+        [state] = evaluate_all(spec, store, T, ["orders-ok"])
+        rows = {None if g.group is None else g.group["route"]: g for g in (state, *state.groups)}
+        assert set(rows) == {None, "", "/cart", "/orders", "/old"}
+        assert rows["/old"].status == "no data" and rows["/old"].sli_value is None
+        assert rows["/orders"].status == "ok"
+        first = (T - policy.history_seconds(86400)) // 60 - 1
+        series = load_series(spec, store, [slo], first, T // 60 + 1)
+        alerts = [a for s in series for a in replay(s, policy, T - 3600, T)]
+    no_data = {a.group for a in alerts if a.rule == "no-data"}
+    assert no_data == {'{route="/old"}'}
+    assert {a.group for a in alerts if a.rule != "no-data"} == {'{route="/cart"}'}
