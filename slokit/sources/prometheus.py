@@ -15,9 +15,11 @@ past instant is reproducible. ``partial_response=false`` is sent when asked for 
 with whatever stores responded otherwise, which would silently undercount events).
 Queries are sent as form-encoded POST bodies: batched queries are far longer than a URL may be.
 
-The transport is the standard library's ``http.client`` over a small pool of keep-alive
-connections (one per thread in flight), not httpx: a report is a short-lived CLI run, and httpx
-with httpcore and an SSL context costs about 40 ms of its start for nothing it needs here.
+The transport is a small pool of keep-alive connections (one per thread in flight), not httpx:
+a report is a short-lived CLI run, and httpx with httpcore and an SSL context costs about 40 ms
+of its start for nothing it needs here. Plain ``http://`` is spoken by :class:`_Plain` (one
+POST, an answer with a length, chunked or up to the close: all the query API needs), since
+``http.client`` imports ``email`` and ``ssl`` (10-15 ms); ``https://`` uses ``http.client``.
 Answers are asked uncompressed: on the engine's own network gzip costs both sides CPU. A proxy
 named by ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` (and ``NO_PROXY``) is used as curl would.
 """
@@ -25,10 +27,10 @@ named by ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` (and ``NO_PROXY``) is 
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import math
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -126,6 +128,144 @@ class _Response:
         return json.loads(self.text)
 
 
+class BadAnswer(OSError):
+    """What came back is not an HTTP answer (or was cut short): the engine is not usable there."""
+
+
+class _Plain:
+    """One kept-alive HTTP/1.1 connection for plain ``http://``: a POST and its answer, no more.
+
+    The answer's body is read by its ``Content-Length``, as chunks, or up to the close; the
+    connection is kept unless the engine says ``Connection: close`` or answers HTTP/1.0.
+    """
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.address = (host, port)
+        self.timeout = timeout
+        self.sock: socket.socket | None = None
+        self.file: Any = None
+
+    @property
+    def reused(self) -> bool:
+        return self.sock is not None
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = self.file = None
+
+    def exchange(self, path: str, body: bytes, headers: Mapping[str, str]) -> tuple[_Response, bool]:
+        if self.sock is None:
+            self.sock = socket.create_connection(self.address, self.timeout)
+            self.file = self.sock.makefile("rb")
+        lines = [f"POST {path} HTTP/1.1", f"Content-Length: {len(body)}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        while True:  # skip informational answers (100 Continue), which no body follows
+            status, version, fields = self._head()
+            if not 100 <= status < 200:
+                break
+        keep = version == "HTTP/1.1" and fields.get("connection", "").lower() != "close"
+        if status in (204, 304):
+            data = b""
+        elif "chunked" in fields.get("transfer-encoding", "").lower():
+            data = self._chunked()
+        elif "content-length" in fields:
+            try:
+                length = int(fields["content-length"])
+            except ValueError:
+                raise BadAnswer(
+                    f"a Content-Length that is not a number: {fields['content-length']!r}"
+                ) from None
+            data = self._exactly(length)
+        else:
+            data = self.file.read()
+            keep = False
+        text = data.decode("utf-8", "replace")
+        return _Response(status, fields.get("content-type", ""), text), keep
+
+    def _head(self) -> tuple[int, str, dict[str, str]]:
+        line = self.file.readline(65537)
+        if not line:
+            raise ConnectionResetError("the engine closed the connection without answering")
+        parts = line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+            raise BadAnswer(f"the answer is not HTTP: {line[:60]!r}")
+        fields: dict[str, str] = {}
+        while True:
+            raw = self.file.readline(65537)
+            if raw in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = raw.decode("latin-1").partition(":")
+            fields[name.strip().lower()] = value.strip()
+        return int(parts[1]), parts[0].decode("latin-1"), fields
+
+    def _exactly(self, n: int) -> bytes:
+        data: bytes = self.file.read(n)
+        if len(data) < n:
+            raise BadAnswer(f"the answer was cut short ({len(data)} of {n} bytes)")
+        return data
+
+    def _chunked(self) -> bytes:
+        out: list[bytes] = []
+        while True:
+            line = self.file.readline(65537)
+            try:
+                size = int(line.split(b";")[0].strip(), 16)
+            except ValueError:
+                raise BadAnswer(f"a chunk size that is not a number: {line[:40]!r}") from None
+            if size == 0:
+                while self.file.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass  # trailer fields
+                return b"".join(out)
+            out.append(self._exactly(size))
+            self._exactly(2)  # the CRLF after each chunk
+
+
+class _Tls:
+    """``https://`` through ``http.client`` (imported here: plain HTTP never needs it or ssl)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None,
+        timeout: float,
+        target: str,
+        target_port: int | None,
+        proxy: tuple[str, int, dict[str, str]] | None,
+    ) -> None:
+        import http.client
+        import ssl
+
+        self.conn = http.client.HTTPSConnection(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+        if proxy is not None:
+            self.conn.set_tunnel(target, target_port, headers=proxy[2])
+
+    @property
+    def reused(self) -> bool:
+        return self.conn.sock is not None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def exchange(self, path: str, body: bytes, headers: Mapping[str, str]) -> tuple[_Response, bool]:
+        import http.client
+
+        try:
+            self.conn.request("POST", path, body, dict(headers))
+            answer = self.conn.getresponse()
+            text = answer.read().decode("utf-8", "replace")
+        except ConnectionResetError:
+            raise  # http.client.RemoteDisconnected: a kept-alive connection the engine closed
+        except http.client.HTTPException as exc:
+            raise BadAnswer(str(exc) or type(exc).__name__) from exc
+        return _Response(answer.status, answer.getheader("content-type", ""), text), not answer.will_close
+
+
 class PrometheusClient:
     """Instant and range queries with explicit times, auth, retries and clear errors."""
 
@@ -148,7 +288,9 @@ class PrometheusClient:
         if self._proxy is not None and not self._https:
             # Through a proxy, a plain-HTTP request names the whole URL; HTTPS is tunnelled (CONNECT).
             self._prefix = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        netloc = parts.netloc.rpartition("@")[2]
         headers = {
+            "Host": netloc,
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
             "User-Agent": "slokit",
@@ -163,7 +305,7 @@ class PrometheusClient:
             headers.update(self._proxy[2])
         self._headers = headers
         self._sleep = sleep
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[_Plain | _Tls] = []
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -178,34 +320,24 @@ class PrometheusClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _connection(self) -> http.client.HTTPConnection:
+    def _connection(self) -> _Plain | _Tls:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
         host, port = (self._host, self._port) if self._proxy is None else self._proxy[:2]
-        timeout = self.config.timeout
         if self._https:
-            import ssl  # only for https: its import and default context are not free
-
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                host, port, timeout=timeout, context=ssl.create_default_context()
-            )
-            if self._proxy is not None:
-                conn.set_tunnel(self._host, self._port, headers=self._proxy[2])
-            return conn
-        return http.client.HTTPConnection(host, port, timeout=timeout)
+            return _Tls(host, port, self.config.timeout, self._host, self._port, self._proxy)
+        return _Plain(host, port or 80, self.config.timeout)
 
     def _post(self, path: str, params: Mapping[str, str]) -> _Response:
         """One POST; a kept-alive connection the engine closed meanwhile is retried once, fresh."""
         body = urlencode(params).encode()
         for fresh in (False, True):
             conn = self._connection()
-            reused = conn.sock is not None
+            reused = conn.reused
             try:
-                conn.request("POST", self._prefix + path, body, self._headers)
-                answer = conn.getresponse()
-                text = answer.read().decode("utf-8", "replace")
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                answer, keep = conn.exchange(self._prefix + path, body, self._headers)
+            except (BrokenPipeError, ConnectionResetError):
                 conn.close()
                 if reused and not fresh:
                     continue
@@ -213,12 +345,12 @@ class PrometheusClient:
             except BaseException:
                 conn.close()
                 raise
-            if answer.will_close:
-                conn.close()
-            else:
+            if keep:
                 with self._lock:
                     self._idle.append(conn)
-            return _Response(answer.status, answer.getheader("content-type", ""), text)
+            else:
+                conn.close()
+            return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- queries ---
@@ -294,7 +426,7 @@ class PrometheusClient:
                 response = self._post(path, params)
             except TimeoutError:
                 problem = f"no answer from {where} within {self.config.timeout:g} s (timeout)"
-            except (OSError, http.client.HTTPException) as exc:
+            except OSError as exc:
                 problem = f"cannot reach {where}: {exc or type(exc).__name__}"
             else:
                 if response.status_code not in RETRY_STATUSES:
