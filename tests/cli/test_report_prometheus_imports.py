@@ -2,8 +2,9 @@
 
 Its start is most of a report's own CPU (see benchmarks/report_vs_slo_generator.py), so the
 Prometheus path must not import the embedded store's libraries (DuckDB, Arrow), an HTTP stack
-it does not use (httpx), the table renderer (rich) or the predicate parser (lark). Each run is a
-fresh interpreter: this test process has imported all of them already.
+it does not use (httpx, http.client with email and ssl), the table renderer (rich) or the
+predicate parser (lark). Each run is a fresh interpreter: this test process has imported all
+of them already.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 
 import pytest
 
-HEAVY = ("duckdb", "pyarrow", "httpx", "httpcore", "rich", "lark")
+#: http (http.client), email and ssl: plain http:// needs none of them; concurrent: its import
+#: brings logging, plain threads do the same job.
+HEAVY = ("duckdb", "pyarrow", "httpx", "httpcore", "rich", "lark", "http", "email", "ssl", "concurrent")
 
 SPEC = """\
 apiVersion: openslo/v1
