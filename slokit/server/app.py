@@ -73,6 +73,41 @@ class SecurityHeaders:
         await self.app(scope, receive, wrapped)
 
 
+class IngestShortcut:
+    """``POST /api/v1/streams/{stream}/events`` straight to its handler, past the router and
+    Starlette's per-route exception wrapping (about 0.03 ms of a request's 1-2 ms of CPU, on
+    the path that takes every event); its errors are answered as the route's would be. The
+    outer middlewares (500s, security headers, CORS) still apply."""
+
+    PREFIX = "/api/v1/streams/"
+    SUFFIX = "/events"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope.get("method") != "POST"
+            or not path.startswith(self.PREFIX)
+            or not path.endswith(self.SUFFIX)
+        ):
+            await self.app(scope, receive, send)
+            return
+        stream = path[len(self.PREFIX) : -len(self.SUFFIX)]
+        if not stream or "/" in stream:
+            await self.app(scope, receive, send)
+            return
+        scope["path_params"] = {"stream": stream}
+        request = Request(scope, receive)
+        try:
+            response = await ingest.ingest_events(request)
+        except ApiError as exc:
+            response = await handle_api_error(request, exc)
+        await response(scope, receive, send)
+
+
 def _asset(name: str) -> bytes | None:
     try:
         return resources.files("slokit.server").joinpath("web", name).read_bytes()
@@ -194,6 +229,7 @@ def create_app(config: ServerConfig, *, evaluate: bool = True) -> Starlette:
                 allow_headers=["authorization", "content-type", "idempotency-key", "content-encoding"],
             )
         )
+    middleware.append(Middleware(IngestShortcut))  # innermost: the others apply to ingest too
     handlers: dict[Any, Any] = {ApiError: handle_api_error, 404: not_found, 405: not_found, 500: server_error}
     app = Starlette(routes=routes(), middleware=middleware, exception_handlers=handlers, lifespan=lifespan)
     app.state.slokit = state

@@ -51,7 +51,9 @@ from slokit.server.pipeline import IngestPipeline, LogBroken
 from slokit.server.state import ServerState
 from slokit.sources.bound import bound_slis, fields_needed
 from slokit.sources.events import (
+    EPOCH_MS_THRESHOLD,
     IN_FUTURE,
+    MAX_EPOCH_SECONDS,
     NOT_NUMBERS_KEY,
     REASON_CODE,
     REASONS,
@@ -59,6 +61,7 @@ from slokit.sources.events import (
     TOO_LATE,
     Timestamps,
     not_numbers,
+    timestamp_field,
     timestamps,
     to_table,
 )
@@ -392,6 +395,28 @@ def decode_general(data: bytes, ndjson: bool, kind: EventType) -> Decoded:
     return Decoded(len(items), table, index, problems)
 
 
+def request_timestamps(table: pa.Table) -> Timestamps:
+    """:func:`slokit.sources.events.timestamps` of the table, in three numpy passes for the
+    usual column (epoch milliseconds as int64, none missing), since it is on every request."""
+    name = timestamp_field(table)
+    if name is not None:
+        column = table.column(name)
+        if column.type == pa.int64() and column.null_count == 0 and column.num_chunks == 1 and len(column):
+            raw = column.chunk(0).to_numpy()
+            lo, hi = int(raw.min()), int(raw.max())
+            if lo >= EPOCH_MS_THRESHOLD and hi < MAX_EPOCH_SECONDS * 1000:
+                minute = (raw - 1) // 60_000
+                span = ((lo - 1) // 60_000, (hi - 1) // 60_000)
+                reason = np.zeros(len(raw), np.int8)
+                return Timestamps(name, minute, reason, hi / 1000.0, raw=raw, scale=1000.0, minute_range=span)
+            if max(hi, -lo) >= MAX_EPOCH_SECONDS * 1000 and max(hi, -lo) > 2**53:
+                # Absurd values (bad timestamps whatever their last digits) that the store's
+                # reading would fail to convert to float64: converted here, inexactly.
+                floats = column.cast(pa.float64(), safe=False)
+                return timestamps(table.set_column(table.column_names.index(name), name, floats))
+    return timestamps(table)
+
+
 def admit(
     ts: Timestamps, now_s: float, stored_newest: int | None, lateness_seconds: float | None
 ) -> tuple[npt.NDArray[np.int8], int | None]:
@@ -451,7 +476,7 @@ def accept(
     rejections = list(decoded.problems)
     if not table.num_rows:
         return table, rejections, stored_newest
-    code, newest = admit(timestamps(table), now_s, stored_newest, lateness_seconds)
+    code, newest = admit(request_timestamps(table), now_s, stored_newest, lateness_seconds)
     rejected = np.flatnonzero(code)
     if rejected.size:
         where = rejected if decoded.index is None else decoded.index[rejected]

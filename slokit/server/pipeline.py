@@ -53,6 +53,13 @@ FOLD_MAX_EVENTS = 1_000_000
 MAX_BACKLOG_EVENTS = 800_000
 #: How long a request waits for room before it is answered 503.
 BACKLOG_WAIT_SECONDS = 30.0
+#: Once a request is queued for the log, the writer waits this long for others to join its
+#: sync (unless :data:`GROUP_MAX` are queued already). Each sync wakes the writer thread,
+#: switches threads on the server's core and costs the kernel a flush: with 16 clients
+#: sending 1,000-event batches, gathering for 2 ms cut the server's CPU per event by ~7 %
+#: (about 3 -> 6 requests per sync) for 2 ms more latency (a sync itself takes 1-4 ms).
+GROUP_WAIT_SECONDS = 0.002
+GROUP_MAX = 32
 #: How long, and how many, idempotency keys are remembered.
 KEY_WINDOW_SECONDS = 24 * 3600
 KEY_WINDOW_MAX = 500_000
@@ -276,6 +283,10 @@ class IngestPipeline:
                     self._cv.wait()
                 if not self._queue and self._stop:
                     return
+                gather = not self._stop and len(self._queue) < GROUP_MAX
+            if gather:
+                time.sleep(GROUP_WAIT_SECONDS)  # not woken by each request that joins meanwhile
+            with self._cv:
                 group, self._queue = self._queue, []
             try:
                 if self.broken is not None:
