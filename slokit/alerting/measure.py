@@ -37,6 +37,7 @@ from slokit.sources.status import (
     group_targets_of,
     masked_runs,
     objective_targets,
+    stored_groups,
 )
 from slokit.sources.store import Store
 from slokit.spec.model import SLO, Spec
@@ -70,8 +71,9 @@ def load_series(spec: Spec, store: Store, slos: Sequence[SLO], first_row: int, s
     """One :class:`Series` per measured objective of ``slos`` over rows ``[first_row, stop_row)``."""
     targets = objective_targets(spec, store, slos)
     keyed: list[ObjectiveTarget] = []
+    stored = stored_groups(store, (tg for slo in slos for tg in targets[slo.name]))
     for slo in slos:
-        groups = group_targets_of(store, targets[slo.name])
+        groups = group_targets_of(store, targets[slo.name], stored)
         for tgs in [g for _, g in groups] if groups else [targets[slo.name]]:
             keyed.extend(tg for tg in tgs if tg.key is not None)
     keys = [tg.key for tg in keyed if tg.key is not None]

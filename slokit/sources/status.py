@@ -50,7 +50,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -466,10 +466,11 @@ def evaluate_all(
     # _unit_id); every unit shares its SLO's window, burn windows and corrections.
     units: list[tuple[str, SLO, Mapping[str, str] | None]] = []
     targets: dict[str, list[ObjectiveTarget]] = {}
+    stored = stored_groups(store, (tg for tgs in by_slo.values() for tg in tgs))
     for s in chosen:
         units.append((s.name, s, None))
         targets[s.name] = by_slo[s.name]
-        for labels, group_targets in group_targets_of(store, by_slo[s.name]):
+        for labels, group_targets in group_targets_of(store, by_slo[s.name], stored):
             uid = _unit_id(s.name, labels)
             units.append((uid, s, labels))
             targets[uid] = group_targets
@@ -591,13 +592,13 @@ def _unit_id(slo: str, labels: Mapping[str, str]) -> str:
 
 def _nest_groups(states: list[SLOState]) -> list[SLOState]:
     """The overall states in SLO order, each holding its groups' states (they follow it)."""
-    out: list[SLOState] = []
+    runs: list[tuple[SLOState, list[SLOState]]] = []
     for state in states:
         if state.group is None:
-            out.append(state)
+            runs.append((state, []))
         else:
-            out[-1] = replace(out[-1], groups=(*out[-1].groups, state))
-    return out
+            runs[-1][1].append(state)
+    return [replace(overall, groups=tuple(groups)) if groups else overall for overall, groups in runs]
 
 
 def slo_groups(spec: Spec, store: Store | CountsSource, slo: str) -> list[dict[str, str]]:
@@ -606,24 +607,50 @@ def slo_groups(spec: Spec, store: Store | CountsSource, slo: str) -> list[dict[s
     return [labels for labels, _ in group_targets_of(store, objective_targets(spec, store, [s])[s.name])]
 
 
+def stored_groups(
+    store: Store | CountsSource, targets: Iterable[ObjectiveTarget]
+) -> dict[str, dict[str, dict[str, str]]]:
+    """The store's groups of every grouped objective among ``targets`` (parent key → group key →
+    labels), in one read when the store offers ``groups_many``."""
+    parents = sorted(
+        {
+            tg.bound.sli_key
+            for tg in targets
+            if tg.bound is not None and tg.bound.group_by and tg.key is not None
+        }
+    )
+    if not parents:
+        return {}
+    many = getattr(store, "groups_many", None)
+    if many is not None:
+        found: dict[str, dict[str, dict[str, str]]] = many(parents)
+        return found
+    one = getattr(store, "groups", None)
+    return {} if one is None else {parent: one(parent) for parent in parents}
+
+
 def group_targets_of(
-    store: Store | CountsSource, targets: Sequence[ObjectiveTarget]
+    store: Store | CountsSource,
+    targets: Sequence[ObjectiveTarget],
+    stored: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
 ) -> list[tuple[dict[str, str], list[ObjectiveTarget]]]:
     """Each group of a grouped SLO (ordered by labels) with its objectives' targets.
 
     A group is a combination of label values the store has rows for under any objective of the
     SLO; an objective that has no rows of that group gets no key (no data for that objective).
-    Sources without groups (Prometheus, older stores) give none.
+    Sources without groups (Prometheus, older stores) give none. ``stored``: the store's groups
+    read beforehand (:func:`stored_groups`), to read them once for many SLOs.
     """
-    groups_of = getattr(store, "groups", None)
-    if groups_of is None:
+    if stored is None:
+        stored = stored_groups(store, targets)
+    if not stored:
         return []
     per_objective: list[dict[tuple[tuple[str, str], ...], str]] = []
     found: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
     for tg in targets:
         keys: dict[tuple[tuple[str, str], ...], str] = {}
         if tg.bound is not None and tg.bound.group_by and tg.key is not None:
-            for sub_key, labels in groups_of(tg.bound.sli_key).items():
+            for sub_key, labels in stored.get(tg.bound.sli_key, {}).items():
                 ident = tuple(labels.items())
                 keys[ident] = sub_key
                 found.setdefault(ident, dict(labels))
@@ -635,7 +662,17 @@ def group_targets_of(
             (
                 labels,
                 [
-                    replace(tg, group=labels, group_key=keys.get(ident))
+                    ObjectiveTarget(
+                        tg.slo,
+                        tg.index,
+                        tg.objective,
+                        tg.bound,
+                        tg.note,
+                        tg.coverage,
+                        tg.coverage_kind,
+                        labels,
+                        keys.get(ident),
+                    )
                     for tg, keys in zip(targets, per_objective, strict=True)
                 ],
             )
