@@ -413,6 +413,9 @@ def test_cli_ingest_and_report_json(tmp_path: Path, events: list[Event]) -> None
         ],
     )
     assert done.exit_code == 0, done.output
+    summary = json.loads(done.stdout)
+    assert summary["groups_added"] == {"orders-ok/0": 3, "orders-fast/0": 3, "orders-ok-95/0": 3}
+    assert summary["group_overflow"] == {}
     at = "2023-11-14T22:20:00Z"
     assert int(np.datetime64(at[:-1], "s").astype(np.int64)) == T
     shown = runner.invoke(cli, ["report", str(spec_file), "--store", str(db), "--at", at, "--output", "json"])
@@ -430,6 +433,17 @@ def test_cli_ingest_and_report_json(tmp_path: Path, events: list[Event]) -> None
     )
     assert table.exit_code == 0
     assert 'orders-ok{route="/cart"}' in table.output
+    markdown = runner.invoke(
+        cli, ["report", str(spec_file), "--store", str(db), "--at", at, "--output", "markdown"]
+    )
+    assert markdown.exit_code == 0
+    lines = [x for x in markdown.stdout.splitlines() if x.startswith("| shop | orders-ok")]
+    assert [x.split(" | ")[1] for x in lines[:4]] == [
+        "orders-ok",
+        'orders-ok{route=""}',
+        'orders-ok{route="/cart"}',
+        'orders-ok{route="/orders"}',
+    ]
     gate = runner.invoke(cli, ["gate", str(spec_file), "--store", str(db), "--at", at, "--output", "json"])
     assert gate.exit_code == 1, gate.output
     verdicts = json.loads(gate.stdout)
