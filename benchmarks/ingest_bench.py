@@ -7,18 +7,20 @@ Runs in one process (pin it to one core with ``taskset -c 0`` for the issue's "o
   2. **slokit**: ``Store.ingest`` of every row group into a fresh store for a spec with one
      threshold objective (``latency_ms < 400`` where ``status < 500``, with histogram) and one
      ratio objective (``status < 500`` over all events) — timestamps, predicates, per-minute
-     counts, histogram cells, hour/day rollups (folded on close), opening and closing the
-     store file; twice: with a DuckDB commit per row group, and with one commit for the file
-     (``Store.commit_group``: the file is acknowledged when its ingest ends);
+     counts, histogram cells, the rollups of every level, opening and closing the store file;
+     twice: with a DuckDB commit per row group (minute rows appended to the pending tables,
+     the rollups folded on close), and with one commit for the file (``Store.commit_group``:
+     the file is acknowledged when its ingest ends; its rows are held in memory, merged and
+     rolled up in numpy at the commit and appended once per table);
   3. **bincount**: reading the same ``ts`` column from the same file and ``numpy.bincount`` of
      the minute rows per row group (the floor: one count per minute, nothing else);
 
 then prints events/s of both and the ratio (the issue's ratio is the one over the same columns:
 both sides read ``ts``, ``latency_ms`` and ``status`` from the file; the ``ts``-only variant is
 printed beside it), plus where slokit's time goes: the phases of the best grouped run (store
-open, the row-group loop, commit, close with its fold of the hour/day rollups), and the
-stages of one row group timed separately in memory. What the loop spends beyond reading,
-timestamps and aggregation is the store's DuckDB work and bookkeeping per batch.
+open, the row-group loop, commit with the merge, rollups and appends, close), and the stages
+of one row group timed separately in memory. What the loop spends beyond reading, timestamps
+and aggregation is the store's bookkeeping per batch (batch id check, stream row, held rows).
 
     python benchmarks/ingest_bench.py [--events 10000000] [--row-group 1000000] [--repeat 3]
 """
@@ -262,9 +264,9 @@ def main() -> None:
         "read row groups (needed columns)": t_read_all * per_million,
         "timestamps -> minute rows": t_ts_all * per_million,
         "aggregate both objectives (fused)": t_agg_all * per_million,
-        "DuckDB appends and bookkeeping": rest * per_million,
-        "commit of the file's transaction": phases["commit"] * per_million,
-        "close (fold hour/day rollups)": phases["close"] * per_million,
+        "per-batch store bookkeeping": rest * per_million,
+        "commit (merge, rollups, appends)": phases["commit"] * per_million,
+        "close (checkpoint)": phases["close"] * per_million,
     }
     for name, ms in breakdown.items():
         print(f"  {name:<36} {ms:8.1f}")

@@ -169,3 +169,36 @@ def test_ctrl_c_in_a_commit_reaches_the_caller_and_the_batch_counts_once(
     assert store.ingest("api", events.dicts(100, 200), spec=spec, now=LATER, batch_id="b").duplicate
     check(store, events, ranges_to_check(rng))
     store.close()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merging_the_minutes_batches_share_keeps_every_sum(seed: int) -> None:
+    """Parts (one indicator's rows of one batch) overlapping in time in every way — at the
+    edges, nested, three at once, rows out of time order — come out with every key's sum."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for _ in range(int(rng.integers(1, 9))):
+        lo = int(rng.integers(0, 60))
+        n = int(rng.integers(1, 80))
+        t = np.sort(rng.integers(lo, lo + int(rng.integers(1, 40)), n)).astype(np.int64)
+        if rng.random() < 0.3:
+            t = rng.permutation(t)
+        parts.append(
+            {
+                "sli_id": np.full(n, int(rng.integers(1, 3)), np.int32),
+                "t": t,
+                "bucket": rng.integers(0, 4, n).astype(np.int64),
+                "n": rng.integers(1, 9, n).astype(np.int64),
+            }
+        )
+    expect: dict[tuple[int, int, int], int] = defaultdict(int)
+    for part in parts:
+        for s, t, b, c in zip(*(part[k].tolist() for k in ("sli_id", "t", "bucket", "n")), strict=True):
+            expect[(s, t, b)] += c
+    out = store_module._merge_shared(parts, ("t", "sli_id", "bucket"))
+    got: dict[tuple[int, int, int], int] = defaultdict(int)
+    for s, t, b, c in zip(*(out[k].tolist() for k in ("sli_id", "t", "bucket", "n")), strict=True):
+        got[(s, t, b)] += c
+    assert got == expect
+    assert out["t"].size <= sum(p["t"].size for p in parts)
+    assert out["bucket"].dtype == np.int16 and out["sli_id"].dtype == np.int32
