@@ -125,6 +125,18 @@ spec:
 """
 
 SPEC += GATED
+SPEC += """\
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: orders-up}
+spec:
+  service: shop
+  indicatorRef: api-ok-by-route
+  timeWindow: [{duration: 1d, isRolling: true}]
+  budgetingMethod: Timeslices
+  objectives: [{target: 0.95, timeSliceTarget: 0.9, timeSliceWindow: 1m}]
+"""
 
 T = 1_700_000_400  # a whole minute; the evaluation instant
 HOURS = 8
@@ -308,6 +320,10 @@ def test_report_rows_per_group_match_brute_force(spec: Spec, store: Any, events:
         ("orders-ok-95", {"route": ""}),
         ("orders-ok-95", {"route": "/cart"}),
         ("orders-ok-95", {"route": "/orders"}),
+        ("orders-up", None),
+        ("orders-up", {"route": ""}),
+        ("orders-up", {"route": "/cart"}),
+        ("orders-up", {"route": "/orders"}),
     ]
     for name, good, target in (("orders-ok", ok, "0.99"), ("orders-fast", fast, "0.9")):
         found = by_group(rows, name)
@@ -414,7 +430,8 @@ def test_cli_ingest_and_report_json(tmp_path: Path, events: list[Event]) -> None
     )
     assert done.exit_code == 0, done.output
     summary = json.loads(done.stdout)
-    assert summary["groups_added"] == {"orders-ok/0": 3, "orders-fast/0": 3, "orders-ok-95/0": 3}
+    grouped_keys = {b.sli_key for b in bound_slis(slokit.load(SPEC)) if b.group_by}
+    assert summary["groups_added"] == dict.fromkeys(grouped_keys, 3)
     assert summary["group_overflow"] == {}
     at = "2023-11-14T22:20:00Z"
     assert int(np.datetime64(at[:-1], "s").astype(np.int64)) == T
@@ -497,3 +514,22 @@ def test_a_silent_group_is_no_data_and_alerts_alone(tmp_path: Path, spec: Spec, 
     no_data = {a.group for a in alerts if a.rule == "no-data"}
     assert no_data == {'{route="/old"}'}
     assert {a.group for a in alerts if a.rule != "no-data"} == {'{route="/cart"}'}
+
+
+def test_timeslices_per_group_match_brute_force(spec: Spec, store: Any, events: list[Event]) -> None:
+    """A Timeslices SLO per group: 1-minute slices (60·m, 60·m + 60] with data, good when at
+    least 90 % of their events are good, over the 1-day window, counted by hand per route."""
+    rows = by_group(report_json(evaluate_all(spec, store, T, ["orders-up"])), "orders-up")
+    for route in ("", "/cart", "/orders"):
+        per_minute: dict[int, list[Event]] = {}
+        for e in events:
+            if label(e) == route and T - 86400 < e["ts"] <= T:
+                per_minute.setdefault((e["ts"] - 1) // 60, []).append(e)
+        good = sum(
+            1 for evs in per_minute.values() if Fraction(sum(map(ok, evs)), len(evs)) >= Fraction("0.9")
+        )
+        slices = rows[route]["objectives"][0]["slices"]
+        assert (slices["with_data"], slices["good"]) == (len(per_minute), good), route
+        assert rows[route]["sli"] == pytest.approx(good / len(per_minute), rel=1e-12)
+    assert rows["/cart"]["objectives"][0]["slices"]["bad"] > 0
+    assert rows["/orders"]["status"] != "no data"
