@@ -243,6 +243,10 @@ class _Group:
     batches: int = 0
     #: Raw archive files written since the group's last commit (removed if it rolls back).
     written: list[Path] = field(default_factory=list)
+    #: The last batch id held since the last commit, and whether a commit is under way: if the
+    #: commit raises (Ctrl-C) but the id is stored afterwards, it went through (keep the files).
+    last_key: tuple[str, str] | None = None
+    committing: bool = False
 
 
 #: One table's held minute rows: column name → array (``sli_id``, ``t``, then the values).
@@ -630,6 +634,7 @@ class Store:
         }
         written: list[Path] = []
         group = self._group
+        committing = False
         if group is None:
             self._con.begin()
         try:
@@ -648,25 +653,35 @@ class Store:
             self._held.streams[stream] = (values, stored_exists)
             if group is None:
                 self._flush()
+                committing = True
                 self._con.commit()
             else:
                 group.written.extend(written)
                 written = []
                 group.batches += 1
+                if batch_id is not None:
+                    group.last_key = (stream, batch_id)
                 if group.every is not None and group.batches % group.every == 0:
                     self._flush()
+                    group.committing = True
                     self._con.commit()  # a checkpoint: every batch so far is acknowledged
+                    group.committing = False
                     group.written.clear()
+                    group.last_key = None
                     self._con.begin()
                 elif self._held.rows > FLUSH_ROWS:
                     self._flush()
         except BaseException as exc:
-            for path in written:
-                with contextlib.suppress(OSError):
-                    path.unlink()
             if group is not None:
+                for path in written:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
                 raise  # commit_group rolls the open part of the group back
             self._rollback()
+            if not (committing and batch_id is not None and self._committed(stream, batch_id)):
+                for path in written:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
             if isinstance(exc, duckdb.ConstraintException) and batch_id is not None:
                 result.duplicate = True
                 result.accepted = 0
@@ -700,12 +715,15 @@ class Store:
         try:
             yield
             self._flush()
+            group.committing = True
             self._con.commit()
         except BaseException:
             self._rollback()
-            for path in group.written:
-                with contextlib.suppress(OSError):
-                    path.unlink()
+            done = group.committing and group.last_key is not None and self._committed(*group.last_key)
+            if not done:  # (a commit that went through before Ctrl-C keeps its archive files)
+                for path in group.written:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
             raise
         finally:
             self._group = None
@@ -741,6 +759,14 @@ class Store:
             self._con.rollback()
         with contextlib.suppress(duckdb.Error):
             self._find_pending()
+
+    def _committed(self, stream: str, batch_id: str) -> bool:
+        """Whether a batch id is stored, after a commit that raised: the commit may have gone
+        through (an interrupted ``COMMIT`` finishes, then reports the interrupt)."""
+        try:
+            return self._seen(stream, batch_id)
+        except duckdb.Error:
+            return False
 
     def _seen(self, stream: str, batch_id: str) -> bool:
         if (stream, batch_id) in self._held.batch_ids:

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from slokit.sources import store as store_module
@@ -154,7 +155,7 @@ def test_ctrl_c_in_a_commit_reaches_the_caller_and_the_batch_counts_once(
     rng = random.Random(3)
     events = Events(rng, 200)
     spec = make_spec()
-    store = Store.open(tmp_path / "s.duckdb", lateness_seconds=None)
+    store = Store.open(tmp_path / "s.duckdb", lateness_seconds=None, raw_dir=tmp_path / "raw")
     proxy = Interrupting(store.connection)
     store._con = proxy  # type: ignore[assignment]
     store.ingest("api", events.dicts(0, 100), spec=spec, now=LATER, batch_id="a")
@@ -165,9 +166,12 @@ def test_ctrl_c_in_a_commit_reaches_the_caller_and_the_batch_counts_once(
                 store.ingest("api", events.dicts(100, 200), spec=spec, now=LATER, batch_id="b")
         else:
             store.ingest("api", events.dicts(100, 200), spec=spec, now=LATER, batch_id="b")
-    # Not acknowledged, but committed: sent again it is recognised and counted once.
+    # Not acknowledged, but committed: sent again it is recognised and counted once, and its
+    # raw archive files were kept (the archive still holds every accepted event).
     assert store.ingest("api", events.dicts(100, 200), spec=spec, now=LATER, batch_id="b").duplicate
     check(store, events, ranges_to_check(rng))
+    archived = sum(pq.read_table(p).num_rows for p in (tmp_path / "raw").rglob("*.parquet"))
+    assert archived == 200 and store.streams()["api"]["raw_complete"]
     store.close()
 
 
