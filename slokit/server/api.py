@@ -284,10 +284,12 @@ async def get_slo(request: Request) -> Response:
     return json_response(await run_in_threadpool(_detail, state, name, at))
 
 
-def _history(state: ServerState, name: str, start: float, end: float, step: int) -> dict[str, Any]:
+def _history(
+    state: ServerState, name: str, start: float, end: float, step: int, group: dict[str, str] | None = None
+) -> dict[str, Any]:
     with state.locked() as store:
         spec = state.spec
-        h = history(spec, store, name, start, end, step)
+        h = history(spec, store, name, start, end, step, group=group)
         slo = spec.slos[name]
         spans = correction_intervals(spec.corrections_for(slo), start, end)
     target = min((o.target for o in slo.objectives), default=None)
@@ -297,6 +299,7 @@ def _history(state: ServerState, name: str, start: float, end: float, step: int)
 
     return {
         "slo": name,
+        "group": group,
         "from": iso(float(h.at[0])) if h.at.size else None,
         "to": iso(float(h.at[-1])) if h.at.size else None,
         "step_seconds": step,
@@ -336,7 +339,21 @@ async def slo_history(request: Request) -> Response:
             )
     else:
         step = max(60, math.ceil((end - start) / 300 / 60) * 60)
-    return json_response(await run_in_threadpool(_history, state, name, start, end, step))
+    group = _group_param(q.get("group"))
+    return json_response(await run_in_threadpool(_history, state, name, start, end, step, group))
+
+
+def _group_param(text: str | None) -> dict[str, str] | None:
+    """``group={"route": "/cart"}``: one group of a grouped SLO, as the SLO's objects give it."""
+    if text is None or text == "":
+        return None
+    try:
+        value = msgspec.json.decode(text.encode())
+    except msgspec.DecodeError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ApiError(400, 'group must be a JSON object of labels, e.g. group={"route": "/orders"}')
+    return {str(k): v for k, v in value.items()}
 
 
 # --- alerts ---

@@ -199,6 +199,7 @@ SCHEMAS: dict[str, Any] = {
     "History": _obj(
         {
             "slo": STR,
+            "group": {"type": ["object", "null"], "additionalProperties": STR},
             "from": OSTR,
             "to": OSTR,
             "step_seconds": INT,
@@ -310,6 +311,12 @@ def document() -> dict[str, Any]:
                         name_param,
                         *_params("from", "to"),
                         {"name": "step", "in": "query", "schema": STR, "description": "5m, 1h or seconds"},
+                        {
+                            "name": "group",
+                            "in": "query",
+                            "schema": STR,
+                            "description": 'a group of a grouped SLO, as JSON: {"route": "/orders"}',
+                        },
                     ],
                     "responses": {"200": _json("History"), "400": ERR, "404": ERR},
                 }

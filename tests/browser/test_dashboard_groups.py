@@ -91,6 +91,11 @@ def test_groups_in_the_dashboard(page: Any, tmp_path: Path) -> None:
         expect(evil).to_have_text('route="<script>alert(1)</script>"')
         expect(page.locator("#groups tbody tr td:first-child").first).to_have_text('route=""')
         assert page.locator("#main script").count() == 0
+        # A group's own page: its state and its charts.
+        page.locator("#groups tbody a", has_text="/orders").click()
+        expect(page.locator("#slo-title")).to_have_text('api-ok route="/orders"')
+        expect(page.locator("#sli-chart path.sli")).to_have_count(1)
+        expect(page.locator(".cards")).to_contain_text("100 %")
 
         page.goto(proc.url + "/#/alerts")
         firing = page.locator("#firing tbody tr[data-alert]")

@@ -74,6 +74,16 @@ def test_groups_in_detail_overview_and_alerts(grouped: Any) -> None:
             mine = [e for e in events if e.get("route", "") == route]
             good = sum(1 for e in mine if e["status"] < 500)
             assert (g["objectives"][0]["valid"], g["objectives"][0]["good"]) == (len(mine), good)
+        cart = found["<b>/cart</b>"]
+        h = c.get(
+            "/api/v1/slos/api-ok/history",
+            params={"from": t - 3600, "to": t, "step": "5m", "group": '{"route": "<b>/cart</b>"}'},
+        )
+        assert h.status_code == 200, h.text
+        validate(h.json(), "History")
+        assert h.json()["group"] == {"route": "<b>/cart</b>"}
+        assert h.json()["sli"][-1] == pytest.approx(cart["sli"])
+        assert c.get("/api/v1/slos/api-ok/history", params={"group": "[1]"}).status_code == 400
         listing = c.get("/api/v1/slos").json()
         validate(listing, "SloList")
         assert [(s["name"], s["groups"]) for s in listing["slos"]] == [("api-ok", 3)]

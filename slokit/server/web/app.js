@@ -290,11 +290,15 @@ async function sloPage(name, params) {
   const rng = params.get("range") || "1d";
   const secs = (RANGES.find((r) => r[0] === rng) || RANGES[1])[1];
   const enc = encodeURIComponent(name);
+  // One group of a grouped SLO: ?group={"route":"/cart"} (its labels as JSON) in the page's hash.
+  const groupParam = params.get("group") || "";
+  const groupQuery = groupParam ? "&group=" + encodeURIComponent(groupParam) : "";
   const [detail, hist] = await Promise.all([
     api("/api/v1/slos/" + enc),
-    api(`/api/v1/slos/${enc}/history?from=now-${rng}&to=now`),
+    api(`/api/v1/slos/${enc}/history?from=now-${rng}&to=now${groupQuery}`),
   ]);
-  const s = detail.slo;
+  const shown = groupParam ? detail.groups.find((g) => JSON.stringify(g.group) === groupParam) : null;
+  const s = shown ? { ...shown, service_display_name: detail.slo.service_display_name } : detail.slo;
   const cards = el("div", { class: "cards" });
   const card = (k, v, extra) => cards.append(el("div", { class: "card" }, el("div", { class: "k", text: k }), el("div", { class: "v" }, v), extra || null));
   card("SLI", pct(s.sli));
@@ -307,7 +311,7 @@ async function sloPage(name, params) {
   const rangeNav = el("div", { class: "controls", role: "group", "aria-label": "Chart range" });
   for (const [lab] of RANGES) {
     rangeNav.append(el("button", { type: "button", class: lab === rng ? null : "secondary", "aria-pressed": lab === rng ? "true" : "false", text: lab,
-      onclick: () => { const p = new URLSearchParams(); p.set("range", lab); setParams("/slo/" + enc, p); route(); } }));
+      onclick: () => { const p = new URLSearchParams(); p.set("range", lab); if (groupParam) p.set("group", groupParam); setParams("/slo/" + enc, p); route(); } }));
   }
   const shades = (hist.corrections || []).map(([a, b]) => [Date.parse(a) / 1000, Date.parse(b) / 1000]);
   const [lo, hi] = range(hist.sli, [hist.target]);
@@ -340,8 +344,10 @@ async function sloPage(name, params) {
     const groupRows = el("tbody");
     for (const g of detail.groups) {
       const burn = fastestBurn(g.burn_rates);
+      const gp = new URLSearchParams(); gp.set("group", JSON.stringify(g.group));
       groupRows.append(el("tr", { "data-group": groupText(g.group) },
-        el("td", { text: groupText(g.group) }),
+        el("td", {}, el("a", { href: "#/slo/" + enc + "?" + gp.toString(), text: groupText(g.group),
+          onclick: (ev) => { ev.preventDefault(); setParams("/slo/" + enc, gp); route(); } })),
         el("td", { class: "num", text: pct(g.sli) }),
         el("td", {}, statusBadge(g.status)),
         budgetCell(g.budget_remaining),
@@ -369,7 +375,9 @@ async function sloPage(name, params) {
 
   $main().replaceChildren(
     el("p", {}, el("a", { href: "#/", text: "← All SLOs" })),
-    el("h1", { id: "slo-title", text: s.display_name || s.name }),
+    groupParam ? el("p", {}, el("a", { href: "#/slo/" + enc, text: "← " + (s.display_name || s.name) + " overall",
+      onclick: (ev) => { ev.preventDefault(); setParams("/slo/" + enc, new URLSearchParams()); route(); } })) : null,
+    el("h1", { id: "slo-title", text: (s.display_name || s.name) + (groupParam ? " " + (shown ? groupText(shown.group) : groupParam) : "") }),
     el("p", { class: "muted", text: `${s.name} · service ${s.service_display_name || s.service} · ${s.indicator} · ${s.budgeting_method}` }),
     cards,
     el("p", { class: "muted", text: s.budget_basis }),
