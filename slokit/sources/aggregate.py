@@ -306,8 +306,12 @@ class Batch:
         see :func:`label_codes`.
         """
         if name not in self._labels:
-            encoded = self.events.encoded(name)  # shared with text conditions on the field
-            column = encoded if encoded is not None else self.events.arrow_column(name)
+            column = self.events.arrow_column(name)
+            if column is not None and (
+                self.events.kind(name) == "string" or pa.types.is_dictionary(column.type)
+            ):
+                encoded = self.events.encoded(name)  # shared with text conditions on the field
+                column = encoded if encoded is not None else column
             self._labels[name] = label_codes(column, self.minute.size)
         return self._labels[name]
 
@@ -851,6 +855,9 @@ def label_codes(column: Any, n: int) -> tuple[IntArray, list[str]]:
         column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     if pa.types.is_null(column.type):
         return np.zeros(n, np.int64), [""]
+    small = _small_range_codes(column)
+    if small is not None:
+        return small
     if not pa.types.is_dictionary(column.type):
         try:
             column = pc.dictionary_encode(column)
@@ -860,9 +867,9 @@ def label_codes(column: Any, n: int) -> tuple[IntArray, list[str]]:
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
     texts = [label_text(value) for value in column.dictionary.to_pylist()]
-    texts.append("")  # the code of a null
     indices = column.indices
     if indices.null_count:
+        texts.append("")  # the code of a null
         indices = pc.fill_null(indices, pa.scalar(len(texts) - 1, indices.type))
     codes = np.asarray(indices.to_numpy(zero_copy_only=False), np.int64)
     distinct = list(dict.fromkeys(texts))
@@ -870,6 +877,51 @@ def label_codes(column: Any, n: int) -> tuple[IntArray, list[str]]:
         number = {text: i for i, text in enumerate(distinct)}
         codes = np.array([number[text] for text in texts], np.int64)[codes]
         texts = distinct
+    return codes, texts
+
+
+#: Integer columns whose values span at most this many numbers are coded by value.
+_SMALL_RANGE = 4096
+
+
+def _small_range_codes(column: pa.Array) -> tuple[IntArray, list[str]] | None:
+    """Codes of a boolean column, or of an integer column of a narrow range (status codes),
+    straight from the values (``value - lowest``; nulls last): a hash of every value, as
+    dictionary encoding does, costs several times more. None for other columns."""
+    kind = column.type
+    if not (pa.types.is_boolean(kind) or pa.types.is_integer(kind)):
+        return None
+    nulls = None
+    low = high = 0
+    if not pa.types.is_boolean(kind):
+        extremes = pc.min_max(column)
+        low, high = extremes["min"].as_py(), extremes["max"].as_py()
+        if low is None or high - low >= _SMALL_RANGE:
+            return None
+    if column.null_count:
+        nulls = np.asarray(column.is_null().to_numpy(zero_copy_only=False), np.bool_)
+        column = pc.fill_null(column, pa.scalar(False if pa.types.is_boolean(kind) else low, kind))
+    values = np.asarray(column.to_numpy(zero_copy_only=False))
+    if pa.types.is_boolean(kind):
+        codes = values.astype(np.int64)
+        texts = ["false", "true"]
+    else:
+        if values.dtype == np.uint64:  # (beyond int64: subtract first, in its own type)
+            codes = (values - np.uint64(low)).astype(np.int64)
+        else:
+            codes = values.astype(np.int64)
+            codes -= low
+        used = np.flatnonzero(np.bincount(codes, minlength=high - low + 1))
+        if used.size <= (high - low) // 2:  # sparse values (200, 404, 500): number the ones used
+            number = np.zeros(high - low + 1, np.int64)
+            number[used] = np.arange(used.size)
+            codes = number[codes]
+        else:
+            used = np.arange(high - low + 1)
+        texts = [str(low + i) for i in used.tolist()]
+    if nulls is not None:
+        codes[nulls] = len(texts)
+        texts.append("")
     return codes, texts
 
 
@@ -914,7 +966,7 @@ def _combine(fields: list[tuple[IntArray, list[str]]]) -> _GroupCodes:
             base = tuple(_field_digits(partial, seen))
             radices = ()
             code, size = inverse.astype(np.int64).reshape(-1), int(seen.size)
-        code = field_code.copy() if code is None else code * count + field_code
+        code = field_code if code is None else code * count + field_code
         size *= count
         radices += (count,)
         texts.append(field_texts)
@@ -945,36 +997,22 @@ def aggregate_groups(batch: Batch, bound: BoundSLI) -> list[SliRows]:
 
 
 def _group_rows(batch: Batch, chosen: _Selected) -> list[SliRows]:
-    """Per-group rows of one indicator: ``bincount`` over (group, minute[, bucket], good).
+    """Per-group rows of one indicator: counts over (minute, group[, bucket], good).
 
-    Group codes are renumbered densely over the valid rows (other rows get a code past the
-    last, whose cells are dropped); when the dense cells would be too many, the valid rows'
-    cells are sorted and counted (``numpy.unique``) instead. A Python loop runs per group
-    (to cut its rows out), never per event.
+    Dense when the cells fit (:data:`_DENSE_CELLS_LIMIT`): one chunked ``bincount`` as the
+    fused count does (:meth:`Batch.count_cells`), rows not valid for the indicator in an extra
+    group whose cells are dropped, so no column is compacted. When the groups' codes span too
+    many cells, they are first renumbered over the valid rows; if the cells are still too many,
+    the valid rows' cells are sorted and counted (``numpy.unique``). A Python loop runs per
+    group (to cut its rows out), never per event.
     """
     bound = chosen.bound
     valid = chosen.valid
     if not batch.any or not bound.group_by or not valid.any():
         return []
     grouping = batch.group_codes(bound.group_by)
-    n = valid.size
-    key = np.where(valid, grouping.code, grouping.size)
-    if grouping.size <= max(4 * n, 1 << 16):
-        seen = np.bincount(key, minlength=grouping.size + 1)[: grouping.size]
-        present = np.flatnonzero(seen)
-        renumber = np.full(grouping.size + 1, present.size, np.int64)
-        renumber[present] = np.arange(present.size)
-        group = renumber[key]
-    else:
-        present, inverse = np.unique(grouping.code[valid], return_inverse=True)
-        group = np.full(n, present.size, np.int64)
-        group[valid] = inverse.reshape(-1)
-    labels = grouping.labels(present)
-    count_groups = int(present.size)
-    span = batch.span
-    pair = group * span + batch.offset()  # rows not valid: past the last group's pairs
-    good = valid if chosen.good is valid else chosen.good & valid
     threshold = bound.kind == "threshold"
+    bucket: CodeArray | None = None
     under = over = None
     low, width = 0, 1
     if threshold:
@@ -982,75 +1020,171 @@ def _group_rows(batch: Batch, chosen: _Selected) -> list[SliRows]:
         bucket, under, over = batch.codes(bound.value_field)
         low, high = batch.code_range(bound.value_field)
         width = high - low + 1
-        cell = pair * width
-        cell += bucket
-        cell -= low
+    span = batch.span
+    per_group = span * width * 2
+    code, count = grouping.code, grouping.size
+    renumbered: IntArray | None = None
+    if (count + 1) * per_group > _DENSE_CELLS_LIMIT:
+        # Number the groups with valid rows 0, 1, ...; rows not valid get the extra group.
+        if count <= max(4 * valid.size, 1 << 16):
+            key = np.where(valid, code, count)
+            renumbered = np.flatnonzero(np.bincount(key, minlength=count + 1)[:count])
+            number = np.full(count + 1, renumbered.size, np.int64)
+            number[renumbered] = np.arange(renumbered.size)
+            code = number[key]
+        else:
+            renumbered, inverse = np.unique(code[valid], return_inverse=True)
+            code = np.full(valid.size, renumbered.size, np.int64)
+            code[valid] = inverse.reshape(-1)
+        count = int(renumbered.size)
+    good = valid if chosen.good is valid else chosen.good & valid
+    if (count + 1) * per_group <= _DENSE_CELLS_LIMIT:
+        pairs, cells = _dense_group_cells(batch, code, count, valid, good, bucket, low, width)
     else:
-        cell = pair.copy()
-    cell *= 2
-    cell += good
-    size = count_groups * span * width * 2
-    if size <= _DENSE_CELLS_LIMIT:
-        np.minimum(cell, size, out=cell)
-        dense = np.bincount(cell, minlength=size + 1)[:size].reshape(count_groups * span, width, 2)
-        per_bucket = dense[:, :, 0] + dense[:, :, 1]
-        valid_per = per_bucket.sum(axis=1)
-        good_per = dense[:, :, 1].sum(axis=1)
-        pairs = np.flatnonzero(valid_per)
-        valid_n, good_n = valid_per[pairs], good_per[pairs]
-        cell_pair, column = np.nonzero(per_bucket)
-        cell_n = per_bucket[cell_pair, column]
-    else:
-        where, both = np.unique(cell[valid], return_counts=True)
-        bucket_cell, is_good = np.divmod(where, 2)
-        pair_of = bucket_cell // width
-        starts = _run_starts(pair_of)
-        pairs = pair_of[starts]
-        valid_n = np.add.reduceat(both, starts)
-        good_n = np.add.reduceat(both * is_good, starts)
-        starts = _run_starts(bucket_cell)
-        cell_pair, column = np.divmod(bucket_cell[starts], width)
-        cell_n = np.add.reduceat(both, starts)
-    pieces = [_split(pairs, span, count_groups)]
-    cells = _split(cell_pair, span, count_groups)
-    clamped: list[tuple[int, IntArray, IntArray]] = []
-    for code, mask in ((UNDERFLOW_CODE, under), (OVERFLOW_CODE, over)):
+        pairs, cells = _sorted_group_cells(batch, code, valid, good, bucket, low, width)
+    group, minute_off, valid_n, good_n = pairs
+    starts = _run_starts(group)
+    present = group[starts]
+    bounds_of = np.append(starts, group.size)
+    cell_group, cell_minute, cell_bucket, cell_n = cells
+    cell_at = np.searchsorted(cell_group, present)
+    cell_end = np.searchsorted(cell_group, present, side="right")
+    clamped: list[tuple[int, IntArray, IntArray, IntArray]] = []
+    for clamp_code, mask in ((UNDERFLOW_CODE, under), (OVERFLOW_CODE, over)):
         if threshold and mask is not None:
-            hit = mask & valid
-            if hit.any():
-                where_pair, hits = np.unique(pair[hit], return_counts=True)
-                clamped.append((code, where_pair, hits.astype(np.int64)))
-    clamped_at = [_split(where_pair, span, count_groups) for _, where_pair, _ in clamped]
-    out: list[SliRows] = []
+            hit = np.flatnonzero(mask & valid)
+            if hit.size:
+                where, hits = np.unique(code[hit] * span + batch.offset()[hit], return_counts=True)
+                clamped.append((clamp_code, where // span, where % span, hits.astype(np.int64)))
+    labels = grouping.labels(present if renumbered is None else renumbered[present])
     lo = batch.lo
-    for g in range(count_groups):
-        named = dict(zip(bound.group_by, labels[g], strict=True))
-        a, b = pieces[0][g], pieces[0][g + 1]
+    out: list[SliRows] = []
+    for i, g in enumerate(present.tolist()):
+        named = dict(zip(bound.group_by, labels[i], strict=True))
+        a, b = int(bounds_of[i]), int(bounds_of[i + 1])
         rows = SliRows(
             group_sli_key(bound.sli_key, named),
-            (pairs[a:b] % span + lo).astype(np.int64),
-            np.asarray(valid_n[a:b], np.int64),
-            np.asarray(good_n[a:b], np.int64),
+            minute_off[a:b] + lo,
+            valid_n[a:b],
+            good_n[a:b],
             parent=bound.sli_key,
             labels=named,
         )
         if threshold:
-            c, d = cells[g], cells[g + 1]
-            parts_m = [cell_pair[c:d] % span + lo]
-            parts_b = [column[c:d].astype(np.int64) + low]
-            parts_c = [np.asarray(cell_n[c:d], np.int64)]
-            for (code, where_pair, hits), at in zip(clamped, clamped_at, strict=True):
-                e, f = at[g], at[g + 1]
+            c, d = int(cell_at[i]), int(cell_end[i])
+            parts_m = [cell_minute[c:d] + lo]
+            parts_b = [cell_bucket[c:d] + low]
+            parts_c = [cell_n[c:d]]
+            for clamp_code, where_group, where_minute, hits in clamped:
+                e, f = np.searchsorted(where_group, [g, g + 1])
                 if f > e:
-                    parts_m.append(where_pair[e:f] % span + lo)
-                    parts_b.append(np.full(f - e, code, np.int64))
+                    parts_m.append(where_minute[e:f] + lo)
+                    parts_b.append(np.full(int(f - e), clamp_code, np.int64))
                     parts_c.append(hits[e:f])
-            rows.hist_minute = np.concatenate(parts_m).astype(np.int64)
+            rows.hist_minute = np.concatenate(parts_m)
             rows.hist_bucket = np.concatenate(parts_b)
             rows.hist_count = np.concatenate(parts_c)
         out.append(rows)
-    order = sorted(range(count_groups), key=lambda g: labels[g])
-    return [out[g] for g in order]
+    order = sorted(range(len(out)), key=lambda i: labels[i])
+    return [out[i] for i in order]
+
+
+#: Long-form counts of groups, ordered by group: (group, minute offset, valid, good) and
+#: (group, minute offset, bucket column, count).
+_GroupLong = tuple[IntArray, IntArray, IntArray, IntArray]
+
+
+def _dense_group_cells(
+    batch: Batch,
+    code: IntArray,
+    count: int,
+    valid: BoolArray,
+    good: BoolArray,
+    bucket: CodeArray | None,
+    low: int,
+    width: int,
+) -> tuple[_GroupLong, _GroupLong]:
+    """Group counts from one chunked ``bincount`` over cells ordered (minute, group, bucket,
+    good); rows not valid go to group ``count``, whose cells are dropped."""
+    span = batch.span
+    step = np.int32(2 * width)
+    extra = np.int32(count)
+
+    def group_bucket_good(rows: slice) -> CodeArray:
+        g = np.where(valid[rows], code[rows], extra).astype(np.int32, copy=False)
+        g *= step
+        if bucket is not None:
+            g += bucket[rows] * np.int32(2)
+        g += good[rows]
+        return g
+
+    k = (count + 1) * width * 2
+    counted = batch.count_cells(k, group_bucket_good, 2 * low, span * k)
+    dense = counted.reshape(span, count + 1, width, 2)[:, :count]
+    per_bucket = dense[..., 0] + dense[..., 1]
+    valid_per = per_bucket.sum(axis=2)
+    good_per = dense[..., 1].sum(axis=2)
+    minute_off, group = np.nonzero(valid_per)
+    order = np.argsort(group, kind="stable")  # by group, then minute
+    minute_off, group = minute_off[order], group[order]
+    pairs = (
+        group.astype(np.int64),
+        minute_off.astype(np.int64),
+        valid_per[minute_off, group].astype(np.int64),
+        good_per[minute_off, group].astype(np.int64),
+    )
+    if bucket is None:
+        empty = np.zeros(0, np.int64)
+        return pairs, (empty, empty, empty, empty)
+    cell_minute, cell_group, column = np.nonzero(per_bucket)
+    order = np.argsort(cell_group, kind="stable")  # by group, then minute and bucket
+    cell_minute, cell_group, column = cell_minute[order], cell_group[order], column[order]
+    cells = (
+        cell_group.astype(np.int64),
+        cell_minute.astype(np.int64),
+        column.astype(np.int64),
+        per_bucket[cell_minute, cell_group, column].astype(np.int64),
+    )
+    return pairs, cells
+
+
+def _sorted_group_cells(
+    batch: Batch,
+    code: IntArray,
+    valid: BoolArray,
+    good: BoolArray,
+    bucket: CodeArray | None,
+    low: int,
+    width: int,
+) -> tuple[_GroupLong, _GroupLong]:
+    """Group counts of the valid rows by sorting their cells (too many for a dense count)."""
+    span = batch.span
+    cell = code[valid] * span + batch.offset()[valid]
+    if bucket is not None:
+        cell *= width
+        cell += bucket[valid]
+        cell -= low
+    cell *= 2
+    cell += good[valid]
+    where, both = np.unique(cell, return_counts=True)
+    bucket_cell, is_good = np.divmod(where, 2)
+    pair_of = bucket_cell // width
+    starts = _run_starts(pair_of)
+    group, minute_off = np.divmod(pair_of[starts], span)
+    pairs = (
+        group,
+        minute_off,
+        np.add.reduceat(both, starts).astype(np.int64),
+        np.add.reduceat(both * is_good, starts).astype(np.int64),
+    )
+    if bucket is None:
+        empty = np.zeros(0, np.int64)
+        return pairs, (empty, empty, empty, empty)
+    starts = _run_starts(bucket_cell)
+    pair, column = np.divmod(bucket_cell[starts], width)
+    group, minute_off = np.divmod(pair, span)
+    cells = (group, minute_off, column, np.add.reduceat(both, starts).astype(np.int64))
+    return pairs, cells
 
 
 def _run_starts(ordered: IntArray) -> IntArray:
@@ -1059,11 +1193,6 @@ def _run_starts(ordered: IntArray) -> IntArray:
         return np.zeros(0, np.int64)
     change = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
     return np.concatenate(([0], change)).astype(np.int64)
-
-
-def _split(pairs: IntArray, span: int, groups: int) -> IntArray:
-    """Bounds of each group's slice of sorted (group · span + minute) numbers."""
-    return np.searchsorted(pairs // span, np.arange(groups + 1)).astype(np.int64)
 
 
 def merge_rows(key: str, parts: Sequence[SliRows]) -> SliRows:

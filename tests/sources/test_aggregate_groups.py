@@ -297,14 +297,17 @@ def table_strategy(draw: st.DrawFn) -> tuple[pa.Table, np.ndarray[Any, Any], np.
 
 @settings(max_examples=200, deadline=None)
 @given(
-    table_strategy(), st.sampled_from([("a",), ("b", "a"), ("a", "nothing")]), st.sampled_from([64, 1 << 23])
+    table_strategy(),
+    st.sampled_from([("a",), ("b", "a"), ("a", "nothing")]),
+    st.sampled_from([64, 2_000, 1 << 23]),
 )
 def test_each_group_is_the_indicator_over_its_own_events(
     sample: tuple[pa.Table, np.ndarray[Any, Any], np.ndarray[Any, Any]], grouping: tuple[str, ...], limit: int
 ) -> None:
     # The definition itself: a group's rows are the ungrouped path's rows of the indicator
     # over that group's events alone (same column types: the table is filtered, not rebuilt).
-    # A low limit of dense cells sends the counts through the sorting path.
+    # A low limit of dense cells sends the counts through the sorting path, a middling one
+    # through renumbering the groups present first.
     table, minute, accepted = sample
     texts = {
         name: [oracle_label(v) for v in table.column(name).to_pylist()]
@@ -387,6 +390,14 @@ def test_labels_of_each_type() -> None:
         (pa.array(["", None, "x"]), ["", "", "x"]),
         (pa.array(["a", None, "a"]).dictionary_encode(), ["a", "", "a"]),
         (pa.array([[1, 2], None, [1, 2]]), ["[1, 2]", "", "[1, 2]"]),
+        # Integers of a narrow range are coded by value; of a wide one, by dictionary.
+        (
+            pa.array([2**64 - 1, None, 2**64 - 3], pa.uint64()),
+            ["18446744073709551615", "", "18446744073709551613"],
+        ),
+        (pa.array([-128, 127, None, -128], pa.int8()), ["-128", "127", "", "-128"]),
+        (pa.array([-(2**40), 7, None, 2**40], pa.int64()), [str(-(2**40)), "7", "", str(2**40)]),
+        (pa.chunked_array([pa.array([5, 7], pa.int16()), pa.array([None], pa.int16())]), ["5", "7", ""]),
     ]
     for column, want in cases:
         codes, texts = label_codes(column, len(column))
