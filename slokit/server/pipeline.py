@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from slokit.server.state import ServerState
 from slokit.sources.events import NOT_NUMBERS_KEY
-from slokit.sources.wal import Record, WriteAheadLog, encode_record
+from slokit.sources.wal import Frame, Record, WriteAheadLog, encode_record
 
 log = logging.getLogger("slokit.server.pipeline")
 
@@ -89,7 +89,7 @@ class _Item:
     key: str | None
     at: float
     table: pa.Table
-    frame: bytes = b""
+    frame: Frame = ()
     future: asyncio.Future[None] | None = None
     loop: asyncio.AbstractEventLoop | None = None
 
@@ -302,7 +302,7 @@ class IngestPipeline:
             self.counters.batches += len(group)
             self.counters.syncs += 1
             for item in group:
-                item.frame = b""
+                item.frame = ()
             with self._fold_cv:
                 self._pending.extend(group)
                 self._pending_events += sum(i.table.num_rows for i in group)

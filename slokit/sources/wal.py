@@ -40,6 +40,8 @@ _FRAME = struct.Struct("<IIQ")
 _U32 = struct.Struct("<I")
 _SUFFIX = ".wal"
 _IPC_OPTIONS = pa.ipc.IpcWriteOptions()
+#: Most pieces one ``writev`` takes (the usual IOV_MAX).
+_IOV_MAX = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +53,36 @@ class Record:
     table: pa.Table
 
 
-def encode_record(seq: int, header: dict[str, Any], table: pa.Table) -> bytes:
-    """The bytes of one record (frame included), ready to append."""
+#: One record ready to append: its bytes in pieces (frame, header, Arrow messages), written
+#: with one ``writev`` rather than joined into one copy first.
+Frame = tuple[bytes | pa.Buffer, ...]
+
+_EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"  # the end-of-stream marker of the Arrow IPC format
+
+
+def encode_record(seq: int, header: dict[str, Any], table: pa.Table) -> Frame:
+    """The pieces of one record (frame included), ready to append.
+
+    The events are an Arrow IPC stream: the schema message, one message per record batch and
+    the end marker, each serialized on its own (cheaper than a stream writer per request).
+    """
     head = msgspec.json.encode(header)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema, options=_IPC_OPTIONS) as writer:
-        writer.write_table(table)
-    payload = b"".join((_U32.pack(len(head)), head, sink.getvalue().to_pybytes()))
-    return _FRAME.pack(len(payload), zlib.crc32(payload), seq) + payload
+    if any(pa.types.is_dictionary(f.type) for f in table.schema):
+        sink = pa.BufferOutputStream()  # dictionaries need the writer's dictionary messages
+        with pa.ipc.new_stream(sink, table.schema, options=_IPC_OPTIONS) as writer:
+            writer.write_table(table)
+        events: list[bytes | pa.Buffer] = [sink.getvalue()]
+    else:
+        events = [table.schema.serialize()]
+        events += [batch.serialize() for batch in table.to_batches()]
+        events.append(_EOS)
+    pieces: list[bytes | pa.Buffer] = [_U32.pack(len(head)), head, *events]
+    crc = 0
+    length = 0
+    for piece in pieces:
+        crc = zlib.crc32(piece, crc)
+        length += len(piece)
+    return (_FRAME.pack(length, crc, seq), *pieces)
 
 
 def _decode_payload(seq: int, payload: bytes) -> Record:
@@ -125,17 +149,22 @@ class WriteAheadLog:
         self._size = 0
         _sync_directory(self.directory)  # the new file's name is durable before it holds records
 
-    def append(self, frames: list[bytes], last_seq: int) -> None:
+    def append(self, frames: list[Frame], last_seq: int) -> None:
         """Write records (from :func:`encode_record`, in sequence order) and sync them."""
         if self._fd is None:
             raise RuntimeError("the log is not open; call reset() first")
-        data = b"".join(frames)
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        pieces = [memoryview(p).cast("B") for frame in frames for p in frame]
+        size = sum(len(p) for p in pieces)
+        first = 0
+        while first < len(pieces):
+            written = os.writev(self._fd, pieces[first : first + _IOV_MAX])
+            while first < len(pieces) and written >= len(pieces[first]):  # written whole
+                written -= len(pieces[first])
+                first += 1
+            if written:  # a short write: the rest of this piece next
+                pieces[first] = pieces[first][written:]
         os.fdatasync(self._fd)
-        self._size += len(data)
+        self._size += size
         self._last_seq = last_seq
         if self._size >= self.segment_bytes:
             assert self._current is not None
