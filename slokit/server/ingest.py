@@ -223,6 +223,8 @@ class TypedEvent:
     kinds: tuple[str, ...]
     decoder: msgspec.json.Decoder[Any]
     row_type: pa.StructType | None
+    #: Names of the fields never seen with a value (kind ``""``).
+    unseen: frozenset[str]
 
 
 def _decoder(names: tuple[str, ...], kinds: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
@@ -258,7 +260,8 @@ def learn(kind: EventType, table: pa.Table) -> None:
     row_type = None
     if "any" not in kinds:
         row_type = pa.struct([pa.field(f"f{i}", _KINDS[k][1]) for i, k in enumerate(kinds)])
-    kind.typed = TypedEvent(kinds, _decoder(kind.names, kinds), row_type)
+    unseen = frozenset(name for name, k in zip(kind.names, kinds, strict=True) if not k)
+    kind.typed = TypedEvent(kinds, _decoder(kind.names, kinds), row_type, unseen)
 
 
 class EventTypes:
@@ -309,8 +312,12 @@ def decode_fast(data: bytes, kind: EventType) -> Decoded | None:
             return None  # not JSON: the general path says where
         if items is not None:
             decoded = _typed_columns(items, kind, typed, data)
-            if decoded is not None and "" in typed.kinds:
-                learn(kind, decoded.table)  # a field not seen before may have come
+            if (
+                decoded is not None
+                and typed.unseen
+                and not typed.unseen.isdisjoint(decoded.table.column_names)
+            ):
+                learn(kind, decoded.table)  # a field not seen before has come
             return decoded
     try:
         items = kind.decoder.decode(data)
