@@ -143,7 +143,10 @@ def start(
     ]
     if cpu is not None:
         cmd = ["taskset", "-c", cpu, *cmd]
-    proc = subprocess.Popen(cmd, cwd=module_dir, env={**os.environ, **env, "PYTHONPATH": str(module_dir)})
+    # The servers import slokit from the checkout this benchmark belongs to (not whichever
+    # slokit the interpreter would find first), so a copy of the tree measures its own code.
+    path = os.pathsep.join((str(module_dir), str(REPO)))
+    proc = subprocess.Popen(cmd, cwd=module_dir, env={**os.environ, **env, "PYTHONPATH": path})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
