@@ -38,6 +38,12 @@ corrected rows become a few row runs each), one
 minute rows to judge slices. :func:`history` reads one minute matrix and computes every instant
 from prefix sums (:mod:`slokit.engine.series`), never by calling the point function in a loop.
 
+A grouped SLO (``groupBy`` on its indicator) is evaluated once overall, from the parent key as
+if it were ungrouped, and once per group the store holds (:meth:`~slokit.sources.store.Store.groups`):
+each group is one more unit of the same batched reads, with the SLO's windows and corrections,
+so a group's state is computed exactly as an SLO's; the overall state carries them in
+``groups``. An objective that has no rows of a group is no data in that group.
+
 Reports never change the store. An objective the store does not know yet, or counted under a
 different definition (its fingerprint differs from the spec's), is reported as no data with a
 note; only ``slokit ingest --spec`` (re)registers objectives. The fingerprints are read from the
