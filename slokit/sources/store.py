@@ -575,14 +575,26 @@ class Store:
     def groups(self, parent_key: str) -> dict[str, dict[str, str]]:
         """The stored groups of a grouped indicator: group key → labels (in ``group_by`` order),
         sorted by key; empty for an ungrouped or unknown indicator."""
-        if not self._has_groups:
+        return self.groups_many([parent_key]).get(parent_key, {})
+
+    def groups_many(self, parent_keys: Sequence[str]) -> dict[str, dict[str, dict[str, str]]]:
+        """:meth:`groups` of many indicators in one query: parent key → (group key → labels).
+
+        Indicators without groups are absent. (An evaluation of every SLO asks for all of its
+        grouped ones: one query instead of one each, ~3 ms apiece.)
+        """
+        wanted = set(parent_keys)
+        if not self._has_groups or not wanted:
             return {}
         rows = self._con.execute(
-            "SELECT g.sli_key, g.labels FROM slis g JOIN slis p ON g.parent_id = p.sli_id "
-            "WHERE p.sli_key = ? ORDER BY g.sli_key",
-            [parent_key],
+            "SELECT p.sli_key, g.sli_key, g.labels FROM slis g JOIN slis p ON g.parent_id = p.sli_id "
+            "ORDER BY g.sli_key"
         ).fetchall()
-        return {str(key): dict(json.loads(labels)) for key, labels in rows}
+        out: dict[str, dict[str, dict[str, str]]] = {}
+        for parent, key, labels in rows:
+            if parent in wanted:
+                out.setdefault(str(parent), {})[str(key)] = dict(json.loads(labels))
+        return out
 
     def streams(self) -> dict[str, dict[str, Any]]:
         rows = self._con.execute(

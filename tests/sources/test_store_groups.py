@@ -211,6 +211,9 @@ def test_groups_in_many_batches_of_one_commit_group_match_brute_force(
     assert list(lat_groups) == sorted(lat_groups)
     assert all(list(labels) == ["route", "method"] for labels in lat_groups.values())
     assert store.groups("plain/0") == {} and store.groups("nope/0") == {}
+    many = store.groups_many(["lat/0", "avail/0", "plain/0", "nope/0"])
+    assert many == {"lat/0": lat_groups, "avail/0": store.groups("avail/0")}
+    assert store.groups_many(["avail/0"]) == {"avail/0": store.groups("avail/0")}
     # Dense minute reads of group keys, one query.
     first = min(events.minute)
     group = keys[3]
