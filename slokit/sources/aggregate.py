@@ -52,6 +52,9 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 CodeArray = npt.NDArray[np.int32]
+#: Label codes of one field (int32), and group codes over several fields (int32 or int64).
+LabelArray = npt.NDArray[np.int32]
+GroupArray = npt.NDArray[np.signedinteger[Any]]
 
 #: Reasons an accepted event is not counted for an indicator (stable names for summaries).
 MISSING_FIELDS = "missing_fields"
@@ -146,7 +149,7 @@ class Batch:
         self._values: dict[str, tuple[FloatArray, dict[str, BoolArray]]] = {}
         self._code_ranges: dict[str, tuple[int, int]] = {}
         self._codes: dict[str, tuple[CodeArray, BoolArray | None, BoolArray | None]] = {}
-        self._labels: dict[str, tuple[IntArray, list[str]]] = {}
+        self._labels: dict[str, tuple[LabelArray, list[str]]] = {}
         self._groups: dict[tuple[str, ...], _GroupCodes] = {}
 
     def offset(self) -> IntArray:
@@ -299,7 +302,7 @@ class Batch:
                 self._codes[name] = bucket_codes(values)
         return self._codes[name]
 
-    def label_codes(self, name: str) -> tuple[IntArray, list[str]]:
+    def label_codes(self, name: str) -> tuple[LabelArray, list[str]]:
         """Each row's label of field ``name`` as a code, and the label text of each code.
 
         Codes index distinct texts (so a null and an empty string are one group, ``""``);
@@ -842,7 +845,7 @@ def label_text(value: Any) -> str:
     return str(value)
 
 
-def label_codes(column: Any, n: int) -> tuple[IntArray, list[str]]:
+def label_codes(column: Any, n: int) -> tuple[LabelArray, list[str]]:
     """Each of ``n`` rows' label as a code into the returned texts (distinct texts).
 
     The column is dictionary-encoded by Arrow, so a label is formatted once per distinct
@@ -850,11 +853,11 @@ def label_codes(column: Any, n: int) -> tuple[IntArray, list[str]]:
     cannot encode (lists, records) are formatted value by value, then encoded.
     """
     if column is None or n == 0:
-        return np.zeros(n, np.int64), [""]
+        return np.zeros(n, np.int32), [""]
     if isinstance(column, pa.ChunkedArray):
         column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     if pa.types.is_null(column.type):
-        return np.zeros(n, np.int64), [""]
+        return np.zeros(n, np.int32), [""]
     small = _small_range_codes(column)
     if small is not None:
         return small
@@ -871,11 +874,11 @@ def label_codes(column: Any, n: int) -> tuple[IntArray, list[str]]:
     if indices.null_count:
         texts.append("")  # the code of a null
         indices = pc.fill_null(indices, pa.scalar(len(texts) - 1, indices.type))
-    codes = np.asarray(indices.to_numpy(zero_copy_only=False), np.int64)
+    codes = np.asarray(indices.to_numpy(zero_copy_only=False)).astype(np.int32, copy=False)
     distinct = list(dict.fromkeys(texts))
     if len(distinct) != len(texts):  # "" of a null and of an empty string; equal texts
         number = {text: i for i, text in enumerate(distinct)}
-        codes = np.array([number[text] for text in texts], np.int64)[codes]
+        codes = np.array([number[text] for text in texts], np.int32)[codes]
         texts = distinct
     return codes, texts
 
@@ -884,7 +887,7 @@ def label_codes(column: Any, n: int) -> tuple[IntArray, list[str]]:
 _SMALL_RANGE = 4096
 
 
-def _small_range_codes(column: pa.Array) -> tuple[IntArray, list[str]] | None:
+def _small_range_codes(column: pa.Array) -> tuple[LabelArray, list[str]] | None:
     """Codes of a boolean column, or of an integer column of a narrow range (status codes),
     straight from the values (``value - lowest``; nulls last): a hash of every value, as
     dictionary encoding does, costs several times more. None for other columns."""
@@ -903,19 +906,21 @@ def _small_range_codes(column: pa.Array) -> tuple[IntArray, list[str]] | None:
         column = pc.fill_null(column, pa.scalar(False if pa.types.is_boolean(kind) else low, kind))
     values = np.asarray(column.to_numpy(zero_copy_only=False))
     if pa.types.is_boolean(kind):
-        codes = values.astype(np.int64)
+        codes = values.astype(np.int32)
         texts = ["false", "true"]
     else:
         if values.dtype == np.uint64:  # (beyond int64: subtract first, in its own type)
-            codes = (values - np.uint64(low)).astype(np.int64)
+            codes = (values - np.uint64(low)).astype(np.int32)
         else:
-            codes = values.astype(np.int64)
-            codes -= low
-        used = np.flatnonzero(np.bincount(codes, minlength=high - low + 1))
+            codes = values.astype(np.int32)
+            codes -= np.int32(low)
+        seen = np.zeros(high - low + 1, np.bool_)
+        seen[codes] = True  # (a scatter: no chain of increments to one counter, as bincount has)
+        used = np.flatnonzero(seen)
         if used.size <= (high - low) // 2:  # sparse values (200, 404, 500): number the ones used
-            number = np.zeros(high - low + 1, np.int64)
+            number = np.zeros(high - low + 1, np.int32)
             number[used] = np.arange(used.size)
-            codes = number[codes]
+            codes = number.take(codes)
         else:
             used = np.arange(high - low + 1)
         texts = [str(low + i) for i in used.tolist()]
@@ -934,7 +939,7 @@ class _GroupCodes:
     (``base``: per earlier field, the label code of each renumbered code).
     """
 
-    code: IntArray
+    code: GroupArray
     #: Codes lie in ``[0, size)``.
     size: int
     texts: tuple[list[str], ...]
@@ -951,9 +956,9 @@ class _GroupCodes:
         return list(zip(*columns, strict=True))
 
 
-def _combine(fields: list[tuple[IntArray, list[str]]]) -> _GroupCodes:
+def _combine(fields: list[tuple[LabelArray, list[str]]]) -> _GroupCodes:
     """One group code per row from each field's label codes (see :class:`_GroupCodes`)."""
-    code: IntArray | None = None
+    code: GroupArray | None = None
     size = 1
     base: tuple[IntArray, ...] = ()
     radices: tuple[int, ...] = ()
@@ -966,7 +971,7 @@ def _combine(fields: list[tuple[IntArray, list[str]]]) -> _GroupCodes:
             base = tuple(_field_digits(partial, seen))
             radices = ()
             code, size = inverse.astype(np.int64).reshape(-1), int(seen.size)
-        code = field_code if code is None else code * count + field_code
+        code = field_code if code is None else code.astype(np.int64) * count + field_code
         size *= count
         radices += (count,)
         texts.append(field_texts)
@@ -1054,7 +1059,9 @@ def _group_rows(batch: Batch, chosen: _Selected) -> list[SliRows]:
         if threshold and mask is not None:
             hit = np.flatnonzero(mask & valid)
             if hit.size:
-                where, hits = np.unique(code[hit] * span + batch.offset()[hit], return_counts=True)
+                where, hits = np.unique(
+                    code[hit].astype(np.int64) * span + batch.offset()[hit], return_counts=True
+                )
                 clamped.append((clamp_code, where // span, where % span, hits.astype(np.int64)))
     labels = grouping.labels(present if renumbered is None else renumbered[present])
     lo = batch.lo
@@ -1096,7 +1103,7 @@ _GroupLong = tuple[IntArray, IntArray, IntArray, IntArray]
 
 def _dense_group_cells(
     batch: Batch,
-    code: IntArray,
+    code: GroupArray,
     count: int,
     valid: BoolArray,
     good: BoolArray,
@@ -1104,53 +1111,45 @@ def _dense_group_cells(
     low: int,
     width: int,
 ) -> tuple[_GroupLong, _GroupLong]:
-    """Group counts from one chunked ``bincount`` over cells ordered (minute, group, bucket,
-    good); rows not valid go to group ``count``, whose cells are dropped."""
+    """Group counts from one chunked ``bincount`` over cells ordered (minute, group, good,
+    bucket); rows not valid go to group ``count``, whose cells are dropped."""
     span = batch.span
     step = np.int32(2 * width)
     extra = np.int32(count)
+    narrow = code.astype(np.int32) if code.dtype != np.int32 else code
+    all_valid = bool(valid.all())
+    good_step = np.int32(width)
 
-    def group_bucket_good(rows: slice) -> CodeArray:
-        g = np.where(valid[rows], code[rows], extra).astype(np.int32, copy=False)
-        g *= step
+    def group_good_bucket(rows: slice) -> CodeArray:
+        g = narrow[rows] * step if all_valid else np.where(valid[rows], narrow[rows], extra) * step
+        g += good[rows] * good_step
         if bucket is not None:
-            g += bucket[rows] * np.int32(2)
-        g += good[rows]
+            g += bucket[rows]
         return g
 
     k = (count + 1) * width * 2
-    counted = batch.count_cells(k, group_bucket_good, 2 * low, span * k)
-    dense = counted.reshape(span, count + 1, width, 2)[:, :count]
-    per_bucket = dense[..., 0] + dense[..., 1]
+    counted = batch.count_cells(k, group_good_bucket, low, span * k)
+    # Group-major copies (group, minute[, bucket]): their nonzero entries come out ordered by
+    # group, then minute and bucket, as the rows are cut out.
+    dense = counted.reshape(span, count + 1, 2, width)[:, :count].transpose(1, 0, 2, 3)
+    per_bucket = np.add(dense[:, :, 0, :], dense[:, :, 1, :], out=np.empty((count, span, width), np.int64))
     valid_per = per_bucket.sum(axis=2)
-    good_per = dense[..., 1].sum(axis=2)
-    minute_off, group = np.nonzero(valid_per)
-    order = np.argsort(group, kind="stable")  # by group, then minute
-    minute_off, group = minute_off[order], group[order]
-    pairs = (
-        group.astype(np.int64),
-        minute_off.astype(np.int64),
-        valid_per[minute_off, group].astype(np.int64),
-        good_per[minute_off, group].astype(np.int64),
-    )
+    good_per = dense[:, :, 1, :].sum(axis=2)
+    at = np.flatnonzero(valid_per)
+    group, minute_off = np.divmod(at, span)
+    pairs = (group, minute_off, valid_per.ravel()[at], good_per.ravel()[at])
     if bucket is None:
         empty = np.zeros(0, np.int64)
         return pairs, (empty, empty, empty, empty)
-    cell_minute, cell_group, column = np.nonzero(per_bucket)
-    order = np.argsort(cell_group, kind="stable")  # by group, then minute and bucket
-    cell_minute, cell_group, column = cell_minute[order], cell_group[order], column[order]
-    cells = (
-        cell_group.astype(np.int64),
-        cell_minute.astype(np.int64),
-        column.astype(np.int64),
-        per_bucket[cell_minute, cell_group, column].astype(np.int64),
-    )
-    return pairs, cells
+    at = np.flatnonzero(per_bucket)
+    pair, column = np.divmod(at, width)
+    group, minute_off = np.divmod(pair, span)
+    return pairs, (group, minute_off, column, per_bucket.ravel()[at])
 
 
 def _sorted_group_cells(
     batch: Batch,
-    code: IntArray,
+    code: GroupArray,
     valid: BoolArray,
     good: BoolArray,
     bucket: CodeArray | None,
@@ -1159,7 +1158,7 @@ def _sorted_group_cells(
 ) -> tuple[_GroupLong, _GroupLong]:
     """Group counts of the valid rows by sorting their cells (too many for a dense count)."""
     span = batch.span
-    cell = code[valid] * span + batch.offset()[valid]
+    cell = code[valid].astype(np.int64) * span + batch.offset()[valid]
     if bucket is not None:
         cell *= width
         cell += bucket[valid]
