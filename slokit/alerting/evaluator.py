@@ -95,10 +95,12 @@ class Evaluator:
         states = self.alerts.load()
         changed: dict[AlertKey, AlertState] = {}
         transitions: list[Transition] = []
+        seen: set[AlertKey] = set()
         for s in series:
             policy = self.policies[s.slo]
             for v in verdicts_at(s, policy, at_minute):
                 key = AlertKey(s.slo, v.rule, s.group)
+                seen.add(key)
                 old = states.get(key, AlertState(key))
                 new, tr = step(
                     old, v.breaching, t, v.for_seconds, v.severity, v.long_burn, v.short_burn, v.budget_spent
@@ -106,6 +108,16 @@ class Evaluator:
                 if new != old:
                     changed[key] = new
                 transitions.extend(tr)
+        # An open alert whose series is gone (a grouped SLO's overall series once its groups
+        # appear, a group the store no longer holds) has nothing breaching: it resolves.
+        evaluated = {s.slo for s in series}
+        for key, old in states.items():
+            if key in seen or key.slo not in evaluated or old.phase not in ("pending", "firing"):
+                continue
+            new, tr = step(old, False, t, 0, old.severity)
+            if new != old:
+                changed[key] = new
+            transitions.extend(tr)
         self.alerts.save(changed.values(), transitions)
         states.update(changed)
         # Alerts of SLOs no longer in the spec keep their state and history but announce nothing.

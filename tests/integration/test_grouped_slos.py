@@ -533,3 +533,28 @@ def test_timeslices_per_group_match_brute_force(spec: Spec, store: Any, events: 
         assert rows[route]["sli"] == pytest.approx(good / len(per_minute), rel=1e-12)
     assert rows["/cart"]["objectives"][0]["slices"]["bad"] > 0
     assert rows["/orders"]["status"] != "no data"
+
+
+def test_the_overall_alert_resolves_once_groups_appear(
+    tmp_path: Path, spec: Spec, events: list[Event]
+) -> None:
+    """Before any event a grouped SLO is one series (no data alerts for the SLO); once groups
+    exist only they are evaluated, and the overall no-data alert resolves instead of staying open."""
+    if not hasattr(Store, "groups"):
+        pytest.skip("the store does not count groups yet")
+    slo = spec.slo("orders-ok")
+    policy = replace(policy_for(slo), alert_when_no_data=True)
+    with Store.open(tmp_path / "s.duckdb", lateness_seconds=None) as store:
+        store.register(spec)
+        evaluator = Evaluator(spec, store)
+        evaluator.slos = [slo]
+        evaluator.policies = {slo.name: policy}
+        first = evaluator.evaluate(T - 3600)
+        overall = [k for k, st in first.states.items() if st.phase == "firing"]
+        assert [(k.rule, k.group) for k in overall] == [("no-data", "")]
+        _ingest(store, spec, events)
+        second = evaluator.evaluate(T)
+    assert second.states[overall[0]].phase == "resolved"
+    assert any(t.key == overall[0] and t.to_phase == "resolved" for t in second.transitions)
+    open_now = {(k.rule, k.group) for k, st in second.states.items() if st.phase in ("pending", "firing")}
+    assert open_now and {g for _, g in open_now} == {'{route="/cart"}'}
