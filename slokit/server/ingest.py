@@ -225,14 +225,19 @@ class TypedEvent:
     row_type: pa.StructType | None
     #: Names of the fields never seen with a value (kind ``""``).
     unseen: frozenset[str]
+    #: Per name, its position among the Struct's fields; None for a spare timestamp name never
+    #: seen, left out while an earlier timestamp name is there (the store would not read it).
+    slots: tuple[int | None, ...]
 
 
-def _decoder(names: tuple[str, ...], kinds: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
-    """A decoder of a JSON array into a list of Structs with these fields of these kinds."""
-    fields = [(f"f{i}", _KINDS[k][0] if k in _KINDS else Any, None) for i, k in enumerate(kinds)]
-    struct = msgspec.defstruct(
-        "Event", fields, rename={f"f{i}": name for i, name in enumerate(names)}, gc=False
-    )
+def _decoder(
+    names: tuple[str, ...], kinds: tuple[str, ...], keep: tuple[int, ...] | None = None
+) -> msgspec.json.Decoder[Any]:
+    """A decoder of a JSON array into a list of Structs with these fields (those at ``keep``)
+    of these kinds; field ``f{i}`` is ``names[i]``."""
+    keep = tuple(range(len(names))) if keep is None else keep
+    fields = [(f"f{i}", _KINDS[kinds[i]][0] if kinds[i] in _KINDS else Any, None) for i in keep]
+    struct = msgspec.defstruct("Event", fields, rename={f"f{i}": names[i] for i in keep}, gc=False)
     return msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
 
 
@@ -257,11 +262,18 @@ def learn(kind: EventType, table: pa.Table) -> None:
     kinds = tuple(present.get(name, old) for name, old in zip(kind.names, before, strict=True))
     if kinds == before:
         return
+    keep: list[int] = []
+    time_before = False
+    for i, (name, k) in enumerate(zip(kind.names, kinds, strict=True)):
+        if not (time_before and not k and name in kind.spare_times):
+            keep.append(i)
+        time_before = time_before or (name in TIMESTAMP_FIELDS and bool(k))
     row_type = None
-    if "any" not in kinds:
-        row_type = pa.struct([pa.field(f"f{i}", _KINDS[k][1]) for i, k in enumerate(kinds)])
+    if all(kinds[i] != "any" for i in keep):
+        row_type = pa.struct([pa.field(f"f{i}", _KINDS[kinds[i]][1]) for i in keep])
     unseen = frozenset(name for name, k in zip(kind.names, kinds, strict=True) if not k)
-    kind.typed = TypedEvent(kinds, _decoder(kind.names, kinds), row_type, unseen)
+    slots = tuple(keep.index(i) if i in keep else None for i in range(len(kinds)))
+    kind.typed = TypedEvent(kinds, _decoder(kind.names, kinds, tuple(keep)), row_type, unseen, slots)
 
 
 class EventTypes:
@@ -298,7 +310,8 @@ def decode_fast(data: bytes, kind: EventType) -> Decoded | None:
     """A JSON array of objects decoded into the stream's Struct and columns; None when the
     body needs the general path (not an array of objects, a column of mixed types, ...).
 
-    The typed decoder (learned from an earlier batch) is tried first; a value of another type
+    The typed decoder (learned from an earlier batch) is tried first (None from it: the untyped
+    decoder takes the batch); a value of another type
     than learned (a float in an int column, a string in a number column, an int beyond int64)
     fails it in C, and the batch is decoded untyped, which learns the new types for the next.
     """
@@ -312,13 +325,10 @@ def decode_fast(data: bytes, kind: EventType) -> Decoded | None:
             return None  # not JSON: the general path says where
         if items is not None:
             decoded = _typed_columns(items, kind, typed, data)
-            if (
-                decoded is not None
-                and typed.unseen
-                and not typed.unseen.isdisjoint(decoded.table.column_names)
-            ):
-                learn(kind, decoded.table)  # a field not seen before has come
-            return decoded
+            if decoded is not None:
+                if typed.unseen and not typed.unseen.isdisjoint(decoded.table.column_names):
+                    learn(kind, decoded.table)  # a field not seen before has come
+                return decoded
     try:
         items = kind.decoder.decode(data)
     except msgspec.DecodeError:  # ValidationError included: the general path says what is wrong
@@ -347,16 +357,21 @@ def _typed_columns(items: list[Any], kind: EventType, typed: TypedEvent, data: b
         except _ARROW_ERRORS:
             columns = None  # a field first seen with a value now (Arrow null type): one by one
 
-    def column(i: int) -> pa.Array:
+    def column(i: int) -> pa.Array | None:
+        slot = typed.slots[i]
+        if slot is None:
+            return None  # a timestamp name left out, needed since the earlier ones are empty
         if columns is not None:
-            return columns[i]
+            return columns[slot]
         arrow = _KINDS[typed.kinds[i]][1] if typed.kinds[i] in _KINDS else None
         return pa.array(list(map(kind.getters[i], items)), None if arrow == pa.null() else arrow)
 
     return _assemble(kind, len(items), column, data)
 
 
-def _assemble(kind: EventType, n: int, column: Callable[[int], pa.Array], data: bytes) -> Decoded | None:
+def _assemble(
+    kind: EventType, n: int, column: Callable[[int], pa.Array | None], data: bytes
+) -> Decoded | None:
     """The table of the fields' columns as the store would convert the events as dicts: a
     field no event has is absent; of the timestamp names only the first present is converted
     (the store reads that one) unless an indicator reads another. None: the general path."""
@@ -371,6 +386,8 @@ def _assemble(kind: EventType, n: int, column: Callable[[int], pa.Array], data: 
         try:
             array = column(i)
         except _ARROW_ERRORS:
+            return None
+        if array is None:
             return None
         if array.null_count == n:
             if not have_time and name in TIMESTAMP_FIELDS and _may_hold_name(data, name):

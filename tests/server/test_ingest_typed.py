@@ -74,6 +74,10 @@ def test_the_first_batch_teaches_the_field_types() -> None:
     # ts: whole numbers -> int; status: int; latency_ms: float; timestamp/time never seen.
     assert kinds == {"ts": "int", "timestamp": "", "time": "", "latency_ms": "float", "status": "int"}
     assert kind.typed.row_type is not None
+    # the spare timestamp names, never seen while ts is there, are left out of the Struct
+    slots = dict(zip(kind.names, kind.typed.slots, strict=True))
+    assert slots["timestamp"] is None and slots["time"] is None
+    assert sorted(s for s in slots.values() if s is not None) == [0, 1, 2]
 
 
 @pytest.mark.parametrize(
@@ -95,6 +99,8 @@ def test_the_first_batch_teaches_the_field_types() -> None:
         ([{"ts": NOW - 5, "status": 200}, {"ts": NOW - 4, "status": 200.5}], "float"),
         # a field first seen now (timestamp, while ts is absent from one event)
         ([{"ts": NOW - 5, "status": 200}, {"timestamp": NOW - 4, "status": 201}], "int"),
+        # ts absent from every event: the timestamp name left out of the Struct is read
+        ([{"timestamp": NOW - 5, "status": 200}, {"timestamp": NOW - 4, "status": 201}], "int"),
     ],
 )
 def test_typed_decoding_gives_the_general_paths_rows(events: list[dict[str, Any]], typed_after: str) -> None:
@@ -221,7 +227,7 @@ def store_answers(events: list[dict[str, Any]], d: Path) -> tuple[Any, Any, list
 def test_a_rejected_row_does_not_change_the_type_of_a_mixed_column(tmp_path: Path) -> None:
     # status mixes a number and text; the numeric row is too late, so the kept rows hold only
     # text: still a numeric column ("503" -> 503, "slow" not a number), as in one ingest.
-    events = [
+    events: list[dict[str, Any]] = [
         {"ts": NOW - 72 * 3600, "status": 100},
         {"ts": NOW - 5, "status": "503"},
         {"ts": NOW - 4, "status": "slow"},
@@ -241,7 +247,10 @@ def test_a_timestamp_sent_as_null_is_read_as_the_store_reads_it(tmp_path: Path) 
     # "ts": null in every event and a "timestamp" too: dicts hold a null ts column, which the
     # store reads first, so every event is missing_timestamp; the fast path must not use
     # "timestamp" instead.
-    events = [{"ts": None, "timestamp": NOW - 5, "status": 200}, {"timestamp": NOW - 4, "status": 200}]
+    events: list[dict[str, Any]] = [
+        {"ts": None, "timestamp": NOW - 5, "status": 200},
+        {"timestamp": NOW - 4, "status": 200},
+    ]
     result, oracle, rejections = store_answers(events, tmp_path)
     assert rejections == [(0, "missing_timestamp"), (1, "missing_timestamp")]
     assert sorted(oracle.rejections) == rejections
