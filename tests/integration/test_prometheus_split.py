@@ -4,7 +4,8 @@ When good's selector only adds matchers to total's, :func:`slokit.sources.prom_c
 asks one ``sum by (slokit_g0, …) (label_replace(…))`` query instead of two. This test backfills
 per-minute counters whose label values are chosen to trip a wrong translation of the matchers
 (``1.0`` next to ``1x0``: an unescaped ``.`` would match both; ``a+b``: a regex metacharacter in
-an ``=`` value; a series without the label at all) and checks, for each SLO, that the split and
+an ``=`` value; a series without the label at all; series that already carry the labels the
+split query marks groups with) and checks, for each SLO, that the split and
 the two separate queries give the same counts, and that both equal the counts summed from the
 generated data (exact: a sample sits on each edge of every whole-minute window).
 """
@@ -28,6 +29,8 @@ T0 = 1_767_225_600 - MINUTES * 60  # the data ends 2026-01-01 00:00 UTC
 AT = T0 + MINUTES * 60
 #: (code, version) of each series; None: the series has no version label.
 SERIES = [(c, v) for c in ("200", "201", "404", "500", "503") for v in ("1.0", "1x0", "a+b", None)]
+#: Series that already carry the marks slokit's split query sets: they must not keep them.
+MARKED = {("500", "1x0"): "1", ("201", None): "1", ("404", "a+b"): "x"}
 
 #: name -> (good or bad, part's matchers, total's matchers, function, the part's oracle)
 CASES = {
@@ -86,6 +89,8 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalPromet
     lines = ["# TYPE hits counter"]
     for (code, version), values in zip(SERIES, counters, strict=True):
         labels = f'job="api",code="{code}"' + (f',version="{version}"' if version is not None else "")
+        if (code, version) in MARKED:
+            labels += f',slokit_g0="{MARKED[code, version]}",slokit_g1="{MARKED[code, version]}"'
         lines += [f"hits_total{{{labels}}} {v} {T0 + k * 60}" for k, v in enumerate(values.tolist())]
     om = work / "hits.om.txt"
     om.write_text("\n".join([*lines, "# EOF", ""]), encoding="utf-8")

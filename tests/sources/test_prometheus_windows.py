@@ -46,8 +46,8 @@ INNER = re.compile(r"sum\(increase\(c_total\{([^}]*)\}\[(\d+)s\]\)\)")
 TAGGED = re.compile(r'label_replace\(\((.*?)\), "slokit_q", "(\d+)", "", ""\)')
 #: total and good from one query: the series whose ``code`` matches the regex are marked slokit_g0="1".
 SPLIT = re.compile(
-    r"sum by \(slokit_g0\) \(label_replace\(label_replace\(increase\(c_total\{([^}]*)\}\[(\d+)s\]\), "
-    r'"slokit_g0", "", "", ""\), "slokit_g0", "1", "code", "([^"]*)"\)\)'
+    r"sum by \(slokit_g0\) \((?:label_replace\(){1,2}increase\(c_total\{([^}]*)\}\[(\d+)s\]\), "
+    r'(?:"slokit_g0", "", "", ""\), )?"slokit_g0", "([^"]*)", "code", "([^"]*)"\)\)'
 )
 
 
@@ -71,7 +71,8 @@ class Model:
         """The answer's series: one for a plain count, one per ``slokit_g0`` mark for a split query.
 
         The model's counter has two series per SLO, ``code="ok"`` and ``code="err"``; a split
-        query's label_replace marks those whose code matches its regex (anchored, as Prometheus).
+        query's label_replace sets slokit_g0 to its replacement (``$1`` expanded) on the series
+        whose code matches its regex (anchored, as Prometheus); an empty value is no label.
         """
         match = SPLIT.fullmatch(inner.strip())
         if match is None:
@@ -82,10 +83,12 @@ class Model:
         ok = events(labels["slo"], "ok", first, stop)
         by_code = {"ok": ok, "err": events(labels["slo"], None, first, stop) - ok}
         groups: dict[str, int] = {}
+        replacement, regex = match.group(3), match.group(4)
         for code, count in by_code.items():
-            mark = "1" if re.fullmatch(match.group(3), code) else ""
+            found = re.fullmatch(regex, code)  # label_replace: the replacement, expanded, on a match
+            mark = found.expand(replacement.replace("$", "\\")) if found else ""
             groups[mark] = groups.get(mark, 0) + count
-        return [({"slokit_g0": "1"} if mark else {}, count) for mark, count in groups.items()]
+        return [({"slokit_g0": mark} if mark else {}, count) for mark, count in groups.items()]
 
     def value(self, inner: str, at: int) -> int:
         match = INNER.fullmatch(inner.strip())
