@@ -296,8 +296,7 @@ class IngestPipeline:
                 if self.broken is None:
                     self.broken = f"the write-ahead log failed: {exc}"
                     log.error("%s; ingest is refused until a restart", self.broken)
-                for item in group:
-                    _resolve(item, LogBroken(self.broken))
+                _resolve(group, LogBroken(self.broken))
                 continue
             self.counters.batches += len(group)
             self.counters.syncs += 1
@@ -308,8 +307,7 @@ class IngestPipeline:
                 self._pending_events += sum(i.table.num_rows for i in group)
                 if self._pending_events >= FOLD_EVENTS:
                     self._fold_cv.notify()
-            for item in group:
-                _resolve(item, None)
+            _resolve(group, None)
 
     def _fold_loop(self) -> None:
         """Fold once :data:`FOLD_EVENTS` are pending or :data:`FOLD_INTERVAL` has passed.
@@ -441,17 +439,21 @@ def _has_row_metadata(table: pa.Table) -> bool:
     return any(f.metadata and NOT_NUMBERS_KEY in f.metadata for f in table.schema)
 
 
-def _resolve(item: _Item, error: BaseException | None) -> None:
-    future, loop = item.future, item.loop
-    if future is None or loop is None:
-        return
+def _resolve(items: list[_Item], error: BaseException | None) -> None:
+    """Settle the items' futures in their event loops: one wake-up of each loop per group."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for item in items:
+        if item.future is not None and item.loop is not None:
+            by_loop.setdefault(item.loop, []).append(item.future)
 
-    def done() -> None:
-        if not future.done():
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(error)
+    def done(futures: list[asyncio.Future[None]]) -> None:
+        for future in futures:
+            if not future.done():
+                if error is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(error)
 
-    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-        loop.call_soon_threadsafe(done)
+    for loop, futures in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(done, futures)
