@@ -5,12 +5,11 @@ Keeping it here means every command words these errors alike and exits with the 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from slokit.cli.budget import parse_instant
 from slokit.cli.validate import check_paths
 from slokit.errors import SlokitError, UsageError
 from slokit.spec.loader import load_paths
@@ -22,6 +21,10 @@ if TYPE_CHECKING:  # imported when a store is opened: the Prometheus path never 
 
 def parse_at(text: str, flag: str = "--at") -> datetime:
     """An instant from a flag (ISO 8601; UTC when it has no offset); a bad value is a usage error."""
+    if text.strip().lower() == "now":  # the default: no need to import the budget command for it
+        return datetime.now(UTC)
+    from slokit.cli.budget import parse_instant
+
     try:
         return parse_instant(text, ZoneInfo("UTC"))
     except ValueError as exc:

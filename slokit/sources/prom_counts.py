@@ -43,7 +43,6 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import TypeVar
 
 import numpy as np
@@ -236,6 +235,8 @@ def split_query(total: str, part: str) -> Split | None:
 
 def le_regex(value: float) -> str:
     """An ``le=~`` regex for the spellings a bucket bound has (``0.4``, ``0.40``, ``1``, ``1.0``)."""
+    from decimal import Decimal  # only histogram thresholds need it
+
     plain = format(Decimal(repr(float(value))).normalize(), "f")
     if "." in plain:
         whole, frac = plain.split(".")
