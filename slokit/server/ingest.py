@@ -578,7 +578,8 @@ async def ingest_events(request: Request) -> Response:
         )
     data = await read_body(request, state.config.max_body_bytes)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    ndjson = ctype in NDJSON_TYPES or request.query_params.get("format") == "ndjson"
+    query = bool(request.scope.get("query_string"))  # parsed only when there is one
+    ndjson = ctype in NDJSON_TYPES or (query and request.query_params.get("format") == "ndjson")
     kind = types.get(state.spec, stream)
     unknown = stream not in types.streams
     decoded = decode(data, ndjson, kind, state.config.max_events)

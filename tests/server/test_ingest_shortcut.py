@@ -34,3 +34,22 @@ def test_ingest_answers_as_the_route_would(server: Any) -> None:
     with server.client(token=None) as c:
         r = c.post("/api/v1/streams/requests/events", json=[])
         assert r.status_code == 401 and r.headers["content-security-policy"] == CSP
+
+
+def test_ndjson_by_query_or_content_type(server: Any) -> None:
+    now = math.floor(time.time() / 60) * 60
+    body = f'{{"ts": {now - 5}, "status": 200}}\n{{"ts": \n{{"ts": {now - 4}, "status": 500}}\n'.encode()
+    with server.client() as c:
+        for url, headers in (
+            ("/api/v1/streams/requests/events?format=ndjson", {"content-type": "text/plain"}),
+            ("/api/v1/streams/requests/events", {"content-type": "application/x-ndjson"}),
+        ):
+            r = c.post(url, content=body, headers=headers)
+            assert r.status_code == 200, r.text
+            answer = r.json()
+            assert (answer["received"], answer["accepted"]) == (3, 2)
+            assert [x["index"] for x in answer["rejected"]] == [1]
+            assert answer["rejected"][0]["reason"].startswith("malformed_json")
+        # without either, the body is one JSON document, which this is not
+        r = c.post("/api/v1/streams/requests/events", content=body, headers={"content-type": "text/plain"})
+        assert r.status_code == 400
