@@ -909,11 +909,10 @@ def _small_range_codes(column: pa.Array) -> tuple[LabelArray, list[str]] | None:
         codes = values.astype(np.int32)
         texts = ["false", "true"]
     else:
-        if values.dtype == np.uint64:  # (beyond int64: subtract first, in its own type)
-            codes = (values - np.uint64(low)).astype(np.int32)
-        else:
-            codes = values.astype(np.int32)
-            codes -= np.int32(low)
+        # subtract in the column's own width first: the values may not fit int32, their
+        # distances from the lowest do (the range is narrow)
+        base = np.uint64(low) if values.dtype == np.uint64 else np.int64(low)
+        codes = (values.astype(base.dtype) - base).astype(np.int32)
         seen = np.zeros(high - low + 1, np.bool_)
         seen[codes] = True  # (a scatter: no chain of increments to one counter, as bincount has)
         used = np.flatnonzero(seen)
