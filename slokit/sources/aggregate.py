@@ -660,7 +660,8 @@ def _float64(column: pa.ChunkedArray) -> FloatArray:
     """A numeric column as float64 (zero-copy for a float64 column of one chunk)."""
     if column.type == pa.float64() and column.num_chunks == 1:
         return np.asarray(column.chunk(0).to_numpy(zero_copy_only=False), np.float64)
-    return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+    # unsafe: an integer beyond 2^53 becomes the nearest double, as JSON readers make it
+    return np.asarray(column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False), np.float64)
 
 
 def _usable_range(values: FloatArray) -> tuple[float, float] | None:

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from slokit.sources.store import Store
@@ -350,6 +350,7 @@ _events = st.lists(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=_events)
+@example(batch=[{"ts": NOW, "latency_ms": 2**53 + 1}])  # an integer no double holds exactly
 def test_any_json_events_are_counted_never_raised(tmp_path: Path, batch: list[dict[str, Any]]) -> None:
     store = Store.open(":memory:", clock=lambda: NOW)
     result = store.ingest("api", batch, spec=basic_spec())
