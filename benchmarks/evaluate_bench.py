@@ -100,7 +100,7 @@ def _append(con: Any, table: str, sli: np.ndarray, t: np.ndarray, a: np.ndarray,
     )
     con.register("_bulk", rows)
     try:
-        con.execute(f"INSERT INTO {table} SELECT sli_id, '', t, a, b FROM _bulk")
+        con.execute(f"INSERT INTO {table} SELECT sli_id, t, a, b FROM _bulk")
     finally:
         con.unregister("_bulk")
 
