@@ -12,7 +12,6 @@ so old rows are never silently mixed with new ones.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -166,4 +165,6 @@ def _raw_where(source: MetricSource | None) -> str | None:
 
 def _fingerprint(parts: dict[str, Any]) -> str:
     text = json.dumps(parts, sort_keys=True, default=str)
+    import hashlib  # here: loading OpenSSL costs a few ms of every command's start
+
     return hashlib.sha256(text.encode()).hexdigest()[:16]
