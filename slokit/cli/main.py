@@ -6,6 +6,7 @@ and quick commands stay fast even when a heavy command imports numpy or DuckDB.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import gc
@@ -72,6 +73,9 @@ class LazyGroup(click.Group):
         if not gc.isenabled():  # main() turned it off for the imports: everything loaded is for good
             gc.freeze()
             gc.enable()
+            # ...until exit: frozen objects are never collected, and extension modules that
+            # count their live objects at shutdown (DuckDB's) would print "leaked" reports
+            atexit.register(gc.unfreeze)
         command = getattr(module, attr)
         assert isinstance(command, click.Command)
         return command
