@@ -437,6 +437,33 @@ def test_commit_group_rolls_back_what_was_not_acknowledged(tmp_path: Path) -> No
     again.close()
 
 
+@pytest.mark.parametrize("cap", [2, 4096])
+def test_commit_group_batch_ids_count_once_whether_kept_in_memory_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap: int
+) -> None:
+    # cap 2: the stream has more stored ids than are kept in memory, so each id is asked of
+    # the table; 4096: they are read once per group and kept with the group's own.
+    monkeypatch.setattr("slokit.sources.store.KNOWN_BATCH_IDS", cap)
+    tables = _batches(8, 6)
+    store = Store.open(tmp_path / "g.duckdb", clock=lambda: NOW)
+    for i in (0, 1, 2):
+        store.ingest("api", tables[i], spec=basic_spec(), batch_id=f"b{i}")
+    sent = [0, 3, 1, 3, 4, 2, 5, 4, 0, 5]  # re-sends of stored ids and of ids sent in the group
+    stored = {0, 1, 2}
+    flags = []
+    for round_ in range(2):  # the second group sees the first one's ids as stored
+        with store.commit_group(every=3):
+            for i in sent:
+                flags.append(store.ingest("api", tables[i], spec=basic_spec(), batch_id=f"b{i}").duplicate)
+                assert flags[-1] == (i in stored), (round_, i)
+                stored.add(i)
+    assert flags.count(False) == 3
+    expect = _expected(tables)
+    for key in ("avail/0", "lat/0"):
+        assert window(store, key, *ALL) == expect[key]
+    store.close()
+
+
 def test_commit_groups_do_not_nest(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "g.duckdb", clock=lambda: NOW)
     with store.commit_group(), pytest.raises(RuntimeError), store.commit_group():
