@@ -1,27 +1,142 @@
-"""``/metrics``: every SLO's state as Prometheus gauges, labelled by SLO and service.
+"""``/metrics``: every SLO's state as Prometheus gauges, labelled by SLO and service, and by group.
 
 A collector of its own (not module-level gauges) so each scrape reads the store once through
 :func:`~slokit.sources.status.evaluate_all` and nothing stale lingers after a reload removes an
 SLO. The registry belongs to the app, so two apps in one process never share series.
+
+A grouped SLO is exported overall (as an ungrouped one: no group labels) and once per group,
+with the group's labels added (see :func:`group_label_names` for how they are named) and
+``group`` holding all of them as one text, so a group whose values are all empty (which
+Prometheus reads as absent labels) stays apart from the overall series. With up to 1,000 groups
+per SLO, samples are built directly (one label dict per group, shared by its gauges that need
+no extra label), not through ``add_metric``, which zips names and values for every sample.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 from starlette.requests import Request
 from starlette.responses import Response
 
+from slokit.alerting.groups import group_labels, labels_text
+from slokit.alerting.state import AlertState
 from slokit.server.auth import check_bearer
 from slokit.server.state import ServerState
-from slokit.sources.status import evaluate_all
+from slokit.sources.status import SLOState, evaluate_all
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _PHASE_VALUE = {"inactive": 0, "pending": 1, "firing": 2, "resolved": 0}
+
+#: Label names of slokit's own series: a group label of one of these names is renamed.
+RESERVED_LABELS = frozenset({"slo", "service", "window", "status", "rule", "severity", "objective", "group"})
+#: Put before a group label's name until it no longer clashes.
+GROUP_PREFIX = "group_"
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_]")
+
+
+@functools.lru_cache(maxsize=4096)
+def group_label_names(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The Prometheus label name of each ``groupBy`` field, so no group label overwrites another.
+
+    A character other than an ASCII letter, digit or ``_`` becomes ``_`` (``http.route`` ->
+    ``http_route``), a leading digit gets a ``_`` in front; then, while the name is one of
+    :data:`RESERVED_LABELS`, starts with ``__`` (Prometheus's own) or is the name of an earlier
+    field, ``group_`` is put in front (``service`` -> ``group_service``). Cached: a scrape asks it
+    once per group.
+    """
+    taken = set(RESERVED_LABELS)
+    out: list[str] = []
+    for field in fields:
+        name = _NOT_NAME.sub("_", field)
+        if not name or name[0].isdigit():
+            name = "_" + name
+        while name in taken or name.startswith("__"):
+            name = GROUP_PREFIX + name
+        taken.add(name)
+        out.append(name)
+    return tuple(out)
+
+
+def _with_group(base: dict[str, str], group: Mapping[str, str]) -> dict[str, str]:
+    """``base`` plus the group's labels (renamed) and ``group`` (the labels as one text)."""
+    names = group_label_names(tuple(group))
+    out = dict(base)
+    out.update(zip(names, group.values(), strict=True))
+    out["group"] = labels_text(group)
+    return out
+
+
+class _Families:
+    """The gauges of one scrape, filled sample by sample."""
+
+    def __init__(self) -> None:
+        self.sli: list[Sample] = []
+        self.target: list[Sample] = []
+        self.remaining: list[Sample] = []
+        self.burn: list[Sample] = []
+        self.status: list[Sample] = []
+        self.alert: list[Sample] = []
+
+    def add(self, s: SLOState, labels: dict[str, str]) -> None:
+        """One SLO overall or one group; ``labels`` is shared by the samples without extra labels."""
+        if s.sli_value is not None:
+            self.sli.append(Sample("slokit_slo_sli", labels, s.sli_value))
+        if s.target is not None:
+            self.target.append(Sample("slokit_slo_target", labels, s.target))
+        if s.remaining is not None:
+            self.remaining.append(Sample("slokit_slo_error_budget_remaining", labels, s.remaining))
+        burn = self.burn
+        for window, value in s.burn_rates.items():
+            if value is not None:
+                burn.append(Sample("slokit_slo_burn_rate", {**labels, "window": window}, value))
+        self.status.append(Sample("slokit_slo_status", {**labels, "status": s.status}, 1.0))
+
+    def add_alert(self, a: AlertState) -> None:
+        """An alert; an objective's name before the group's labels becomes ``objective``."""
+        labels = {"slo": a.key.slo, "rule": a.key.rule, "severity": a.severity}
+        group = a.key.group
+        found = group_labels(group) if group else {}
+        objective = group[: len(group) - len(labels_text(found))] if found else group
+        if objective:
+            labels["objective"] = objective
+        if found:
+            labels = _with_group(labels, found)
+        self.alert.append(Sample("slokit_alert_state", labels, float(_PHASE_VALUE.get(a.phase, 0))))
+
+    def metrics(self) -> Iterator[Metric]:
+        for name, doc, samples in (
+            ("slokit_slo_sli", "SLI over the SLO window (fraction good).", self.sli),
+            ("slokit_slo_target", "SLO target (fraction).", self.target),
+            (
+                "slokit_slo_error_budget_remaining",
+                "Error budget remaining (fraction; may be negative).",
+                self.remaining,
+            ),
+            ("slokit_slo_burn_rate", "Burn rate over a window (1 = spends the budget exactly).", self.burn),
+            ("slokit_slo_status", "1 for the SLO's current status.", self.status),
+            ("slokit_alert_state", "Alert state: 0 inactive/resolved, 1 pending, 2 firing.", self.alert),
+        ):
+            metric = Metric(name, doc, "gauge")
+            metric.samples = samples
+            yield metric
+
+
+def add_states(families: _Families, states: Sequence[SLOState]) -> None:
+    """Every SLO overall, then each of its groups."""
+    for s in states:
+        base = {"slo": s.slo, "service": s.service}
+        families.add(s, base)
+        for g in s.groups:
+            if g.group is not None:
+                families.add(g, _with_group(base, g.group))
 
 
 class SloCollector(Collector):
@@ -33,42 +148,11 @@ class SloCollector(Collector):
             spec = self.state.spec
             states = evaluate_all(spec, store, time.time())
             alerts = self.state.alerts.load()
-        labels = ["slo", "service"]
-        sli = GaugeMetricFamily("slokit_slo_sli", "SLI over the SLO window (fraction good).", labels=labels)
-        target = GaugeMetricFamily("slokit_slo_target", "SLO target (fraction).", labels=labels)
-        remaining = GaugeMetricFamily(
-            "slokit_slo_error_budget_remaining",
-            "Error budget remaining (fraction; may be negative).",
-            labels=labels,
-        )
-        burn = GaugeMetricFamily(
-            "slokit_slo_burn_rate",
-            "Burn rate over a window (1 = spends the budget exactly).",
-            labels=[*labels, "window"],
-        )
-        status = GaugeMetricFamily(
-            "slokit_slo_status", "1 for the SLO's current status.", labels=[*labels, "status"]
-        )
-        alert = GaugeMetricFamily(
-            "slokit_alert_state",
-            "Alert state: 0 inactive/resolved, 1 pending, 2 firing.",
-            labels=["slo", "rule", "severity"],
-        )
-        for s in states:
-            lv = [s.slo, s.service]
-            if s.sli_value is not None:
-                sli.add_metric(lv, s.sli_value)
-            if s.target is not None:
-                target.add_metric(lv, s.target)
-            if s.remaining is not None:
-                remaining.add_metric(lv, s.remaining)
-            for window, value in s.burn_rates.items():
-                if value is not None:
-                    burn.add_metric([*lv, window], value)
-            status.add_metric([*lv, s.status], 1.0)
+        families = _Families()
+        add_states(families, states)
         for a in alerts.values():
-            alert.add_metric([a.key.slo, a.key.rule, a.severity], _PHASE_VALUE.get(a.phase, 0))
-        yield from (sli, target, remaining, burn, status, alert)
+            families.add_alert(a)
+        yield from families.metrics()
 
 
 def registry_for(state: ServerState) -> CollectorRegistry:
