@@ -15,10 +15,12 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from slokit.spec.model import Binding, PrometheusQuery, SlokitQuery
-from slokit.spec.predicate import Predicate, PredicateError, parse_predicate
+
+if TYPE_CHECKING:  # the predicate module is loaded when a 'where' is read: Prometheus specs have none
+    from slokit.spec.predicate import Predicate
 
 Role = Literal["good", "bad", "total", "raw", "threshold"]
 
@@ -157,6 +159,8 @@ def _parse_slokit(spec: Mapping[str, Any], role: Role) -> tuple[Binding | None, 
                 )
             )
         else:
+            from slokit.spec.predicate import PredicateError, parse_predicate
+
             try:
                 where = parse_predicate(raw_where)
             except PredicateError as exc:
@@ -387,6 +391,13 @@ _CLOSING = {"(": ")", "[": "]", "{": "}"}
 _WHAT = {"(": "parenthesis", "[": "bracket", "{": "brace", ")": "parenthesis", "]": "bracket", "}": "brace"}
 
 
+#: What the shape check stops at: the window placeholder (one word), a quote, a comment or a
+#: bracket. Everything between is skipped by the regular expression engine, not a Python loop.
+_SHAPE_STOP_RE = re.compile(re.escape(WINDOW_PLACEHOLDER) + r"|[\"'`#()\[\]{}]")
+#: Where a quoted string may end: its quote, or a backslash escaping the next character.
+_STRING_STOP_RE = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
+
+
 def promql_shape_problem(text: str) -> tuple[str, int] | None:
     """The first structural problem of a PromQL text (unbalanced brackets, open string), or None.
 
@@ -395,12 +406,14 @@ def promql_shape_problem(text: str) -> tuple[str, int] | None:
     Returns a message and a 0-based offset.
     """
     stack: list[tuple[str, int]] = []
+    search = _SHAPE_STOP_RE.search
     i = 0
-    while i < len(text):
-        if text.startswith(WINDOW_PLACEHOLDER, i):
-            i += len(WINDOW_PLACEHOLDER)
+    while (found := search(text, i)) is not None:
+        i = found.start()
+        char = found.group()
+        if len(char) > 1:  # the placeholder
+            i = found.end()
             continue
-        char = text[i]
         if char in "\"'`":
             end = _string_end(text, i)
             if end is None:
@@ -409,11 +422,13 @@ def promql_shape_problem(text: str) -> tuple[str, int] | None:
             continue
         if char == "#":  # PromQL comment to the end of the line
             newline = text.find("\n", i)
-            i = len(text) if newline < 0 else newline + 1
+            if newline < 0:
+                break
+            i = newline + 1
             continue
         if char in _CLOSING:
             stack.append((char, i))
-        elif char in ")]}":
+        else:
             if not stack:
                 return f"this closing {_WHAT[char]} '{char}' has no opening one", i
             opener, at = stack.pop()
@@ -430,15 +445,22 @@ def promql_shape_problem(text: str) -> tuple[str, int] | None:
 
 
 def _string_end(text: str, start: int) -> int | None:
+    """The index of the quote closing the string opened at ``start``, or None if it is open.
+
+    Backslashes escape the next character in double- and single-quoted strings; backticks
+    quote raw text.
+    """
     quote = text[start]
+    if quote == "`":
+        end = text.find("`", start + 1)
+        return None if end < 0 else end
+    search = _STRING_STOP_RE[quote].search
     i = start + 1
-    while i < len(text):
-        if text[i] == "\\" and quote != "`":
-            i += 2
-            continue
+    while (found := search(text, i)) is not None:
+        i = found.start()
         if text[i] == quote:
             return i
-        i += 1
+        i += 2
     return None
 
 

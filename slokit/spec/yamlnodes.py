@@ -23,7 +23,32 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 1_000_000
 MAX_DEPTH = 64
 
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """The safe loader with tag resolution remembered per scalar text for one document stream.
+
+    The composer asks for the tag of every node; a spec repeats the same keys and values many
+    times, and each answer costs a few regular expression matches. The answer depends only on
+    the text and whether it was quoted (path resolvers are not used by the safe loader), so it
+    is looked up once per stream. The cache lives on the loader, so resolvers added later to
+    PyYAML's classes are still seen by the next load.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
+
 
 _TAG = "tag:yaml.org,2002:"
 NodeKind = Literal["map", "seq", "scalar"]
@@ -215,16 +240,30 @@ class _Recursive(_Limit):
     pass
 
 
-def _check_depth(text: str) -> None:
-    """Refuse absurd nesting before composing: PyYAML's C composer recurses without a limit."""
+_STARTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_ENDS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _check_depth(text: str) -> bool:
+    """Refuse absurd nesting before composing: PyYAML's C composer recurses without a limit.
+
+    Returns whether the stream uses an alias: only then can a document share or repeat nodes,
+    so only then is its expanded size worth computing.
+    """
     depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.CollectionStartEvent):
+    aliases = False
+    starts, ends, alias = _STARTS, _ENDS, yaml.AliasEvent
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        kind = type(event)
+        if kind in starts:
             depth += 1
             if depth > MAX_DEPTH:
                 raise _TooDeep(event)
-        elif isinstance(event, yaml.CollectionEndEvent):
+        elif kind in ends:
             depth -= 1
+        elif kind is alias:
+            aliases = True
+    return aliases
 
 
 def _expanded_size(ynode: yaml.Node, memo: dict[int, int], active: set[int]) -> int:
@@ -325,14 +364,13 @@ def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnost
     documents: list[Document] = []
     converter = _Converter(file, diagnostics)
     try:
-        _check_depth(text)
+        aliases = _check_depth(text)
         for index, ynode in enumerate(yaml.compose_all(text, Loader=_Loader)):
             if ynode is None:
                 continue
             if isinstance(ynode, yaml.ScalarNode) and ynode.tag == _TAG + "null":
                 continue
-            expanded = _expanded_size(ynode, {}, set())
-            if expanded > MAX_NODES:
+            if aliases and _expanded_size(ynode, {}, set()) > MAX_NODES:
                 raise _TooBig(ynode)
             documents.append(Document(converter.convert(ynode), file, index))
     except yaml.MarkedYAMLError as exc:
