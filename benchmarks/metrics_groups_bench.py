@@ -7,7 +7,9 @@ server's state in this process and times, best of ``--repeat`` each, in one run:
 * ``evaluate``: :func:`~slokit.sources.status.evaluate_all` alone (what every scrape reads);
 * ``overall``: a scrape exporting each SLO overall only (the exporter before groups, kept here
   as the baseline);
-* ``groups``: the scrape of :mod:`slokit.server.metrics` (overall and every group).
+* ``groups``: the scrape of :mod:`slokit.server.metrics` (overall and every group);
+* ``build``: of that, building its samples from the evaluated states (the rest is the
+  evaluation and prometheus_client's text format).
 
 Prints the times, the samples of each scrape and the ratios.
 
@@ -113,7 +115,7 @@ def main() -> None:
     ap.add_argument("--per-minute", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
-    from slokit.server.metrics import registry_for
+    from slokit.server.metrics import _Families, add_states, registry_for
     from slokit.server.state import ServerConfig, ServerState
     from slokit.sources.status import evaluate_all
     from slokit.sources.store import Store
@@ -154,6 +156,7 @@ def main() -> None:
             t_eval, states = best(evaluate, args.repeat)
             t_base, text_base = best(lambda: generate_latest(baseline), args.repeat)
             t_groups, text_groups = best(lambda: generate_latest(grouped), args.repeat)
+            t_build, _ = best(lambda: add_states(_Families(), states), args.repeat)  # type: ignore[arg-type]
         finally:
             state.close()
     n_groups = sum(len(s.groups) for s in states)  # type: ignore[attr-defined,misc]
@@ -166,6 +169,7 @@ def main() -> None:
     print(f"evaluate_all          {t_eval * 1e3:8.1f} ms")
     print(f"scrape, overall only  {t_base * 1e3:8.1f} ms  {samples(text_base):7,} samples")
     print(f"scrape, with groups   {t_groups * 1e3:8.1f} ms  {samples(text_groups):7,} samples")
+    print(f"  of which samples built {t_build * 1e3:6.1f} ms")
     print(
         f"groups/overall {t_groups / t_base:.2f}x; beyond evaluate_all: overall "
         f"{(t_base - t_eval) * 1e3:.1f} ms, groups {(t_groups - t_eval) * 1e3:.1f} ms"
