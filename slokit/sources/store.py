@@ -1597,7 +1597,7 @@ def _merge(columns: _Columns, keys: Sequence[str]) -> _Columns:
     n = int(columns[keys[0]].size)
     if n == 0:
         return {name: np.asarray(columns[name]).astype(_DTYPES.get(name, np.int64)) for name in columns}
-    arrays = [np.asarray(columns[k], np.int64) for k in keys]
+    arrays = [np.asarray(columns[k]) for k in keys]  # (their own widths: no int64 copies)
     lows = [int(a.min()) for a in arrays]
     spans = [int(a.max()) - lo + 1 for a, lo in zip(arrays, lows, strict=True)]
     space = math.prod(spans)
@@ -1614,18 +1614,24 @@ def _merge(columns: _Columns, keys: Sequence[str]) -> _Columns:
         for v in names:
             out[v] = np.add.reduceat(np.asarray(columns[v], np.int64)[order], starts)
         return {name: out[name] for name in columns}
-    code = arrays[0] - lows[0]
+    code = np.subtract(arrays[0], lows[0], dtype=np.int64)
     for a, lo, span in zip(arrays[1:], lows[1:], spans[1:], strict=True):
         code *= span
-        code += a - lo
+        code += a
+        if lo:
+            code -= lo
     values = {v: np.asarray(columns[v], np.int64) for v in names}
+    extremes = {v: (int(col.min()), int(col.max())) for v, col in values.items()}
     # Dense sums go through float64 (bincount's weights): exact while every sum is below 2**53.
-    exact = all(int(np.abs(col).max()) * n < 2**53 for col in values.values())
+    exact = all(max(-lo, hi) * n < 2**53 for lo, hi in extremes.values())
     if space <= min(n, _DENSE_KEYS) and exact:
-        present = np.bincount(code, minlength=space)
-        cells = np.flatnonzero(present)
-        for v, col in values.items():
-            out[v] = np.bincount(code, weights=col, minlength=space)[cells].astype(np.int64)
+        sums = {v: np.bincount(code, weights=col, minlength=space) for v, col in values.items()}
+        # A key is present where its rows are; when some value is positive on every row (a
+        # count), where that value's sum is: one bincount fewer.
+        positive = next((v for v, (lo, _) in extremes.items() if lo > 0), None)
+        cells = np.flatnonzero(sums[positive] if positive is not None else np.bincount(code, minlength=space))
+        for v in values:
+            out[v] = sums[v][cells].astype(np.int64)
         for k, lo, span in reversed(list(zip(keys, lows, spans, strict=True))):
             out[k] = (cells % span + lo).astype(_DTYPES.get(k, np.int64))
             cells = cells // span

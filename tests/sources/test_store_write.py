@@ -28,27 +28,32 @@ LATER = FIRST + 200 * 86_400
 
 
 @pytest.mark.parametrize(
-    ("t_span", "buckets", "n"),
+    ("t_span", "buckets", "n", "least"),
     [
-        (50, 5, 2000),  # dense: fewer possible keys than rows
-        (100_000, 400, 3000),  # sort
-        (2**50, 30_000, 500),  # keys too wide for one code: lexsort
-        (3, 1, 1),
+        (50, 5, 2000, 1),  # dense: fewer possible keys than rows
+        (50, 3, 2000, 0),  # dense, with keys whose values are all 0 (kept, as rows)
+        (100_000, 400, 3000, 1),  # sort
+        (2**50, 30_000, 500, 1),  # keys too wide for one code: lexsort
+        (3, 1, 1, 1),
+        (3, 1, 1, 0),
     ],
 )
-def test_merge_sums_every_key_exactly(t_span: int, buckets: int, n: int) -> None:
+def test_merge_sums_every_key_exactly(t_span: int, buckets: int, n: int, least: int) -> None:
     rng = np.random.default_rng(t_span + n)
     t = rng.integers(-t_span, t_span, n).astype(np.int64)
     t[: n // 3] = t[0]  # repeated keys
     columns: dict[str, Any] = {
         "sli_id": rng.integers(1, 4, n).astype(np.int32),
         "t": t,
-        "bucket": rng.integers(0, buckets, n).astype(np.int64),
-        "n": rng.integers(1, 2**40, n).astype(np.int64),
+        # int16 as held rows have them, with the clamp codes -1 and -2
+        "bucket": rng.integers(-2, buckets, n).astype(np.int16),
+        "n": rng.integers(least, 2**40 if least else 3, n).astype(np.int64),
     }
     expect: dict[tuple[int, int, int], int] = defaultdict(int)
     for s, tt, b, c in zip(*(columns[k].tolist() for k in ("sli_id", "t", "bucket", "n")), strict=True):
         expect[(tt, s, b)] += c
+    if least == 0 and n > 1:
+        assert 0 in expect.values()  # (the case the dense count must not drop)
     out = _merge(columns, ("t", "sli_id", "bucket"))
     got = list(zip(*(out[k].tolist() for k in ("t", "sli_id", "bucket")), strict=True))
     assert got == sorted(expect)  # one row per key, in key order
