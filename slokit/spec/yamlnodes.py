@@ -26,22 +26,46 @@ MAX_DEPTH = 64
 _BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _DeepInComposer(Exception):
+    """A collection nested deeper than MAX_DEPTH met while composing (before recursing into it)."""
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc]
-    """The safe loader with tag resolution remembered per scalar text for one document stream.
+    """The safe loader, with a depth guard and tag resolution remembered per scalar text.
+
+    The composer calls ``descend_resolver``/``ascend_resolver`` around every node and
+    ``resolve`` when it starts a collection, before composing its children, so counting levels
+    there stops absurd nesting before PyYAML's C composer recurses into it (it recurses without
+    a limit). Path resolvers are not used by the safe loader; if some were added, PyYAML's own
+    methods run as well.
 
     The composer asks for the tag of every node; a spec repeats the same keys and values many
     times, and each answer costs a few regular expression matches. The answer depends only on
-    the text and whether it was quoted (path resolvers are not used by the safe loader), so it
-    is looked up once per stream. The cache lives on the loader, so resolvers added later to
-    PyYAML's classes are still seen by the next load.
+    the text and whether it was quoted, so it is looked up once per stream. The cache lives on
+    the loader, so resolvers added later to PyYAML's classes are still seen by the next load.
     """
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
         self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+        self._level = 0
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        self._level += 1
+        if self.yaml_path_resolvers:
+            super().descend_resolver(current_node, current_index)
+
+    def ascend_resolver(self) -> None:
+        self._level -= 1
+        if self.yaml_path_resolvers:
+            super().ascend_resolver()
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+        if kind is not yaml.ScalarNode:
+            if self._level > MAX_DEPTH:
+                raise _DeepInComposer
+            return super().resolve(kind, value, implicit)
+        if self.yaml_path_resolvers:
             return super().resolve(kind, value, implicit)
         key = (value, implicit)
         tag = self._tags.get(key)
@@ -346,6 +370,33 @@ def _binary(data: bytes, offset: int, name: str, what: str = "contains a NUL byt
     )
 
 
+def _parse_in_one_pass(text: str, file: str) -> tuple[list[Document], list[Diagnostic]] | None:
+    """:func:`parse_documents` for a stream that reads without a YAML error or a limit hit.
+
+    One parse instead of two: the loader guards depth while composing. On any YAML error or
+    limit this returns None and the caller reads the stream again the careful way (depth first,
+    over the whole stream), so what is reported about a bad file does not change.
+    """
+    diagnostics: list[Diagnostic] = []
+    documents: list[Document] = []
+    converter = _Converter(file, diagnostics)
+    aliases = "*" in text  # an alias is written with '*'; without one no node is shared
+    try:
+        for index, ynode in enumerate(yaml.compose_all(text, Loader=_Loader)):
+            if ynode is None:
+                continue
+            if isinstance(ynode, yaml.ScalarNode) and ynode.tag == _TAG + "null":
+                continue
+            if aliases and _expanded_size(ynode, {}, set()) > MAX_NODES:
+                return None
+            documents.append(Document(converter.convert(ynode), file, index))
+    except (yaml.YAMLError, _Limit, _DeepInComposer, RecursionError):
+        return None
+    if not documents:
+        return None
+    return documents, diagnostics
+
+
 def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnostic]]:
     """All non-empty documents of a YAML stream, plus every problem found while reading it.
 
@@ -360,6 +411,9 @@ def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnost
                 Location(file),
             )
         ]
+    fast = _parse_in_one_pass(text, file)
+    if fast is not None:
+        return fast
     diagnostics: list[Diagnostic] = []
     documents: list[Document] = []
     converter = _Converter(file, diagnostics)
@@ -404,7 +458,7 @@ def parse_documents(text: str, file: str) -> tuple[list[Document], list[Diagnost
         diagnostics.append(
             Diagnostic("an alias refers to the mapping or list that contains it", _loc(file, exc.mark))
         )
-    except RecursionError:
+    except (RecursionError, _DeepInComposer):  # the second cannot happen after _check_depth
         diagnostics.append(Diagnostic("values nested too deeply to read", Location(file)))
     if not documents and not diagnostics:
         diagnostics.append(

@@ -174,3 +174,83 @@ def test_prometheus_spec_loads_without_the_predicate_module() -> None:
     slos, predicate_loaded = json.loads(out.stdout)
     assert len(slos) == 1
     assert predicate_loaded is False
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "a: 1\n",
+        "a: 2\n",
+        "b: '1'\n",
+        "c: [1, {d: x}]\n",
+        "e: &x {f: 1}\n",
+        "g: *x\n",
+        "h: *nope\n",
+        "<<: *x\n",
+        "---\n",
+        "- 1\n",
+        "k: !custom 3\n",
+        "m: [\n",
+        "n: {o: " + "[" * 63 + "1" + "]" * 63 + "}\n",
+        "p: " + "[" * 64 + "1" + "]" * 64 + "\n",
+        "u: " + "[" * 63 + "1" + "]" * 63 + "\n",
+        "q: 2001-01-01\n",
+        'r: "a*b"\n',
+        "  s: 1\n",
+        "~\n",
+        "t: 1.5e3\n",
+        "",
+    ]
+)
+
+
+def _plain(d: object) -> object:
+    """Diagnostics and documents as comparable plain data (nodes compare by identity)."""
+    if isinstance(d, tuple):
+        documents, problems = d
+        return (
+            [(doc.index, doc.file, doc.node.to_python(), _locs(doc.node)) for doc in documents],
+            [(p.message, str(p.location), p.hint) for p in problems],
+        )
+    raise TypeError(d)
+
+
+def _locs(node: object) -> list[str]:
+    from slokit.spec.yamlnodes import Node
+
+    assert isinstance(node, Node)
+    out = [f"{node.kind}@{node.loc}"]
+    if node.kind == "map":
+        for key, child in node.value.items():
+            out.append(f"{key}@{node.key_locs[key]}")
+            out.extend(_locs(child))
+    elif node.kind == "seq":
+        for child in node.value:
+            out.extend(_locs(child))
+    return out
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_FRAGMENTS, max_size=8).map("".join))
+def test_one_pass_reading_reports_what_the_two_pass_reading_reports(text: str) -> None:
+    """The careful two-pass reading (depth over the whole stream first) is the oracle."""
+    from unittest import mock
+
+    from slokit.spec import yamlnodes
+
+    fast = parse_documents(text, "f.yaml")
+    with mock.patch.object(yamlnodes, "_parse_in_one_pass", return_value=None):
+        careful = parse_documents(text, "f.yaml")
+    assert _plain(fast) == _plain(careful)
+
+
+def test_errors_after_good_documents_are_reported_as_before() -> None:
+    deep = "[" * 70 + "]" * 70
+    documents, problems = parse_documents(f"a: 1\na: 2\n---\nb: {deep}\n", "f.yaml")
+    assert documents == []
+    assert [(p.message, str(p.location)) for p in problems] == [
+        # the mapping is level 1: the 64th bracket is level 65
+        ("values nested more than 64 levels deep", "f.yaml:4:67")
+    ]
+    documents, problems = parse_documents("a: 1\na: 2\n---\nb: [\n", "f.yaml")
+    assert documents == []
+    assert len(problems) == 1 and problems[0].message.startswith("YAML syntax error")
