@@ -146,6 +146,14 @@ def _loc(file: str, mark: Any) -> Location:
     return Location(file, int(mark.line) + 1, int(mark.column) + 1)
 
 
+_STR = _TAG + "str"
+_MERGE = _TAG + "merge"
+_TIMESTAMP = _TAG + "timestamp"
+_CONSTRUCTED = frozenset(_TAG + name for name in ("int", "float", "bool", "null"))
+_ScalarNode = yaml.ScalarNode
+_MappingNode = yaml.MappingNode
+
+
 class _Converter:
     """Turns a composed PyYAML node graph into :class:`Node` trees, collecting every problem."""
 
@@ -163,39 +171,37 @@ class _Converter:
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooBig(ynode)
-        loc = _loc(self.file, ynode.start_mark)
+        mark = ynode.start_mark
+        loc = Location(self.file) if mark is None else Location(self.file, mark.line + 1, mark.column + 1)
         if depth > MAX_DEPTH:
             raise _TooDeep(ynode)
-        if id(ynode) in self.active:
+        if isinstance(ynode, _ScalarNode):
+            return self._scalar(ynode, loc)
+        key = id(ynode)
+        if key in self.active:
             raise _Recursive(ynode)
-        if isinstance(ynode, yaml.MappingNode):
-            self.active.add(id(ynode))
-            try:
+        self.active.add(key)
+        try:
+            if isinstance(ynode, _MappingNode):
                 return self._map(ynode, loc, depth)
-            finally:
-                self.active.discard(id(ynode))
-        if isinstance(ynode, yaml.SequenceNode):
-            self.active.add(id(ynode))
-            try:
-                items = [self.convert(item, depth + 1) for item in ynode.value]
-            finally:
-                self.active.discard(id(ynode))
-            return Node("seq", items, loc, tag=ynode.tag)
-        assert isinstance(ynode, yaml.ScalarNode)
-        return self._scalar(ynode, loc)
+            assert isinstance(ynode, yaml.SequenceNode)
+            items = [self.convert(item, depth + 1) for item in ynode.value]
+        finally:
+            self.active.discard(key)
+        return Node("seq", items, loc, tag=ynode.tag)
 
     def _scalar(self, ynode: yaml.ScalarNode, loc: Location) -> Node:
         tag = ynode.tag
         raw = str(ynode.value)
         value: Any
-        if tag == _TAG + "str":
+        if tag == _STR:
             value = raw
-        elif tag in (_TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"):
+        elif tag in _CONSTRUCTED:
             try:
                 value = self.constructor.construct_object(ynode, deep=True)
             except (yaml.YAMLError, ValueError, OverflowError):
                 value = raw
-        elif tag == _TAG + "timestamp":
+        elif tag == _TIMESTAMP:
             # Kept as written: OpenSLO timestamps have their own format, checked by the caller.
             value = raw
         else:
@@ -205,7 +211,7 @@ class _Converter:
                 "write plain values; custom tags such as !Ref or !!binary are not part of OpenSLO",
             )
             value = raw
-            tag = _TAG + "str"
+            tag = _STR
         return Node("scalar", value, loc, raw=raw, style=ynode.style, tag=tag)
 
     def _map(self, ynode: yaml.MappingNode, loc: Location, depth: int) -> Node:
@@ -213,14 +219,17 @@ class _Converter:
         key_locs: dict[str, Location] = {}
         merged: list[yaml.Node] = []
         for key_node, value_node in ynode.value:
-            if key_node.tag == _TAG + "merge":
+            if key_node.tag == _MERGE:
                 merged.append(value_node)
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if not isinstance(key_node, _ScalarNode):
                 self.error("a mapping key must be a plain word, not a list or mapping", key_node.start_mark)
                 continue
             key = str(key_node.value)
-            key_loc = _loc(self.file, key_node.start_mark)
+            mark = key_node.start_mark
+            key_loc = (
+                Location(self.file) if mark is None else Location(self.file, mark.line + 1, mark.column + 1)
+            )
             if key in out:
                 first = key_locs[key]
                 self.error(
