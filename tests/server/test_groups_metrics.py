@@ -124,8 +124,12 @@ def test_groups_on_metrics(grouped: Any) -> None:
             if len({a["slo"] for a in c.get("/api/v1/alerts").json()["firing"]}) == 2:
                 break
             time.sleep(0.5)
-        text = c.get("/metrics").text
-        detail = c.get("/api/v1/slos/api-ok").json()
+        for _ in range(3):  # the scrape and the API's answer in one evaluation minute
+            before = c.get("/api/v1/slos/api-ok").json()["slo"]["at"]
+            text = c.get("/metrics").text
+            detail = c.get("/api/v1/slos/api-ok").json()
+            if detail["slo"]["at"] == before:
+                break
         alerts = c.get("/api/v1/alerts").json()
 
     sli = samples(text, "slokit_slo_sli")
