@@ -504,7 +504,10 @@ def _clamped(
 
 
 def screened_bucket_codes(
-    values: NDArray[np.float64], layout: Layout = DEFAULT_LAYOUT
+    values: NDArray[np.float64],
+    layout: Layout = DEFAULT_LAYOUT,
+    *,
+    compares: Sequence[tuple[np.ufunc, float, NDArray[np.bool_]]] = (),
 ) -> tuple[NDArray[np.int32], NDArray[np.bool_] | None, NDArray[np.bool_] | None, tuple[int, int]] | None:
     """:func:`bucket_codes` of values not screened yet, plus the lowest and highest code.
 
@@ -512,6 +515,11 @@ def screened_bucket_codes(
     :func:`bucket_codes`). This spares the caller a pass over the values to check them: the
     check is a reduction of each chunk of bucket indices while it is in the CPU cache (NaN
     and negative values have a NaN index, +inf an infinite one), and gives the code range too.
+
+    ``compares``: ``(comparison ufunc, threshold, out)`` triples; ``out`` is filled with
+    ``comparison(values, threshold)`` chunk by chunk while each chunk is in the cache (an
+    objective's good condition), sparing another read of the values from memory. Only valid
+    when the result is not None.
     """
     arr = np.asarray(values, dtype=np.float64).ravel()
     codes = np.empty(arr.size, np.int32)
@@ -525,6 +533,8 @@ def screened_bucket_codes(
             chunk = arr[start : start + _CHUNK]
             index = work[: chunk.size]
             np.log(chunk, out=index)  # -inf for 0, NaN for NaN and negative values
+            for comparison, threshold, out in compares:
+                comparison(chunk, threshold, out=out[start : start + chunk.size])
             index *= inv
             np.ceil(index, out=index)
             top = float(index.max())

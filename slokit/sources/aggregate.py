@@ -148,6 +148,9 @@ class Batch:
         self._truths: dict[Predicate, tuple[BoolArray, BoolArray, str, tuple[str, ...]]] = {}
         self._values: dict[str, tuple[FloatArray, dict[str, BoolArray]]] = {}
         self._code_ranges: dict[str, tuple[int, int]] = {}
+        #: Per value field, the objectives' good conditions ``(op, threshold)`` (:meth:`plan`).
+        self._wanted: dict[str, set[tuple[str, float]]] = {}
+        self._compared: dict[tuple[str, str, float], BoolArray] = {}
         self._codes: dict[str, tuple[CodeArray, BoolArray | None, BoolArray | None]] = {}
         self._labels: dict[str, tuple[LabelArray, list[str]]] = {}
         self._groups: dict[tuple[str, ...], _GroupCodes] = {}
@@ -280,8 +283,13 @@ class Batch:
         """
         if name not in self._values:
             plain = _plain_numbers(self.table, name)
-            screened = screened_bucket_codes(plain) if plain is not None else None
+            wanted = sorted(self._wanted.get(name, ()))
+            outs = [np.empty(plain.size if plain is not None else 0, np.bool_) for _ in wanted]
+            compares = [(_COMPARISONS[op], t, out) for (op, t), out in zip(wanted, outs, strict=True)]
+            screened = screened_bucket_codes(plain, compares=compares) if plain is not None else None
             if plain is not None and screened is not None:
+                for (op, t), out in zip(wanted, outs, strict=True):
+                    self._compared[(name, op, t)] = out
                 codes, under, over, code_range = screened
                 self._values[name] = (plain, {})
                 self._codes[name] = (codes, under, over)
@@ -290,6 +298,14 @@ class Batch:
                 values, bad, _ = numeric_values(self.table, name)
                 self._values[name] = (values, bad)
         return self._values[name]
+
+    def compared(self, name: str, op: str, threshold: float | None) -> BoolArray:
+        """:func:`compare` of the value column, computed with its bucket codes when :meth:`plan`
+        named it (the values are then read from memory once)."""
+        values, _ = self.values(name)
+        if threshold is not None and (name, op, threshold) in self._compared:
+            return self._compared[(name, op, threshold)]
+        return compare(values, op, threshold)
 
     def codes(self, name: str) -> tuple[CodeArray, BoolArray | None, BoolArray | None]:
         """Bucket codes of the value column (unusable values binned as 1.0; callers mask them)."""
@@ -320,7 +336,8 @@ class Batch:
 
     def plan(self, bounds: Sequence[BoundSLI]) -> None:
         """Tell the events which text columns to dictionary-encode: those read by two or more
-        distinct text conditions, or grouped by (see :meth:`EventBatch.encode`)."""
+        distinct text conditions, or grouped by (see :meth:`EventBatch.encode`); and which good
+        conditions of value fields to compute with their bucket codes (:meth:`compared`)."""
         uses: Counter[str] = Counter()
         seen: set[Predicate] = set()
         for bound in bounds:
@@ -329,6 +346,9 @@ class Batch:
                     seen.add(predicate)
                     uses.update(text_condition_fields(predicate))
             uses.update(dict.fromkeys(bound.group_by, 2))
+            field_name, op, threshold = bound.value_field, bound.op, bound.threshold
+            if bound.kind == "threshold" and field_name and op in _COMPARISONS and threshold is not None:
+                self._wanted.setdefault(field_name, set()).add((op, threshold))
         self.events.encode(name for name, count in uses.items() if count >= 2)
 
     def group_codes(self, names: tuple[str, ...]) -> _GroupCodes:
@@ -372,12 +392,12 @@ def _select(batch: Batch, bound: BoundSLI) -> _Selected:
     good: BoolArray
     if bound.kind == "threshold":
         assert bound.value_field is not None
-        values, bad_value = batch.values(bound.value_field)
+        _, bad_value = batch.values(bound.value_field)
         for name, mask in bad_value.items():
             if mask.any():
                 invalid[name] += int(np.count_nonzero(mask & candidate))
                 candidate = candidate & ~mask
-        good = compare(values, bound.op or "", bound.threshold)
+        good = batch.compared(bound.value_field, bound.op or "", bound.threshold)
     else:
         narrowing = bound.good_where if bound.good_where is not None else bound.bad_where
         if narrowing is None:
@@ -692,6 +712,15 @@ def _text_numbers(column: pa.ChunkedArray) -> tuple[FloatArray, BoolArray]:
         except ValueError:
             bad[i] = True
     return values, bad
+
+
+#: The ufunc of each objective op (:func:`compare`).
+_COMPARISONS: dict[str, np.ufunc] = {
+    "lt": np.less,
+    "lte": np.less_equal,
+    "gt": np.greater,
+    "gte": np.greater_equal,
+}
 
 
 def compare(values: FloatArray, op: str, threshold: float | None) -> BoolArray:

@@ -65,11 +65,18 @@ def test_other_layout_and_empty() -> None:
 def same_as_bucket_codes(arr: np.ndarray, layout: Layout = DEFAULT_LAYOUT) -> None:
     """screened_bucket_codes: None exactly when a value is NaN, negative or +inf; otherwise
     bucket_codes' codes and masks, and the true lowest and highest code."""
-    screened = screened_bucket_codes(arr, layout)
+    # Good conditions computed on the way, at a value of the array (ties) and between values.
+    thresholds = [float(arr[arr.size // 2]), 400.0] if arr.size else [400.0]
+    wanted = [(op, t) for op in (np.less, np.less_equal, np.greater, np.greater_equal) for t in thresholds]
+    outs = [np.zeros(arr.size, np.bool_) for _ in wanted]
+    compares = [(op, t, out) for (op, t), out in zip(wanted, outs, strict=True)]
+    screened = screened_bucket_codes(arr, layout, compares=compares)
     unusable = bool(np.any(np.isnan(arr) | (arr < 0) | np.isposinf(arr)))
     assert (screened is None) == unusable
     if screened is None:
         return
+    for (op, t), out in zip(wanted, outs, strict=True):
+        assert np.array_equal(out, op(arr, t))  # the whole array at once, not chunk by chunk
     codes, under, over, (low, high) = screened
     expected, under_e, over_e = bucket_codes(arr, layout)
     assert np.array_equal(codes, expected)
