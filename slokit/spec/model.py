@@ -7,9 +7,11 @@ parsed, targets normalised to fractions. Code above ``spec`` never sees raw YAML
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
+from reprlib import recursive_repr
 from typing import TYPE_CHECKING, Any, Literal
 
 from slokit.errors import Location
@@ -18,13 +20,59 @@ from slokit.spec.durations import Duration
 if TYPE_CHECKING:
     from slokit.spec.predicate import Predicate
 
+
+class _Value:
+    """Equality, hashing and ``repr`` shared by the model's frozen dataclasses.
+
+    The dataclass decorator would generate these three methods for each of the model's ~20
+    classes by compiling source text at import, which was most of this module's import time,
+    paid at the start of every command. One generic copy behaves the same: equal when the
+    classes are the same and the field values are equal (in field order), hashed on the field
+    values, shown as ``Class(field=value, ...)``.
+    """
+
+    __slots__ = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        getter = _GETTERS.get(type(self))
+        if getter is None:
+            names = tuple(f.name for f in fields(self))  # type: ignore[arg-type]
+            getter = _GETTERS[type(self)] = _getter(names)
+        return getter(self)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            assert isinstance(other, _Value)
+            return self._values() == other._values()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    @recursive_repr()
+    def __repr__(self) -> str:
+        names = (f.name for f in fields(self))  # type: ignore[arg-type]
+        return f"{self.__class__.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in names)})"
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    if len(names) == 1:
+        one = attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    if not names:
+        return lambda obj: ()
+    return attrgetter(*names)
+
+
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
 Operator = Literal["lt", "lte", "gt", "gte"]
 BudgetingMethod = Literal["Occurrences", "Timeslices", "RatioTimeslices"]
 RawType = Literal["success", "failure"]
 
 
-@dataclass(frozen=True, slots=True)
-class Metadata:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Metadata(_Value):
     name: str
     display_name: str | None = None
     #: OpenSLO v1 label values may be a string or a list; normalised to tuples.
@@ -32,8 +80,8 @@ class Metadata:
     annotations: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Service:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Service(_Value):
     metadata: Metadata
     description: str = ""
     location: Location | None = None
@@ -43,8 +91,8 @@ class Service:
         return self.metadata.name
 
 
-@dataclass(frozen=True, slots=True)
-class DataSource:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class DataSource(_Value):
     metadata: Metadata
     type: str
     connection_details: Mapping[str, Any] = field(default_factory=dict)
@@ -59,8 +107,8 @@ class DataSource:
 # --- bindings: how a metric source's ``spec`` is read for the two engines slokit runs on ---
 
 
-@dataclass(frozen=True, slots=True)
-class SlokitQuery:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class SlokitQuery(_Value):
     """Events of ``stream`` matching ``where`` (all events when None); ``value`` names a numeric field."""
 
     stream: str
@@ -70,8 +118,8 @@ class SlokitQuery:
     group_by: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class PrometheusQuery:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class PrometheusQuery(_Value):
     """PromQL for a Prometheus-compatible engine.
 
     ``query`` is a counter expression whose range selector is written ``[{{window}}]``; or, for
@@ -88,8 +136,8 @@ class PrometheusQuery:
 Binding = SlokitQuery | PrometheusQuery
 
 
-@dataclass(frozen=True, slots=True)
-class MetricSource:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class MetricSource(_Value):
     type: str | None
     spec: Mapping[str, Any]
     data_source_ref: str | None = None
@@ -98,8 +146,8 @@ class MetricSource:
     location: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RatioMetric:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class RatioMetric(_Value):
     """Good (or bad) over total events; or a single ``raw`` ratio with its ``raw_type``."""
 
     counter: bool
@@ -110,15 +158,15 @@ class RatioMetric:
     raw_type: RawType | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ThresholdMetric:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ThresholdMetric(_Value):
     """A value per event (or per sample) compared with the objective's ``op``/``value``."""
 
     source: MetricSource
 
 
-@dataclass(frozen=True, slots=True)
-class SLI:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class SLI(_Value):
     metadata: Metadata
     ratio_metric: RatioMetric | None = None
     threshold_metric: ThresholdMetric | None = None
@@ -134,8 +182,8 @@ class SLI:
         return "ratio" if self.ratio_metric is not None else "threshold"
 
 
-@dataclass(frozen=True, slots=True)
-class Objective:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Objective(_Value):
     #: Fraction in (0, 1): ``targetPercent: 99.9`` and ``target: 0.999`` both become 0.999.
     target: float
     display_name: str | None = None
@@ -150,14 +198,14 @@ class Objective:
     location: Location | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Calendar:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Calendar(_Value):
     start_time: datetime
     time_zone: str
 
 
-@dataclass(frozen=True, slots=True)
-class TimeWindow:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class TimeWindow(_Value):
     duration: Duration
     is_rolling: bool
     calendar: Calendar | None = None
@@ -169,8 +217,8 @@ class TimeWindow:
         return f"{self.duration} calendar ({tz})"
 
 
-@dataclass(frozen=True, slots=True)
-class AlertCondition:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class AlertCondition(_Value):
     metadata: Metadata
     kind: Literal["burnrate"]
     op: Operator
@@ -186,8 +234,8 @@ class AlertCondition:
         return self.metadata.name
 
 
-@dataclass(frozen=True, slots=True)
-class AlertNotificationTarget:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class AlertNotificationTarget(_Value):
     metadata: Metadata
     target: str
     description: str = ""
@@ -198,8 +246,8 @@ class AlertNotificationTarget:
         return self.metadata.name
 
 
-@dataclass(frozen=True, slots=True)
-class AlertPolicy:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class AlertPolicy(_Value):
     metadata: Metadata
     conditions: tuple[AlertCondition, ...]
     notification_targets: tuple[AlertNotificationTarget, ...]
@@ -214,8 +262,8 @@ class AlertPolicy:
         return self.metadata.name
 
 
-@dataclass(frozen=True, slots=True)
-class SLO:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class SLO(_Value):
     metadata: Metadata
     service: str
     time_window: TimeWindow
@@ -246,8 +294,8 @@ class SLO:
 # --- slokit/v1 kinds ---
 
 
-@dataclass(frozen=True, slots=True)
-class Selector:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Selector(_Value):
     """Which SLOs an object applies to: by name, or by labels that must all match."""
 
     slos: tuple[str, ...] = ()
@@ -261,8 +309,8 @@ class Selector:
         return all(value in slo.metadata.labels.get(key, ()) for key, value in self.match_labels.items())
 
 
-@dataclass(frozen=True, slots=True)
-class Correction:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class Correction(_Value):
     """A span of time whose events count neither as good nor as valid (maintenance, bad data)."""
 
     metadata: Metadata
@@ -281,8 +329,8 @@ class Correction:
         return self.metadata.name
 
 
-@dataclass(frozen=True, slots=True)
-class BudgetState:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class BudgetState(_Value):
     """A state an SLO is in while its remaining budget is at or below ``max_remaining`` (a fraction)."""
 
     name: str
@@ -291,8 +339,8 @@ class BudgetState:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorBudgetPolicy:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
+class ErrorBudgetPolicy(_Value):
     metadata: Metadata
     selector: Selector
     #: Ordered from most to least remaining budget.
@@ -305,8 +353,8 @@ class ErrorBudgetPolicy:
         return self.metadata.name
 
 
-@dataclass(frozen=True)
-class Spec:
+@dataclass(frozen=True, eq=False, repr=False)
+class Spec(_Value):
     """Everything loaded from one or more files, references resolved."""
 
     services: Mapping[str, Service] = field(default_factory=dict)
