@@ -482,11 +482,23 @@ def _burn_alert(
     return out
 
 
+def slo_label_pairs(slo: SLO) -> list[tuple[str, str]]:
+    """The SLO's ``metadata.labels`` as Prometheus labels, in the spec's order.
+
+    A key that is not a label name has its other characters replaced (:func:`label_name`) and
+    several values are joined by ``,``. Shared by the generated alerts and ``slokit serve``'s
+    ``/metrics`` so both name an SLO's labels alike; two keys may give one name (each caller
+    settles that its own way).
+    """
+    return [
+        (key if is_label_name(key) else label_name(key), ",".join(values))
+        for key, values in slo.metadata.labels.items()
+    ]
+
+
 def _alert_labels(slo: SLO, own: Mapping[str, str], options: NativeOptions) -> dict[str, str]:
-    """The SLO's labels (names made valid for Prometheus, several values joined by ','), then ours."""
-    labels: dict[str, str] = {}
-    for key, values in slo.metadata.labels.items():
-        labels[key if is_label_name(key) else label_name(key)] = ",".join(values)
+    """The SLO's labels (:func:`slo_label_pairs`; a later key wins a shared name), then ours."""
+    labels: dict[str, str] = dict(slo_label_pairs(slo))
     labels.update(options.extra_labels)
     labels.update(own)
     return dict(sorted(labels.items()))

@@ -10,6 +10,10 @@ with the group's labels added (see :func:`group_label_names` for how they are na
 Prometheus reads as absent labels) stays apart from the overall series. With up to 1,000 groups
 per SLO, samples are built directly (one label dict per group, shared by its gauges that need
 no extra label), not through ``add_metric``, which zips names and values for every sample.
+
+Every series of an SLO (overall, groups, alert states) also carries the SLO's ``metadata.labels``
+(see :func:`slo_label_names`), so a dashboard can select by team or tier as it does on the
+generated rules' alerts.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ from starlette.responses import Response
 
 from slokit.alerting.groups import group_labels, labels_text
 from slokit.alerting.state import AlertState
+from slokit.exporters.prometheus_rules import slo_label_pairs
 from slokit.server.auth import check_bearer
 from slokit.server.state import ServerState
 from slokit.sources.status import SLOState, evaluate_all
+from slokit.spec.model import SLO, Spec
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _PHASE_VALUE = {"inactive": 0, "pending": 1, "firing": 2, "resolved": 0}
@@ -39,6 +45,8 @@ _PHASE_VALUE = {"inactive": 0, "pending": 1, "firing": 2, "resolved": 0}
 RESERVED_LABELS = frozenset({"slo", "service", "window", "status", "rule", "severity", "objective", "group"})
 #: Put before a group label's name until it no longer clashes.
 GROUP_PREFIX = "group_"
+#: Put before an SLO label's name until it no longer clashes.
+SLO_LABEL_PREFIX = "label_"
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -63,6 +71,44 @@ def group_label_names(fields: tuple[str, ...]) -> tuple[str, ...]:
         taken.add(name)
         out.append(name)
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def slo_label_names(names: tuple[str, ...], group_by: tuple[str, ...]) -> tuple[str, ...]:
+    """The name on ``/metrics`` of each of an SLO's labels, so none overwrites a label of ours.
+
+    ``names`` are the labels' names as the generated rules give them
+    (:func:`~slokit.exporters.prometheus_rules.slo_label_pairs`). Group labels are named first
+    (:func:`group_label_names`, unaware of the SLO's labels, so labelling an SLO never renames a
+    group label); then, while a name is one of :data:`RESERVED_LABELS`, starts with ``__``, is
+    a group label's name or an earlier SLO label's, ``label_`` is put in front. Depends on the
+    spec only, so the names stay put across scrapes.
+    """
+    taken = set(RESERVED_LABELS).union(group_label_names(group_by))
+    out: list[str] = []
+    for name in names:
+        while name in taken or name.startswith("__"):
+            name = SLO_LABEL_PREFIX + name
+        taken.add(name)
+        out.append(name)
+    return tuple(out)
+
+
+def slo_labels(slo: SLO, group_by: tuple[str, ...]) -> dict[str, str]:
+    """The SLO's ``metadata.labels`` as ``/metrics`` writes them (see :func:`slo_label_names`)."""
+    pairs = slo_label_pairs(slo)
+    names = slo_label_names(tuple(name for name, _ in pairs), group_by)
+    return dict(zip(names, (value for _, value in pairs), strict=True))
+
+
+def labels_by_slo(spec: Spec, states: Sequence[SLOState]) -> dict[str, dict[str, str]]:
+    """Each evaluated SLO's exported labels, by SLO name (an SLO no longer in the spec has none)."""
+    out: dict[str, dict[str, str]] = {}
+    for s in states:
+        slo = spec.slos.get(s.slo)
+        if slo is not None and slo.metadata.labels:
+            out[s.slo] = slo_labels(slo, s.group_by)
+    return out
 
 
 def _with_group(base: dict[str, str], group: Mapping[str, str]) -> dict[str, str]:
@@ -99,9 +145,12 @@ class _Families:
                 burn.append(Sample("slokit_slo_burn_rate", {**labels, "window": window}, value))
         self.status.append(Sample("slokit_slo_status", {**labels, "status": s.status}, 1.0))
 
-    def add_alert(self, a: AlertState) -> None:
-        """An alert; an objective's name before the group's labels becomes ``objective``."""
+    def add_alert(self, a: AlertState, own: Mapping[str, str] | None = None) -> None:
+        """An alert, with its SLO's labels ``own``; an objective's name before the group's labels
+        becomes ``objective``."""
         labels = {"slo": a.key.slo, "rule": a.key.rule, "severity": a.severity}
+        if own:
+            labels.update(own)
         group = a.key.group
         found = group_labels(group) if group else {}
         objective = group[: len(group) - len(labels_text(found))] if found else group
@@ -129,10 +178,14 @@ class _Families:
             yield metric
 
 
-def add_states(families: _Families, states: Sequence[SLOState]) -> None:
-    """Every SLO overall, then each of its groups."""
+def add_states(
+    families: _Families, states: Sequence[SLOState], own: Mapping[str, Mapping[str, str]] | None = None
+) -> None:
+    """Every SLO overall, then each of its groups; ``own``: the SLOs' labels (:func:`labels_by_slo`)."""
     for s in states:
         base = {"slo": s.slo, "service": s.service}
+        if own and s.slo in own:
+            base.update(own[s.slo])
         families.add(s, base)
         for g in s.groups:
             if g.group is not None:
@@ -149,9 +202,10 @@ class SloCollector(Collector):
             states = evaluate_all(spec, store, time.time())
             alerts = self.state.alerts.load()
         families = _Families()
-        add_states(families, states)
+        own = labels_by_slo(spec, states)
+        add_states(families, states, own)
         for a in alerts.values():
-            families.add_alert(a)
+            families.add_alert(a, own.get(a.key.slo))
         yield from families.metrics()
 
 

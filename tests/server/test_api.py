@@ -159,13 +159,14 @@ def test_ingest_keeps_valid_events_and_lists_the_rest(server: Any) -> None:
         assert hist["sli"][0] is None
 
         text = c.get("/metrics").text
+        # The SLO's metadata.labels (team: web in the spec) are on its series too.
         line = next(
             x
             for x in text.splitlines()
-            if x.startswith('slokit_slo_sli{service="shop",slo="shop-availability"}')
+            if x.startswith('slokit_slo_sli{service="shop",slo="shop-availability",team="web"}')
         )
         assert float(line.split()[-1]) == pytest.approx(good / valid)
-        assert 'slokit_slo_target{service="shop",slo="shop-availability"} 0.99' in text
+        assert 'slokit_slo_target{service="shop",slo="shop-availability",team="web"} 0.99' in text
 
 
 def test_read_errors_and_documents(server: Any) -> None:
