@@ -11,7 +11,6 @@ mapping itself) and ``offset`` is a 0-based character position inside that field
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -75,6 +74,8 @@ def parse_binding(
 
 
 def _suggest(word: str, allowed: tuple[str, ...]) -> str:
+    import difflib  # only for a mistake's hint: not loaded for specs without one
+
     lowered = {a.lower(): a for a in allowed}
     close = lowered.get(word.lower()) or next(iter(difflib.get_close_matches(word, allowed, n=1)), None)
     listing = "allowed: " + ", ".join(allowed)

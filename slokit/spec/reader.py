@@ -7,7 +7,6 @@ line, column and field path, so one pass reports all errors of a file.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +37,8 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
     for option in options:
         if option.lower() == word.lower():
             return option
+    import difflib  # only for a mistake's hint: not loaded for specs without one
+
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return close[0] if close else None
 

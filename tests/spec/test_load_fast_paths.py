@@ -5,7 +5,7 @@
 * The YAML loader remembers tag resolution per scalar text within a stream; quoted and plain
   copies of the same text must still get their own types, in any order.
 * The expanded-size check runs only for streams with aliases; alias streams are still checked.
-* Loading a spec without ``where`` does not import the predicate module.
+* Loading a spec without ``where`` or mistakes imports neither the predicate module nor difflib.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ _RUN = """
 import json, sys
 from slokit.spec.loader import load
 spec = load(sys.argv[1])
-print(json.dumps([sorted(spec.slos), "slokit.spec.predicate" in sys.modules]))
+print(json.dumps([sorted(spec.slos), "slokit.spec.predicate" in sys.modules, "difflib" in sys.modules]))
 """
 
 _PROM = """\
@@ -171,9 +171,10 @@ spec:
 
 def test_prometheus_spec_loads_without_the_predicate_module() -> None:
     out = subprocess.run([sys.executable, "-c", _RUN, _PROM], capture_output=True, text=True, check=True)
-    slos, predicate_loaded = json.loads(out.stdout)
+    slos, predicate_loaded, difflib_loaded = json.loads(out.stdout)
     assert len(slos) == 1
     assert predicate_loaded is False
+    assert difflib_loaded is False  # only hints for mistakes use it
 
 
 _FRAGMENTS = st.sampled_from(
