@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 
 from slokit.engine.histogram import DEFAULT_LAYOUT, bucket_codes, screened_bucket_codes
 from slokit.sources.bound import BoundSLI, group_sli_key
-from slokit.sources.events import not_numbers
+from slokit.sources.events import ChunkRanges, not_numbers
 from slokit.sources.predicate_eval import EventBatch, evaluate, text_condition_fields
 from slokit.spec.predicate import Predicate
 
@@ -124,8 +124,10 @@ class Batch:
         accepted: BoolArray,
         *,
         minute_range: tuple[int, int] | None = None,
+        chunk_ranges: ChunkRanges | None = None,
     ) -> None:
-        """``minute_range``: the lowest and highest minute of all rows, when the caller knows it."""
+        """``minute_range``: the lowest and highest minute of all rows, when the caller knows it;
+        ``chunk_ranges``: those of each chunk of rows (:attr:`Timestamps.chunk_ranges`)."""
         self.table = table
         self.events = EventBatch(table)
         self.minute = minute
@@ -143,6 +145,13 @@ class Batch:
             lo, hi = 0, -1
         self.lo = lo
         self.span = hi - lo + 1
+        #: Each :data:`_CHUNK` rows' lowest and highest minute (when every row is accepted and
+        #: the reader's chunks were these).
+        self._chunk_minutes = (
+            chunk_ranges[1]
+            if self.all_accepted and minute_range is not None and chunk_ranges and chunk_ranges[0] == _CHUNK
+            else None
+        )
         self._offset: IntArray | None = None
         self._buffer: IntArray | None = None
         self._truths: dict[Predicate, tuple[BoolArray, BoolArray, str, tuple[str, ...]]] = {}
@@ -224,7 +233,10 @@ class Batch:
                 # The chunk's minutes bound its cells: counted in int32 cells relative to its
                 # first minute, without a pass for the lowest and highest cell.
                 minutes = self.minute[rows]
-                first, last = int(minutes.min()), int(minutes.max())
+                if self._chunk_minutes is not None:
+                    first, last = self._chunk_minutes[start // _CHUNK]
+                else:
+                    first, last = int(minutes.min()), int(minutes.max())
                 width = (last - first + 1) * k
                 if width <= 4 * length:
                     cell32 = narrow[:length]

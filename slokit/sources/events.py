@@ -50,6 +50,8 @@ REASON_CODE = {name: code for code, name in enumerate(REASONS, start=1)}
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: A chunk length and (lowest, highest) minute row of each chunk of that many rows.
+ChunkRanges = tuple[int, list[tuple[int, int]]]
 
 
 class Timestamps:
@@ -64,7 +66,17 @@ class Timestamps:
     batch needs nothing but ``latest`` to check for events in the future.
     """
 
-    __slots__ = ("_raw", "_scale", "_seconds", "field", "latest", "minute", "minute_range", "reason")
+    __slots__ = (
+        "_raw",
+        "_scale",
+        "_seconds",
+        "chunk_ranges",
+        "field",
+        "latest",
+        "minute",
+        "minute_range",
+        "reason",
+    )
 
     def __init__(
         self,
@@ -76,8 +88,13 @@ class Timestamps:
         raw: IntArray | None = None,
         scale: float = 1.0,
         minute_range: tuple[int, int] | None = None,
+        chunk_ranges: ChunkRanges | None = None,
     ) -> None:
         self.field = field
+        #: With ``minute_range``: a chunk length and the lowest and highest minute row of each
+        #: chunk of that many rows in turn (:meth:`slokit.sources.aggregate.Batch.count_cells`
+        #: counts in such chunks and needs their bounds; the reader had them for free).
+        self.chunk_ranges = chunk_ranges
         #: (lowest, highest) minute row when every timestamp is usable and the reader knew them
         #: without another pass (None otherwise).
         self.minute_range = minute_range
@@ -234,10 +251,11 @@ def _integer_minutes(name: str, column: pa.ChunkedArray) -> Timestamps | None:
         return None
     raw = np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
     threshold = int(EPOCH_MS_THRESHOLD)
-    minute, bottom, top = _second_minutes(raw)
+    minute, bottom, top, chunks = _second_minutes(raw)
     if top < threshold and bottom > -threshold:  # all seconds (the minute rows are right)
         span = ((bottom - 1) // 60, (top - 1) // 60)  # floor division is monotone
-        return Timestamps(name, minute, reason, float(top), raw=raw, minute_range=span)
+        ranges = (_CHUNK, [((low - 1) // 60, (high - 1) // 60) for low, high in chunks])
+        return Timestamps(name, minute, reason, float(top), raw=raw, minute_range=span, chunk_ranges=ranges)
     if top >= MAX_EPOCH_SECONDS * 1000 or bottom <= -MAX_EPOCH_SECONDS * 1000:
         return None  # absurd values: the general path marks them as bad timestamps
     is_ms = (raw >= threshold) | (raw <= -threshold)
@@ -250,19 +268,21 @@ def _integer_minutes(name: str, column: pa.ChunkedArray) -> Timestamps | None:
 _CHUNK = 1 << 15
 
 
-def _second_minutes(raw: IntArray) -> tuple[IntArray, int, int]:
-    """Minute rows of epoch seconds (``(raw - 1) // 60``) with the lowest and highest ``raw``,
-    in one pass over memory: each chunk is reduced and divided while it is in the cache."""
+def _second_minutes(raw: IntArray) -> tuple[IntArray, int, int, list[tuple[int, int]]]:
+    """Minute rows of epoch seconds (``(raw - 1) // 60``) with the lowest and highest ``raw``
+    overall and of each chunk of :data:`_CHUNK` rows, in one pass over memory: each chunk is
+    reduced and divided while it is in the cache."""
     minute = np.empty(raw.size, np.int64)
-    bottom, top = int(raw[0]), int(raw[0])
+    chunks = []
     for start in range(0, raw.size, _CHUNK):
         chunk = raw[start : start + _CHUNK]
         part = minute[start : start + _CHUNK]
-        bottom = min(bottom, int(chunk.min()))
-        top = max(top, int(chunk.max()))
+        chunks.append((int(chunk.min()), int(chunk.max())))
         np.subtract(chunk, 1, out=part)
         np.floor_divide(part, 60, out=part)
-    return minute, bottom, top
+    bottom = min(low for low, _ in chunks)
+    top = max(high for _, high in chunks)
+    return minute, bottom, top, chunks
 
 
 def _null_mask(column: pa.ChunkedArray) -> BoolArray:

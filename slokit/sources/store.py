@@ -649,7 +649,7 @@ class Store:
         counts = np.bincount(result.rejected_code, minlength=len(REASONS) + 1)
         result.rejected = {name: int(counts[i]) for i, name in enumerate(REASONS, start=1) if counts[i]}
 
-        prepared = Batch(table, minute, accepted, minute_range=ts.minute_range)
+        prepared = Batch(table, minute, accepted, minute_range=ts.minute_range, chunk_ranges=ts.chunk_ranges)
         per_sli = aggregate_all(prepared, bounds)
         own = {b.sli_key for b in bounds}
         result.per_sli = {

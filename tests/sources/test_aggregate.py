@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from slokit.sources import aggregate as aggregate_module
 from slokit.sources.aggregate import Batch, SliRows, aggregate, aggregate_all
 from slokit.sources.bound import BoundSLI
+from slokit.sources.events import timestamps
 from slokit.spec.predicate import parse_predicate
 
 WHERES = [None, "status < 500", "status >= 500", "route = '/a'", "route = '/a' AND status < 500", "ok = true"]
@@ -211,3 +212,38 @@ def test_fused_on_a_large_time_ordered_batch() -> None:
     ]
     check(table, minute, accepted, bounds)
     check(table, minute, np.ones(n, np.bool_), bounds)
+
+
+def test_fused_with_the_readers_chunk_ranges() -> None:
+    # Epoch seconds read by timestamps(): the batch counts with the chunk bounds the reader
+    # found, over several chunks, some spread wide by out-of-order events; the same rows as
+    # the per-indicator path, which finds its own.
+    rng = np.random.default_rng(9)
+    n = 3 * aggregate_module._CHUNK + 1234
+    ts = 1_700_000_000 + np.arange(n) * 14_400 // n + rng.integers(-30, 30, n)
+    ts[n - 100 : n - 60] -= 7_200  # (the last chunk only: the others are narrow)
+    latency = rng.lognormal(4.5, 0.8, n)
+    table = pa.table(
+        {
+            "ts": pa.array(ts, pa.int64()),
+            "status": pa.array(rng.choice([200, 404, 500], n), pa.int16()),
+            "latency": pa.array(latency),
+        }
+    )
+    stamps = timestamps(table)
+    assert stamps.chunk_ranges is not None and stamps.chunk_ranges[0] == aggregate_module._CHUNK
+    minutes = stamps.minute
+    step = aggregate_module._CHUNK
+    assert stamps.chunk_ranges[1] == [
+        (int(minutes[i : i + step].min()), int(minutes[i : i + step].max())) for i in range(0, n, step)
+    ]
+    accepted = np.ones(n, np.bool_)
+    bounds = [
+        ratio("avail", None, good="status < 500"),
+        threshold("fast", "status < 500", "latency", "lt", 400.0),
+    ]
+    expected = [rows_key(aggregate(Batch(table, minutes, accepted), b)) for b in bounds]
+    batch = Batch(
+        table, minutes, accepted, minute_range=stamps.minute_range, chunk_ranges=stamps.chunk_ranges
+    )
+    assert [rows_key(r) for r in aggregate_all(batch, bounds)] == expected
