@@ -298,7 +298,9 @@ def _seconds(column: pa.ChunkedArray) -> FloatArray:
         raw = column.cast(pa.int64()).to_numpy(zero_copy_only=False)
         return np.asarray(raw, dtype=np.float64) / per_second
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        values = np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        values = np.asarray(
+            column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False), dtype=np.float64
+        )
         return epoch_seconds(values)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _text_seconds(column)

@@ -351,6 +351,7 @@ _events = st.lists(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=_events)
 @example(batch=[{"ts": NOW, "latency_ms": 2**53 + 1}])  # an integer no double holds exactly
+@example(batch=[{"ts": 10**16 + 1, "status": 200}])  # a timestamp no double holds exactly
 def test_any_json_events_are_counted_never_raised(tmp_path: Path, batch: list[dict[str, Any]]) -> None:
     store = Store.open(":memory:", clock=lambda: NOW)
     result = store.ingest("api", batch, spec=basic_spec())
