@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 
 from slokit.engine.histogram import DEFAULT_LAYOUT, bucket_codes, screened_bucket_codes
 from slokit.sources.bound import BoundSLI, group_sli_key
-from slokit.sources.events import ChunkRanges, not_numbers
+from slokit.sources.events import ChunkRanges, float64_values, not_numbers
 from slokit.sources.predicate_eval import EventBatch, evaluate, text_condition_fields
 from slokit.spec.predicate import Predicate
 
@@ -647,7 +647,7 @@ def numeric_values(
     )
     not_number = np.zeros(n, np.bool_)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        values = plain if plain is not None else _float64(column)
+        values = plain if plain is not None else float64_values(column)
         coerced = not_numbers(table, name)
         if coerced:
             not_number[coerced] = True
@@ -685,15 +685,7 @@ def _plain_numbers(table: pa.Table, name: str) -> FloatArray | None:
     numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
     if not numeric or column.null_count or not_numbers(table, name):
         return None
-    return _float64(column)
-
-
-def _float64(column: pa.ChunkedArray) -> FloatArray:
-    """A numeric column as float64 (zero-copy for a float64 column of one chunk)."""
-    if column.type == pa.float64() and column.num_chunks == 1:
-        return np.asarray(column.chunk(0).to_numpy(zero_copy_only=False), np.float64)
-    # unsafe: an integer beyond 2^53 becomes the nearest double, as JSON readers make it
-    return np.asarray(column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False), np.float64)
+    return float64_values(column)
 
 
 def _usable_range(values: FloatArray) -> tuple[float, float] | None:

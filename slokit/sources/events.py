@@ -298,16 +298,21 @@ def _seconds(column: pa.ChunkedArray) -> FloatArray:
         raw = column.cast(pa.int64()).to_numpy(zero_copy_only=False)
         return np.asarray(raw, dtype=np.float64) / per_second
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        values = np.asarray(
-            column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False), dtype=np.float64
-        )
-        return epoch_seconds(values)
+        return epoch_seconds(float64_values(column))
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _text_seconds(column)
     if pa.types.is_date(kind):
         days = column.cast(pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
         return np.asarray(days, dtype=np.float64) * 86400.0
     return np.full(len(column), np.nan)
+
+
+def float64_values(column: pa.ChunkedArray) -> FloatArray:
+    """A numeric column as float64 (zero-copy for a float64 column of one chunk); an integer
+    beyond 2^53 becomes the nearest double, as JSON readers make it, instead of failing the cast."""
+    if column.type == pa.float64() and column.num_chunks == 1:
+        return np.asarray(column.chunk(0).to_numpy(zero_copy_only=False), np.float64)
+    return np.asarray(column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False), np.float64)
 
 
 def epoch_seconds(values: FloatArray) -> FloatArray:
