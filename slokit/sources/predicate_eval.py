@@ -352,14 +352,22 @@ def text_condition_fields(predicate: Predicate | Expr | None) -> list[str]:
         return text_condition_fields(node.operand)
     if isinstance(node, Like):
         return [node.field.name]
-    literals: tuple[Value, ...] = ()
+    compared = _compared(node)
+    if compared is None or not all(v.kind == "string" for v in compared[1]):
+        return []
+    return [compared[0]]
+
+
+def _compared(node: Expr) -> tuple[str, tuple[Value, ...]] | None:
+    """The field a comparison, BETWEEN or IN reads and the values it compares it with; None
+    for other nodes."""
     if isinstance(node, Compare):
-        literals = (node.value,)
-    elif isinstance(node, Between):
-        literals = (node.low, node.high)
-    elif isinstance(node, In):
-        literals = node.values
-    return [node.field.name] if literals and all(v.kind == "string" for v in literals) else []
+        return node.field.name, (node.value,)
+    if isinstance(node, Between):
+        return node.field.name, (node.low, node.high)
+    if isinstance(node, In):
+        return node.field.name, node.values
+    return None
 
 
 def predicate_mask(
@@ -406,20 +414,10 @@ class _Run:
     def _on_dictionary(self, node: Expr) -> bool:
         """Whether ``node`` is a text condition evaluated once per distinct value
         (:meth:`EventBatch.string_codes`): a fitting comparison, IN, BETWEEN, LIKE or IS NULL."""
-        literals: tuple[Value, ...]
-        if isinstance(node, Compare):
-            literals = (node.value,)
-        elif isinstance(node, Between):
-            literals = (node.low, node.high)
-        elif isinstance(node, In):
-            literals = node.values
-        elif isinstance(node, Like | IsNull):
-            literals = ()
-        else:
+        compared = (node.field.name, ()) if isinstance(node, Like | IsNull) else _compared(node)
+        if compared is None or not all(value.kind == "string" for value in compared[1]):
             return False
-        if not all(value.kind == "string" for value in literals):
-            return False
-        return self.events.string_codes(node.field.name) is not None
+        return self.events.string_codes(compared[0]) is not None
 
     def _dictionary_condition(
         self, node: Compare | In | IsNull | Like | Between
@@ -444,20 +442,12 @@ class _Run:
     def _fast_condition(self, node: Expr) -> tuple[npt.NDArray[Any], BoolArray | None] | None:
         """The numpy column of a numeric comparison (=, <, BETWEEN, IN ...) that needs no type
         mismatch report."""
-        literals: tuple[Value, ...]
-        if isinstance(node, Compare):
-            literals = (node.value,)
-        elif isinstance(node, Between):
-            literals = (node.low, node.high)
-        elif isinstance(node, In):
-            literals = node.values
-        else:
+        compared = _compared(node)
+        if compared is None or not all(value.kind == "number" for value in compared[1]):
             return None
-        if not all(value.kind == "number" for value in literals):
+        if self.events.kind(compared[0]) != "number":
             return None
-        if self.events.kind(node.field.name) != "number":
-            return None
-        return self.events.numbers(node.field.name)
+        return self.events.numbers(compared[0])
 
     def tri(self, node: Expr) -> tuple[BoolArray, BoolArray | None]:
         """``node`` as numpy (true, unknown) masks, unknown None when no event is unknown.
