@@ -23,6 +23,28 @@ def repo_root() -> Path:
 
 
 @pytest.fixture
+def prometheus_slo_yaml() -> str:
+    """One availability SLO bound to Prometheus (good adds a matcher to total's selector)."""
+    return """\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: avail}
+spec:
+  service: shop
+  timeWindow: [{duration: 30d, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.99}]
+  indicator:
+    metadata: {name: avail-ok}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {metricSource: {type: prometheus, spec: {query: 'sum(increase(r{c!~"5.."}[{{window}}]))'}}}
+        total: {metricSource: {type: prometheus, spec: {query: 'sum(increase(r[{{window}}]))'}}}
+"""
+
+
+@pytest.fixture
 def seeds_dir() -> Path:
     """The seed SLO documents, which live beside the repository (``../shared/seeds``)."""
     path = REPO_ROOT.parent / "shared" / "seeds"

@@ -24,24 +24,6 @@ import pytest
 #: brings logging, plain threads do the same job.
 HEAVY = ("duckdb", "pyarrow", "httpx", "httpcore", "rich", "lark", "http", "email", "ssl", "concurrent")
 
-SPEC = """\
-apiVersion: openslo/v1
-kind: SLO
-metadata: {name: avail}
-spec:
-  service: shop
-  timeWindow: [{duration: 30d, isRolling: true}]
-  budgetingMethod: Occurrences
-  objectives: [{target: 0.99}]
-  indicator:
-    metadata: {name: avail-ok}
-    spec:
-      ratioMetric:
-        counter: true
-        good: {metricSource: {type: prometheus, spec: {query: 'sum(increase(r{c!~"5.."}[{{window}}]))'}}}
-        total: {metricSource: {type: prometheus, spec: {query: 'sum(increase(r[{{window}}]))'}}}
-"""
-
 RUN = """\
 import json, sys
 from slokit.cli.main import cli
@@ -91,19 +73,21 @@ def _loaded(*args: str) -> tuple[set[str], str]:
     return set(json.loads(modules)), "\n".join(printed)
 
 
-def test_the_prometheus_report_path_imports_no_heavy_module(tmp_path: Path, engine: str) -> None:
+def test_the_prometheus_report_path_imports_no_heavy_module(
+    tmp_path: Path, engine: str, prometheus_slo_yaml: str
+) -> None:
     spec = tmp_path / "slo.yaml"
-    spec.write_text(SPEC, encoding="utf-8")
+    spec.write_text(prometheus_slo_yaml, encoding="utf-8")
     loaded, out = _loaded("report", str(spec), "--source", "prometheus", "--prometheus-url", engine,
                           "--output", "json")  # fmt: skip
     assert json.loads(out)[0]["status"] == "no data"  # the report did run: queries, evaluation, output
     assert loaded.isdisjoint(HEAVY), sorted(loaded.intersection(HEAVY))
 
 
-def test_the_check_sees_a_heavy_import(tmp_path: Path, engine: str) -> None:
+def test_the_check_sees_a_heavy_import(tmp_path: Path, engine: str, prometheus_slo_yaml: str) -> None:
     """The same check notices rich when a table is printed: it is not blind."""
     spec = tmp_path / "slo.yaml"
-    spec.write_text(SPEC, encoding="utf-8")
+    spec.write_text(prometheus_slo_yaml, encoding="utf-8")
     loaded, _ = _loaded("report", str(spec), "--source", "prometheus", "--prometheus-url", engine,
                         "--output", "table")  # fmt: skip
     assert "rich" in loaded

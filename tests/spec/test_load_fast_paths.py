@@ -150,27 +150,11 @@ spec = load(sys.argv[1])
 print(json.dumps([sorted(spec.slos), "slokit.spec.predicate" in sys.modules, "difflib" in sys.modules]))
 """
 
-_PROM = """\
-apiVersion: openslo/v1
-kind: SLO
-metadata: {name: avail}
-spec:
-  service: shop
-  timeWindow: [{duration: 30d, isRolling: true}]
-  budgetingMethod: Occurrences
-  objectives: [{target: 0.99}]
-  indicator:
-    metadata: {name: avail-ok}
-    spec:
-      ratioMetric:
-        counter: true
-        good: {metricSource: {type: prometheus, spec: {query: 'sum(increase(r{c!~"5.."}[{{window}}]))'}}}
-        total: {metricSource: {type: prometheus, spec: {query: 'sum(increase(r[{{window}}]))'}}}
-"""
 
-
-def test_prometheus_spec_loads_without_the_predicate_module() -> None:
-    out = subprocess.run([sys.executable, "-c", _RUN, _PROM], capture_output=True, text=True, check=True)
+def test_prometheus_spec_loads_without_the_predicate_module(prometheus_slo_yaml: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _RUN, prometheus_slo_yaml], capture_output=True, text=True, check=True
+    )
     slos, predicate_loaded, difflib_loaded = json.loads(out.stdout)
     assert len(slos) == 1
     assert predicate_loaded is False

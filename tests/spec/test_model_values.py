@@ -76,26 +76,10 @@ def test_defaults_and_unhashable_values() -> None:
         q.query = "y"  # type: ignore[misc]
 
 
-def test_equal_specs_loaded_twice_and_in_sets() -> None:
+def test_equal_specs_loaded_twice_and_in_sets(prometheus_slo_yaml: str) -> None:
     from slokit.spec.loader import load
 
-    text = """\
-apiVersion: openslo/v1
-kind: SLO
-metadata: {name: avail}
-spec:
-  service: shop
-  timeWindow: [{duration: 30d, isRolling: true}]
-  budgetingMethod: Occurrences
-  objectives: [{target: 0.99}]
-  indicator:
-    metadata: {name: avail-ok}
-    spec:
-      ratioMetric:
-        counter: true
-        good: {metricSource: {type: prometheus, spec: {query: 'sum(increase(r{c!~"5.."}[{{window}}]))'}}}
-        total: {metricSource: {type: prometheus, spec: {query: 'sum(increase(r[{{window}}]))'}}}
-"""
+    text = prometheus_slo_yaml
     one, two = load(text).slo("avail"), load(text).slo("avail")
     assert one is not two
     assert one.objectives == two.objectives and len({*one.objectives, *two.objectives}) == 1
