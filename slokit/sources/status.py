@@ -617,7 +617,7 @@ def stored_groups(
     store: Store | CountsSource, targets: Iterable[ObjectiveTarget]
 ) -> dict[str, dict[str, dict[str, str]]]:
     """The store's groups of every grouped objective among ``targets`` (parent key → group key →
-    labels), in one read when the store offers ``groups_many``."""
+    labels), in one read; none from a source without groups (Prometheus)."""
     parents = sorted(
         {
             tg.bound.sli_key
@@ -627,12 +627,11 @@ def stored_groups(
     )
     if not parents:
         return {}
-    many = getattr(store, "groups_many", None)
-    if many is not None:
-        found: dict[str, dict[str, dict[str, str]]] = many(parents)
-        return found
-    one = getattr(store, "groups", None)
-    return {} if one is None else {parent: one(parent) for parent in parents}
+    many = getattr(store, "groups_many", None)  # the embedded store's; no CountsSource has it
+    if many is None:
+        return {}
+    found: dict[str, dict[str, dict[str, str]]] = many(parents)
+    return found
 
 
 def group_targets_of(

@@ -15,7 +15,6 @@ import pytest
 import slokit_test_serverproc as sp  # loaded by conftest.py
 
 from slokit.server.openapi import document
-from slokit.sources.store import Store
 
 SPEC = """\
 apiVersion: openslo/v1
@@ -34,8 +33,6 @@ spec:
         good: {metricSource: {type: slokit, spec: {stream: api, where: "status < 500"}}}
         total: {metricSource: {type: slokit, spec: {stream: api, groupBy: [route]}}}
 """
-
-pytestmark = pytest.mark.skipif(not hasattr(Store, "groups"), reason="the store does not count groups yet")
 
 
 def validate(data: Any, schema_name: str) -> None:

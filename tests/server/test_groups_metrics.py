@@ -17,7 +17,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from slokit.alerting.state import AlertKey, AlertState
 from slokit.server.metrics import RESERVED_LABELS, _Families, group_label_names
-from slokit.sources.store import Store
 
 TARGET = 0.99
 SPEC = f"""\
@@ -57,8 +56,6 @@ spec:
             spec: {{stream: jobs, groupBy: [service, http.route, window, group_service]}}
 """
 ROUTES = ("/orders", "<b>/cart</b>", "")  # "": events without a route
-
-pytestmark = pytest.mark.skipif(not hasattr(Store, "groups"), reason="the store does not count groups yet")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import slokit_test_serverproc as sp  # loaded by conftest.py
 from prometheus_client.parser import text_string_to_metric_families
 
 from slokit.server.metrics import RESERVED_LABELS, slo_label_names
-from slokit.sources.store import Store
 
 PAY = """\
 apiVersion: openslo/v1
@@ -74,8 +73,6 @@ PAY_LABELS = {
 }
 API_LABELS = {"slo": "api-ok", "service": "shop", "label_route": "all", "label_group": "g", "tier": "1"}
 EXTRA = {"window", "status", "rule", "severity"}  # the labels a gauge adds of its own
-
-pytestmark = pytest.mark.skipif(not hasattr(Store, "groups"), reason="the store does not count groups yet")
 
 
 @pytest.fixture(scope="module")
