@@ -18,23 +18,7 @@ import slokit_test_serverproc as sp
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 EVIL = "<script>alert(1)</script>"
-SPEC = """\
-apiVersion: openslo/v1
-kind: SLO
-metadata: {name: api-ok}
-spec:
-  service: shop
-  timeWindow: [{duration: 1d, isRolling: true}]
-  budgetingMethod: Occurrences
-  objectives: [{target: 0.99}]
-  indicator:
-    metadata: {name: api-ok}
-    spec:
-      ratioMetric:
-        counter: false
-        good: {metricSource: {type: slokit, spec: {stream: api, where: "status < 500"}}}
-        total: {metricSource: {type: slokit, spec: {stream: api, groupBy: [route]}}}
-"""
+SPEC = sp.GROUPED_SPEC
 
 try:
     from playwright.sync_api import expect, sync_playwright

@@ -80,3 +80,23 @@ class ServerProcess:
     def client(self, token: str | None = TOKEN, **kw: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30.0, **kw)
+
+
+#: One availability SLO grouped by route (the grouped API, metrics and dashboard tests).
+GROUPED_SPEC = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: api-ok}
+spec:
+  service: shop
+  timeWindow: [{duration: 1d, isRolling: true}]
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.99}]
+  indicator:
+    metadata: {name: api-ok}
+    spec:
+      ratioMetric:
+        counter: false
+        good: {metricSource: {type: slokit, spec: {stream: api, where: "status < 500"}}}
+        total: {metricSource: {type: slokit, spec: {stream: api, groupBy: [route]}}}
+"""

@@ -16,23 +16,7 @@ import slokit_test_serverproc as sp  # loaded by conftest.py
 
 from slokit.server.openapi import document
 
-SPEC = """\
-apiVersion: openslo/v1
-kind: SLO
-metadata: {name: api-ok}
-spec:
-  service: shop
-  timeWindow: [{duration: 1d, isRolling: true}]
-  budgetingMethod: Occurrences
-  objectives: [{target: 0.99}]
-  indicator:
-    metadata: {name: api-ok}
-    spec:
-      ratioMetric:
-        counter: false
-        good: {metricSource: {type: slokit, spec: {stream: api, where: "status < 500"}}}
-        total: {metricSource: {type: slokit, spec: {stream: api, groupBy: [route]}}}
-"""
+SPEC = sp.GROUPED_SPEC
 
 
 def validate(data: Any, schema_name: str) -> None:
