@@ -19,16 +19,16 @@ The body is a JSON array of event objects, or NDJSON (one object per line) when 
 stream (:func:`event_type`): one field per top-level name the stream's indicators read, plus the
 timestamp names, so every other field of an event is skipped without building a Python object
 for it. The structs are turned into Arrow columns in one transposition, timestamps are checked
-column-wise (:func:`admit`), and the accepted rows go to the log. Anything the fast path does not
-take (an element that is not an object, a column of mixed types, NDJSON) takes the general path:
-plain decoding, element by element checks and the store's own table conversion.
+column-wise by the store's own rules (:func:`slokit.sources.store.admit`), and the accepted rows
+go to the log. Anything the fast path does not take (an element that is not an object, a column
+of mixed types, NDJSON) takes the general path: plain decoding, element by element checks and
+the store's own table conversion.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import math
 import operator
 import re
 import time
@@ -51,21 +51,14 @@ from slokit.server.pipeline import IngestPipeline, LogBroken
 from slokit.server.state import ServerState
 from slokit.sources.bound import bound_slis, fields_needed
 from slokit.sources.events import (
-    EPOCH_MS_THRESHOLD,
-    IN_FUTURE,
-    MAX_EPOCH_SECONDS,
     NOT_NUMBERS_KEY,
-    REASON_CODE,
     REASONS,
     TIMESTAMP_FIELDS,
-    TOO_LATE,
-    Timestamps,
     not_numbers,
-    timestamp_field,
     timestamps,
     to_table,
 )
-from slokit.sources.store import FUTURE_TOLERANCE_SECONDS
+from slokit.sources.store import admit
 from slokit.spec.model import Spec
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/ndjson")
@@ -419,64 +412,6 @@ def decode_general(data: bytes, ndjson: bool, kind: EventType) -> Decoded:
     return Decoded(len(items), table, index, problems)
 
 
-def request_timestamps(table: pa.Table) -> Timestamps:
-    """:func:`slokit.sources.events.timestamps` of the table, in three numpy passes for the
-    usual column (epoch milliseconds as int64, none missing), since it is on every request."""
-    name = timestamp_field(table)
-    if name is not None:
-        column = table.column(name)
-        if column.type == pa.int64() and column.null_count == 0 and column.num_chunks == 1 and len(column):
-            raw = column.chunk(0).to_numpy()
-            lo, hi = int(raw.min()), int(raw.max())
-            if lo >= EPOCH_MS_THRESHOLD and hi < MAX_EPOCH_SECONDS * 1000:
-                minute = (raw - 1) // 60_000
-                span = ((lo - 1) // 60_000, (hi - 1) // 60_000)
-                reason = np.zeros(len(raw), np.int8)
-                return Timestamps(name, minute, reason, hi / 1000.0, raw=raw, scale=1000.0, minute_range=span)
-            if max(hi, -lo) >= MAX_EPOCH_SECONDS * 1000 and max(hi, -lo) > 2**53:
-                # Absurd values (bad timestamps whatever their last digits) that the store's
-                # reading would fail to convert to float64: converted here, inexactly.
-                floats = column.cast(pa.float64(), safe=False)
-                return timestamps(table.set_column(table.column_names.index(name), name, floats))
-    return timestamps(table)
-
-
-def admit(
-    ts: Timestamps, now_s: float, stored_newest: int | None, lateness_seconds: float | None
-) -> tuple[npt.NDArray[np.int8], int | None]:
-    """Reason code per event (0 = accepted) and the stream's newest minute row afterwards.
-
-    The store's rules, applied here because the store folds many requests at once: an event
-    more than :data:`FUTURE_TOLERANCE_SECONDS` after ``now`` is ``in_future``; one whose minute row
-    is more than the lateness behind the newest minute row of the stream (this batch's timely
-    events included) is ``too_late``.
-    """
-    code = ts.reason
-    limit = now_s + FUTURE_TOLERANCE_SECONDS
-    if code.any() or ts.latest > limit:
-        code = code.copy()
-        with np.errstate(invalid="ignore"):
-            code[(code == 0) & (ts.seconds > limit)] = REASON_CODE[IN_FUTURE]
-    ok = code == 0
-    newest = stored_newest
-    if not ok.any():
-        return code, newest
-    all_ok = bool(ok.all())
-    if all_ok and ts.minute_range is not None:
-        lo, hi = ts.minute_range
-    elif all_ok:
-        lo, hi = int(ts.minute.min()), int(ts.minute.max())
-    else:
-        lo, hi = int(ts.minute[ok].min()), int(ts.minute[ok].max())
-    newest = hi if newest is None else max(newest, hi)
-    if lateness_seconds is not None:
-        oldest_allowed = newest - math.floor(lateness_seconds / 60)
-        if lo < oldest_allowed:
-            code = code.copy() if code is ts.reason else code
-            code[(code == 0) & (ts.minute < oldest_allowed)] = REASON_CODE[TOO_LATE]
-    return code, newest
-
-
 def decode(data: bytes, ndjson: bool, kind: EventType, max_events: int) -> Decoded:
     """The fast path when it applies, else the general one; 413 above ``max_events``."""
     decoded = None if ndjson else decode_fast(data, kind)
@@ -500,7 +435,7 @@ def accept(
     rejections = list(decoded.problems)
     if not table.num_rows:
         return table, rejections, stored_newest
-    code, newest = admit(request_timestamps(table), now_s, stored_newest, lateness_seconds)
+    code, newest = admit(timestamps(table), now_s, stored_newest, lateness_seconds)
     rejected = np.flatnonzero(code)
     if rejected.size:
         where = rejected if decoded.index is None else decoded.index[rejected]

@@ -251,11 +251,28 @@ def _integer_minutes(name: str, column: pa.ChunkedArray) -> Timestamps | None:
         return None
     raw = np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
     threshold = int(EPOCH_MS_THRESHOLD)
-    minute, bottom, top, chunks = _second_minutes(raw)
-    if top < threshold and bottom > -threshold:  # all seconds (the minute rows are right)
-        span = ((bottom - 1) // 60, (top - 1) // 60)  # floor division is monotone
-        ranges = (_CHUNK, [((low - 1) // 60, (high - 1) // 60) for low, high in chunks])
-        return Timestamps(name, minute, reason, float(top), raw=raw, minute_range=span, chunk_ranges=ranges)
+    # One pass in the unit the first value has: a column is all seconds or all milliseconds
+    # (a logger writes one), and a guess the rest contradicts costs the mixed reading below.
+    per_second = 1_000 if abs(int(raw[0])) >= threshold else 1
+    minute, bottom, top, chunks = _chunk_minutes(raw, 60 * per_second)
+    if (
+        top < threshold and bottom > -threshold
+        if per_second == 1
+        else bottom >= threshold and top < MAX_EPOCH_SECONDS * 1000
+    ):  # every value in the unit guessed: the minute rows are right
+        step = 60 * per_second
+        span = ((bottom - 1) // step, (top - 1) // step)  # floor division is monotone
+        ranges = (_CHUNK, [((low - 1) // step, (high - 1) // step) for low, high in chunks])
+        return Timestamps(
+            name,
+            minute,
+            reason,
+            top / per_second,
+            raw=raw,
+            scale=float(per_second),
+            minute_range=span,
+            chunk_ranges=ranges,
+        )
     if top >= MAX_EPOCH_SECONDS * 1000 or bottom <= -MAX_EPOCH_SECONDS * 1000:
         return None  # absurd values: the general path marks them as bad timestamps
     is_ms = (raw >= threshold) | (raw <= -threshold)
@@ -264,14 +281,15 @@ def _integer_minutes(name: str, column: pa.ChunkedArray) -> Timestamps | None:
     return Timestamps(name, minute, reason, float(seconds.max()), seconds)
 
 
-#: Rows per chunk of :func:`_second_minutes` (its steps run on data in the CPU cache).
+#: Rows per chunk of :func:`_chunk_minutes` (its steps run on data in the CPU cache).
 _CHUNK = 1 << 15
 
 
-def _second_minutes(raw: IntArray) -> tuple[IntArray, int, int, list[tuple[int, int]]]:
-    """Minute rows of epoch seconds (``(raw - 1) // 60``) with the lowest and highest ``raw``
-    overall and of each chunk of :data:`_CHUNK` rows, in one pass over memory: each chunk is
-    reduced and divided while it is in the cache."""
+def _chunk_minutes(raw: IntArray, step: int) -> tuple[IntArray, int, int, list[tuple[int, int]]]:
+    """Minute rows ``(raw - 1) // step`` (``step``: 60 for epoch seconds, 60,000 for epoch
+    milliseconds) with the lowest and highest ``raw`` overall and of each chunk of
+    :data:`_CHUNK` rows, in one pass over memory: each chunk is reduced and divided while it
+    is in the cache."""
     minute = np.empty(raw.size, np.int64)
     chunks = []
     for start in range(0, raw.size, _CHUNK):
@@ -279,7 +297,7 @@ def _second_minutes(raw: IntArray) -> tuple[IntArray, int, int, list[tuple[int, 
         part = minute[start : start + _CHUNK]
         chunks.append((int(chunk.min()), int(chunk.max())))
         np.subtract(chunk, 1, out=part)
-        np.floor_divide(part, 60, out=part)
+        np.floor_divide(part, step, out=part)
     bottom = min(low for low, _ in chunks)
     top = max(high for _, high in chunks)
     return minute, bottom, top, chunks

@@ -641,7 +641,7 @@ class Store:
         minute = ts.minute
         stored, stored_exists = self._stream_row(stream)
         stored_newest = None if stored is None or stored[0] is None else int(stored[0])
-        code, newest = _admit(ts, now_s, stored_newest, self.lateness_seconds)
+        code, newest = admit(ts, now_s, stored_newest, self.lateness_seconds)
         accepted = code == 0
         result.rejected_index = np.flatnonzero(code).astype(np.int64)
         result.accepted = n - int(result.rejected_index.size)
@@ -1481,12 +1481,14 @@ class _Lookup:
                 arr[r] = arr[source]
 
 
-def _admit(
+def admit(
     ts: Timestamps, now_s: float, stored_newest: int | None, lateness_seconds: float | None
 ) -> tuple[npt.NDArray[np.int8], int | None]:
     """Reason code per event (0 = accepted) and the stream's newest minute row afterwards.
 
-    Future: more than 5 minutes after ``now``. Late: a minute row more than the lateness
+    The server applies it per request (its store folds many requests at once, with no
+    lateness of its own), a direct ingest per batch. Future: more than
+    :data:`FUTURE_TOLERANCE_SECONDS` after ``now``. Late: a minute row more than the lateness
     behind the newest minute row of the stream, counting this batch's own timely events.
     The common case (every timestamp usable and in range) costs two reductions.
     """

@@ -73,3 +73,46 @@ def test_arrow_timestamps(values: list[int], unit: str) -> None:
     ts = timestamps(pa.table({"ts": pa.array(values, pa.timestamp(unit, tz="UTC"))}))
     assert ts.minute.tolist() == [oracle_minute(v, per_second) for v in values]
     assert ts.minute.dtype == np.int64
+
+
+ms_near_minutes = st.integers(-3, 3).flatmap(
+    lambda k: st.sampled_from([1_790_000_040_000 + 60_000 * k + d for d in (-1, 0, 1)])
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.one_of(st.integers(10**11, 10**16 - 1), ms_near_minutes), min_size=1, max_size=30),
+    st.integers(0, 2),
+)
+def test_epoch_milliseconds_in_one_pass(values: list[int], repeat: int) -> None:
+    # The usual column (every value epoch ms): minute rows, span, per-chunk spans and seconds,
+    # repeated past the reader's chunk size so there are several chunks.
+    column = values * (1 + repeat * 40_000 // len(values))
+    ts = timestamps(pa.table({"ts": pa.array(column, pa.int64())}))
+    minute_of = {v: oracle_minute(v, 1000) for v in values}
+    want = [minute_of[v] for v in column]
+    assert ts.minute.tolist() == want
+    assert not ts.reason.any()
+    assert ts.latest == float(Fraction(max(values), 1000))
+    assert ts.minute_range == (min(want), max(want))
+    assert ts.chunk_ranges is not None
+    size, spans = ts.chunk_ranges
+    assert spans == [(min(want[i : i + size]), max(want[i : i + size])) for i in range(0, len(want), size)]
+    np.testing.assert_array_equal(ts.seconds, np.array(column, np.float64) / 1000)
+
+
+def test_minute_boundaries_in_milliseconds() -> None:
+    # a minute row is (60 m, 60 m + 60] seconds: 60,000 ms exactly closes row m - 1
+    base = 1_790_000_040_000  # a whole minute
+    ts = timestamps(pa.table({"ts": pa.array([base, base + 1, base - 1, base + 59_999, base + 60_000])}))
+    m = base // 60_000
+    assert ts.minute.tolist() == [m - 1, m, m - 1, m, m]
+
+
+def test_ints_beyond_float_precision_are_bad_timestamps_not_errors() -> None:
+    values = [10**16, -(2**62), 1_790_000_000_123, 2**63 - 1]
+    ts = timestamps(pa.table({"ts": pa.array(values, pa.int64())}))
+    assert ts.reason.tolist() == [2, 2, 0, 2]  # REASON_CODE["bad_timestamp"] == 2
+    assert ts.minute[2] == (1_790_000_000_123 - 1) // 60_000
+    assert ts.latest == 1_790_000_000.123
