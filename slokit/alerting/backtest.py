@@ -76,6 +76,11 @@ class Series:
     counts: MinuteCounts
     group: str = ""
     slice_minutes: int = 1
+    #: The objective's index in its SLO, and for one group of a grouped SLO its labels (None
+    #: otherwise): ``group`` is display text, these let a summary count objectives and groups
+    #: apart from series (:class:`Replayed`).
+    objective: int = 0
+    labels: tuple[tuple[str, str], ...] | None = None
 
     def cumulative(self) -> Cumulative:
         return self.counts.cumulative()
@@ -555,6 +560,30 @@ def score(
     )
 
 
+class Replayed(NamedTuple):
+    """What a backtest replayed: SLOs, their objectives, the groups of grouped SLOs, and series.
+
+    A series (one objective, or one objective of one group) is what alerts are evaluated on; it
+    is not an objective: an SLO of one objective grouped by three routes is 1 objective, 3 groups
+    and 3 series, and summaries must not call those 3 objectives.
+    """
+
+    slos: int = 0
+    objectives: int = 0
+    groups: int = 0
+    series: int = 0
+
+    @classmethod
+    def of(cls, series: Sequence[Series]) -> Replayed:
+        return cls(
+            slos=len({s.slo for s in series}),
+            objectives=len({(s.slo, s.objective) for s in series}),
+            # a group is one label combination of one SLO, whichever of its objectives it has data for
+            groups=len({(s.slo, s.labels) for s in series if s.labels is not None}),
+            series=len(series),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Backtest:
     """Alerts and scores of several policies over the same history."""
@@ -563,11 +592,13 @@ class Backtest:
     end: float
     alerts: Mapping[str, list[Alert]]
     scores: Mapping[str, Score] | None
+    replayed: Replayed = field(default_factory=Replayed)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "from": rfc3339(self.start),
             "to": rfc3339(self.end),
+            **self.replayed._asdict(),
             "policies": [
                 {
                     "name": name,
@@ -601,4 +632,4 @@ def run_backtest(
         inside = [i for i in incidents if i.end > start and i.start < end]
         shares = {k: incident_share(inc, series) for k, inc in enumerate(inside)}
         scores = {name: score(name, a, inside, series, min_share, shares) for name, a in found.items()}
-    return Backtest(start, end, found, scores)
+    return Backtest(start, end, found, scores, Replayed.of(series))

@@ -101,6 +101,16 @@ def load_series(spec: Spec, store: Store, slos: Sequence[SLO], first_row: int, s
         if tg.group is not None:
             group += labels_text(tg.group)
         out.append(
-            Series(slo.name, slo.service, objective.target, period_seconds(slo), counts, group, slice_minutes)
+            Series(
+                slo.name,
+                slo.service,
+                objective.target,
+                period_seconds(slo),
+                counts,
+                group,
+                slice_minutes,
+                objective=tg.index,
+                labels=None if tg.group is None else tuple(tg.group.items()),
+            )
         )
     return out

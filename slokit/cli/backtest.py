@@ -14,7 +14,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from slokit.alerting.backtest import DEFAULT_MIN_SHARE, parse_incidents, rfc3339, run_backtest
+from slokit.alerting.backtest import (
+    DEFAULT_MIN_SHARE,
+    Replayed,
+    parse_incidents,
+    rfc3339,
+    run_backtest,
+)
 from slokit.alerting.measure import load_series, unmeasured
 from slokit.alerting.policy import (
     BUILTIN,
@@ -66,6 +72,19 @@ def _duration(seconds: float | None) -> str | None:
 
 def _ratio(x: float | None) -> str | None:
     return None if x is None else f"{x:.2f}"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def replayed_text(r: Replayed) -> str:
+    """``2 SLOs, 3 objectives, 4 groups (6 series)``: groups are not objectives, and a series
+    (what alerts are evaluated on) is one objective of one group, so all four are said apart."""
+    return (
+        f"{_count(r.slos, 'SLO')}, {_count(r.objectives, 'objective')}, {_count(r.groups, 'group')} "
+        f"({r.series} series)"
+    )
 
 
 def _instant(text: str, flag: str) -> float:
@@ -224,7 +243,7 @@ def backtest(
                 else f"{sc.budget_before_detection:.1%}",
             }
         )
-    title = f"{len(all_series)} objectives of {len(slos)} SLOs, {rfc3339(start)} to {rfc3339(end)}"
+    title = f"{replayed_text(result.replayed)}, {rfc3339(start)} to {rfc3339(end)}"
     emit(data, "table", COLUMNS, title=title, rows=rows)
     if incidents is not None and result.scores:
         any_score = next(iter(result.scores.values()))
