@@ -87,6 +87,14 @@ def replayed_text(r: Replayed) -> str:
     )
 
 
+def series_name(slo: str, group: str) -> str:
+    """``checkout{route="/a"}`` as ``slokit report`` names a group's row, ``latency fast`` for an
+    objective of several: alerts of two groups of one SLO must not read as the same series twice."""
+    if not group:
+        return slo
+    return slo + group if group.startswith("{") else f"{slo} {group}"
+
+
 def _instant(text: str, flag: str) -> float:
     try:
         return parse_instant(text, ZoneInfo("UTC")).astimezone(UTC).timestamp()
@@ -258,6 +266,7 @@ def backtest(
         alert_rows = [
             {
                 **a.to_json(),
+                "slo": series_name(a.slo, a.group),
                 "start": rfc3339(a.start)[:16],
                 "end": None if a.end is None else rfc3339(a.end)[:16],
             }

@@ -156,5 +156,7 @@ def _print(states: list[SLOState], output: str, at: datetime) -> None:
         return
     data = report_json(states)
     at_utc = datetime.fromtimestamp(math.floor(at.timestamp() / 60) * 60, UTC)
-    title = f"{len(states)} SLOs at {at_utc:%Y-%m-%d %H:%M}Z"
+    # the table has a row per group too: say how many of its rows are groups, not SLOs
+    groups = sum(len(s.groups) for s in states)
+    title = f"{len(states)} SLOs{f', {groups} groups' if groups else ''} at {at_utc:%Y-%m-%d %H:%M}Z"
     emit(data, output, TABLE_COLUMNS, title=title, rows=table_rows(states))

@@ -152,7 +152,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def _run(args: list[str]) -> Result:
-    result = CliRunner().invoke(cli, args)
+    # tables as wide as their rows, whatever the environment's COLUMNS, so no cell wraps
+    result = CliRunner().invoke(cli, args, env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     return result
 
@@ -187,3 +188,36 @@ def test_backtest_title_says_objectives_groups_and_series(setup: tuple[Path, Pat
     assert title is not None, result.stdout
     assert dict(zip(EXPECTED, map(int, title.groups()), strict=True)) == EXPECTED
     assert f"{EXPECTED['series']} objectives" not in out
+
+
+def test_backtest_alert_table_names_the_group_of_each_alert(setup: tuple[Path, Path]) -> None:
+    listed = json.loads(_backtest(setup, "json").stdout)
+    table = _backtest(setup, "table", "--alerts").stdout
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in table.splitlines() if line.count("│") == 8]
+    alert_rows = [r for r in rows if len(r) == 7 and r[0] in ("default", "single-1h")]
+    # every alert a row, its series named as the report names a group's row
+    assert len(alert_rows) == sum(len(p["alert_list"]) for p in listed["policies"])
+    assert {r[1] for r in alert_rows} == {"checkout-ok", 'uptime-by-region{region="us"}'}
+
+
+def test_report_counts_slos_and_groups_apart(setup: tuple[Path, Path]) -> None:
+    spec_file, db = setup
+    args = ["report", str(spec_file), "--store", str(db), "--at", iso(T0 + HOURS * 3600)]
+    # all five SLOs of SPEC_LATER; groups: 3 routes + 2 regions
+    n_slos, n_groups = 5, len(ROUTES) + len(REGIONS)
+    table = _run([*args, "--output", "table"]).stdout
+    assert f"{n_slos} SLOs, {n_groups} groups at " in table
+    rows = [line for line in table.splitlines() if line.startswith("│ shop ")]
+    assert len(rows) == n_slos + n_groups
+    data = json.loads(_run([*args, "--output", "json"]).stdout)
+    assert len(data) == n_slos + n_groups
+    overall = {d["name"]: d["groups"] for d in data if d["group"] is None}
+    assert overall == {
+        "checkout-ok": None,
+        "latency-by-route": len(ROUTES),
+        "uptime-by-region": len(REGIONS),
+        "never-ingested": None,
+        "added-later": None,
+    }
+    one = _run([*args, "--slo", "checkout-ok", "--output", "table"]).stdout
+    assert "1 SLOs at " in one and "groups" not in one
