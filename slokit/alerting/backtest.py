@@ -62,7 +62,7 @@ NO_DATA_RULE = "no-data"
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """One SLO objective's history: per-minute counts.
+    """One SLO objective's history (of one group, for a grouped SLO): per-minute counts.
 
     For Timeslices, each slice of ``slice_minutes`` is one event (valid when it has data, good
     when it meets its slice target) in the slice's *first* row, and a window counts only the
