@@ -31,7 +31,6 @@ fused one is tested against.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,7 +43,15 @@ import pyarrow.compute as pc
 
 from slokit.engine.histogram import DEFAULT_LAYOUT, bucket_codes, screened_bucket_codes
 from slokit.sources.bound import BoundSLI, group_sli_key
-from slokit.sources.events import ChunkRanges, float64_values, not_numbers
+from slokit.sources.events import (
+    EXACT_INTEGERS,
+    ChunkRanges,
+    float64_values,
+    label_texts,
+    not_numbers,
+    number_text,
+    value_text,
+)
 from slokit.sources.predicate_eval import EventBatch, evaluate, text_condition_fields
 from slokit.spec.predicate import Predicate
 
@@ -343,7 +350,11 @@ class Batch:
             ):
                 encoded = self.events.encoded(name)  # shared with text conditions on the field
                 column = encoded if encoded is not None else column
-            self._labels[name] = label_codes(column, self.minute.size)
+            codes, texts = label_codes(column, self.minute.size)
+            written = label_texts(self.table, name)
+            if written is not None and written.null_count < len(written):
+                codes, texts = _with_written_texts(codes, texts, written)
+            self._labels[name] = (codes, texts)
         return self._labels[name]
 
     def plan(self, bounds: Sequence[BoundSLI]) -> None:
@@ -862,21 +873,37 @@ _MAX_GROUP_CODE = 1 << 40
 
 
 def label_text(value: Any) -> str:
-    """The text of one label value: ``200``, ``0.5`` (as JSON writes floats), ``true``, the
-    string itself; ``""`` for a missing or null value, as Prometheus treats an absent label."""
+    """The text of one label value, from the value alone (never from the column's type, which
+    depends on the other events of the batch): ``""`` for a missing or null value, as
+    Prometheus treats an absent label; a number by its value (:func:`number_text`: ``200``
+    for ``200`` and ``200.0``, ``0.5``); other values as JSON writes them (:func:`value_text`:
+    the string itself, ``true``)."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return json.dumps(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number_text(value)
+    return value_text(value)
+
+
+def _with_written_texts(
+    codes: LabelArray, texts: list[str], written: pa.ChunkedArray
+) -> tuple[LabelArray, list[str]]:
+    """Label codes of a mixed-type column with the rows whose value was not a number labelled
+    by that value's text (``written``, null on the other rows) instead of the conversion's."""
+    has_text = np.asarray(written.is_valid().to_numpy(zero_copy_only=False), np.bool_)
+    own_codes, own_texts = label_codes(written, codes.size)
+    merged = np.where(has_text, own_codes + len(texts), codes).astype(np.int32)
+    return _distinct(merged, texts + own_texts)
+
+
+def _distinct(codes: LabelArray, texts: list[str]) -> tuple[LabelArray, list[str]]:
+    """Codes renumbered so that equal texts share one code (``""`` of a null and of an empty
+    string; ``0`` of ``0.0`` and ``-0.0``)."""
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) == len(texts):
+        return codes, texts
+    number = {text: i for i, text in enumerate(distinct)}
+    return np.array([number[text] for text in texts], np.int32)[codes], distinct
 
 
 def label_codes(column: Any, n: int) -> tuple[LabelArray, list[str]]:
@@ -909,12 +936,7 @@ def label_codes(column: Any, n: int) -> tuple[LabelArray, list[str]]:
         texts.append("")  # the code of a null
         indices = pc.fill_null(indices, pa.scalar(len(texts) - 1, indices.type))
     codes = np.asarray(indices.to_numpy(zero_copy_only=False)).astype(np.int32, copy=False)
-    distinct = list(dict.fromkeys(texts))
-    if len(distinct) != len(texts):  # "" of a null and of an empty string; equal texts
-        number = {text: i for i, text in enumerate(distinct)}
-        codes = np.array([number[text] for text in texts], np.int32)[codes]
-        texts = distinct
-    return codes, texts
+    return _distinct(codes, texts)
 
 
 #: Integer columns whose values span at most this many numbers are coded by value.
@@ -933,8 +955,8 @@ def _small_range_codes(column: pa.Array) -> tuple[LabelArray, list[str]] | None:
     if not pa.types.is_boolean(kind):
         extremes = pc.min_max(column)
         low, high = extremes["min"].as_py(), extremes["max"].as_py()
-        if low is None or high - low >= _SMALL_RANGE:
-            return None
+        if low is None or high - low >= _SMALL_RANGE or max(-low, high) > EXACT_INTEGERS:
+            return None  # (beyond 2**53 several values may share a label: see label_text)
     if column.null_count:
         nulls = np.asarray(column.is_null().to_numpy(zero_copy_only=False), np.bool_)
         column = pc.fill_null(column, pa.scalar(False if pa.types.is_boolean(kind) else low, kind))

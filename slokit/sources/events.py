@@ -39,6 +39,12 @@ MAX_EPOCH_SECONDS = 1e13
 #: Field metadata key listing the rows of a mixed-type column that held no number.
 NOT_NUMBERS_KEY = b"slokit.not_numbers"
 
+#: Field metadata key of a mixed-type numeric column naming the column beside it that holds,
+#: for each row whose value was not a number, that value's text (null on the other rows): a
+#: column beside it, not metadata, so it stays aligned when rows are filtered out (the request
+#: path drops rejected rows) and lines up with nulls when tables are concatenated.
+LABEL_TEXTS_KEY = b"slokit.label_texts"
+
 #: Rejection reasons, stable names used in summaries and JSON output.
 MISSING_TIMESTAMP = "missing_timestamp"
 BAD_TIMESTAMP = "bad_timestamp"
@@ -145,47 +151,157 @@ def _table_from_dicts(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
         if not isinstance(row, Mapping):
             raise TypeError(f"an event must be a mapping of field names to values, got {type(row).__name__}")
         keys.update(dict.fromkeys(row))
+    columns: list[tuple[str, pa.Array, dict[bytes, bytes] | None, list[str | None] | None]] = []
+    for key in keys:
+        _add_columns(str(key), [row.get(key) for row in rows], columns)
+    if not columns:
+        return pa.table({"_": pa.nulls(len(rows))}).drop_columns(["_"])
+    taken = {name for name, _, _, _ in columns}
     fields: list[pa.Field] = []
     arrays: list[pa.Array] = []
-    for key in keys:
-        values = [row.get(key) for row in rows]
-        try:
-            array = pa.array(values)
-            metadata = None
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-            array, metadata = _mixed_column(values, as_text=key in TIMESTAMP_FIELDS)
+    for name, array, metadata, texts in columns:
         arrays.append(array)
-        fields.append(pa.field(str(key), array.type, metadata=metadata))
-    if not arrays:
-        return pa.table({"_": pa.nulls(len(rows))}).drop_columns(["_"])
+        if texts is not None:
+            sibling = f"{name}\x00text"
+            while sibling in taken:
+                sibling += "\x00"
+            taken.add(sibling)
+            metadata = {**(metadata or {}), LABEL_TEXTS_KEY: sibling.encode()}
+            fields.append(pa.field(name, array.type, metadata=metadata))
+            arrays.append(pa.array(texts, pa.string()))
+            fields.append(pa.field(sibling, pa.string()))
+        else:
+            fields.append(pa.field(name, array.type, metadata=metadata))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _mixed_column(values: list[Any], as_text: bool) -> tuple[pa.Array, dict[bytes, bytes] | None]:
-    """A column whose values have several types (``12`` and ``"slow"``).
+def _add_columns(
+    name: str,
+    values: list[Any],
+    out: list[tuple[str, pa.Array, dict[bytes, bytes] | None, list[str | None] | None]],
+) -> None:
+    """The column(s) of one field: ``(name, array, field metadata, label texts)`` appended to ``out``.
+
+    Records whose fields mix types, or records mixed with other values, are taken apart here
+    (``http.code`` from the records, ``http`` from the other values), as :func:`flatten` does
+    for records Arrow can convert: otherwise one odd event would turn every record of the batch
+    into text, and ``http.code`` would be missing from all of them.
+    """
+    try:
+        out.append((name, pa.array(values), None, None))
+        return
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        pass
+    if name not in TIMESTAMP_FIELDS and any(isinstance(v, Mapping) for v in values):
+        records = [v if isinstance(v, Mapping) else None for v in values]
+        inner: dict[str, None] = {}
+        for record in records:
+            if record is not None:
+                inner.update(dict.fromkeys(record))
+        for key in inner:
+            _add_columns(f"{name}.{key}", [None if r is None else r.get(key) for r in records], out)
+        rest = [None if isinstance(v, Mapping) else v for v in values]
+        if any(v is not None for v in rest):
+            _add_columns(name, rest, out)
+        return
+    out.append((name, *_mixed_column(values, as_text=name in TIMESTAMP_FIELDS)))
+
+
+def _mixed_column(
+    values: list[Any], as_text: bool
+) -> tuple[pa.Array, dict[bytes, bytes] | None, list[str | None] | None]:
+    """A column whose values have several types (``12`` and ``"slow"``), and label texts.
 
     When some values are numbers, the column is numeric (so ``status < 500`` still applies to
     the other events): numeric text is converted, and the rows whose value is not a number
     become null and are listed in the field's metadata under :data:`NOT_NUMBERS_KEY`, so an
-    indicator reading the field reports them as not numbers rather than as missing. Otherwise
-    every value becomes text, as timestamp fields always do (each value is then parsed on
-    its own: RFC 3339 text or an epoch number).
+    indicator reading the field reports them as not numbers rather than as missing. The text
+    of every value that was not a number is returned too (None on the other rows): a group
+    label must read ``"/a"`` or ``" 7"`` as the event wrote it, not as the null or the number
+    the conversion made of it (see :data:`LABEL_TEXTS_KEY`). Otherwise every value becomes
+    text (:func:`value_text`: ``true``, not Python's ``True``), as timestamp fields always do
+    (each value is then parsed on its own: RFC 3339 text or an epoch number).
     """
-    if not as_text and any(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+    if not as_text and any(_is_number(v) for v in values):
         numbers: list[float | None] = []
         bad: list[int] = []
+        texts: list[str | None] = []
         for i, v in enumerate(values):
-            if v is None:
-                numbers.append(None)
-            elif isinstance(v, int | float) and not isinstance(v, bool):
-                numbers.append(float(v))
+            if v is None or _is_number(v):
+                numbers.append(None if v is None else as_float(v))
+                texts.append(None)
             else:
                 number = _number_or_none(v)
                 numbers.append(number)
                 if number is None:
                     bad.append(i)
-        return pa.array(numbers, pa.float64()), {NOT_NUMBERS_KEY: json.dumps(bad).encode()}
-    return pa.array([None if v is None else _as_text(v) for v in values], pa.string()), None
+                texts.append(value_text(v))
+        metadata = {NOT_NUMBERS_KEY: json.dumps(bad).encode()}
+        has_text = any(t is not None for t in texts)
+        return pa.array(numbers, pa.float64()), metadata, texts if has_text else None
+    text = [None if v is None else str(v) if _is_number(v) else value_text(v) for v in values]
+    return pa.array(text, pa.string()), None, None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def as_float(value: int | float) -> float:
+    """A JSON number as a 64-bit float (the nearest one; an integer too large for any is ±inf)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+#: Integers up to this magnitude are exact as 64-bit floats; beyond it a JSON reader may round
+#: them (Arrow's and msgspec's do when the column also holds floats), so labels round them too.
+EXACT_INTEGERS = 2**53
+
+#: Whole numbers below this magnitude are written in digits (``200``), larger ones as floats
+#: are (``1e+16``): where Python and JSON switch to an exponent.
+_DIGITS_BELOW = 1e16
+
+
+def number_text(value: int | float) -> str:
+    """A number's label text, from its value as a 64-bit float (what JSON readers keep, so
+    ``200`` and ``200.0`` read alike whatever the column's type): a whole number below 1e16 in
+    digits (``200``), any other in the shortest form that reads back the same (``0.5``,
+    ``1e+16``, ``NaN``)."""
+    if isinstance(value, int) and -EXACT_INTEGERS <= value <= EXACT_INTEGERS:
+        return str(value)
+    number = as_float(value)
+    if number.is_integer() and abs(number) < _DIGITS_BELOW:
+        return str(int(number))
+    return json.dumps(number)
+
+
+def value_text(value: Any) -> str:
+    """The text of a value that is not a number, as JSON would write it: a string as is,
+    ``true``/``false``, lists and records as JSON (their numbers as :func:`number_text`
+    writes them, so ``[1, 2.0]`` reads as ``[1, 2]`` in a column of integers or of floats)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(_numbers_by_value(value), ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _numbers_by_value(value: Any) -> Any:
+    """``value`` with every number inside replaced by one JSON writes as :func:`number_text` does."""
+    if _is_number(value):
+        number = as_float(value)
+        return int(number) if number.is_integer() and abs(number) < _DIGITS_BELOW else number
+    if isinstance(value, list | tuple):
+        return [_numbers_by_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _numbers_by_value(v) for k, v in value.items()}
+    return value
 
 
 def _number_or_none(value: Any) -> float | None:
@@ -197,15 +313,23 @@ def _number_or_none(value: Any) -> float | None:
         return None
 
 
+def label_texts(table: pa.Table, name: str) -> pa.ChunkedArray | None:
+    """Of a mixed-type column, the text of each row's value that was not a number (null on the
+    other rows; see :data:`LABEL_TEXTS_KEY`); None for any other column."""
+    index = table.schema.get_field_index(name)
+    if index < 0:
+        return None
+    sibling = (table.schema.field(index).metadata or {}).get(LABEL_TEXTS_KEY)
+    if sibling is None or sibling.decode() not in table.column_names:
+        return None
+    return table.column(sibling.decode())
+
+
 def not_numbers(table: pa.Table, name: str) -> list[int]:
     """Rows of a mixed-type column whose value was not a number (see :func:`_mixed_column`)."""
     metadata = table.schema.field(name).metadata or {}
     raw = metadata.get(NOT_NUMBERS_KEY)
     return [] if raw is None else [int(i) for i in json.loads(raw)]
-
-
-def _as_text(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def timestamp_field(table: pa.Table) -> str | None:
