@@ -16,6 +16,7 @@ styles, so an injected ``<script>`` could not run even if it reached the page as
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from importlib import resources
@@ -154,6 +155,7 @@ async def readyz(request: Request) -> Response:
             "folds": pipeline.counters.folds,
             "folded_events": pipeline.counters.folded_events,
             "fold_backlog_events": pipeline.backlog,
+            "compactions": pipeline.counters.compactions,
             "ingest_error": pipeline.broken,
         }
     )
@@ -211,9 +213,14 @@ def create_app(config: ServerConfig, *, evaluate: bool = True) -> Starlette:
         pipeline.start()
         if task is not None:
             task.start()
+        # What is loaded by now (modules, the spec, the store's caches) lives as long as the
+        # server: frozen, the collector's full passes no longer walk it while requests wait.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()  # the store's objects below must be collectable when it closes
             if task is not None:
                 task.stop()
             pipeline.stop()

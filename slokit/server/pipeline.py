@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
@@ -60,6 +61,19 @@ BACKLOG_WAIT_SECONDS = 30.0
 #: (about 3 -> 6 requests per sync) for 2 ms more latency (a sync itself takes 1-4 ms).
 GROUP_WAIT_SECONDS = 0.002
 GROUP_MAX = 32
+#: Seconds between compactions of what the folds wrote. Every fold appends its own minute and
+#: histogram rows (one per indicator, minute and bucket it touched), merged only by
+#: :meth:`Store.compact`: at 500 k events/s that is ~100,000 rows a minute, and after ten
+#: minutes the minute-level reads of burn-rate windows took 4x longer (71 -> 17 ms once
+#: compacted). Compacting the minutes folded since the last pass keeps the store at about one
+#: row per key, at a cost that grows with those minutes only.
+COMPACT_INTERVAL = 60.0
+#: The fold thread's niceness (Linux; elsewhere it keeps the process's). Requests wait for the
+#: log sync, never for a fold, yet on a busy core an equal-priority fold takes half the CPU
+#: while it runs and every request in flight waits that much longer; a lower priority lets
+#: the fold use what requests leave. A fold starved for long lets the backlog reach
+#: :data:`MAX_BACKLOG_EVENTS`, and requests then wait for it (reads too, since they fold first).
+FOLD_NICE = 5
 #: How long, and how many, idempotency keys are remembered.
 KEY_WINDOW_SECONDS = 24 * 3600
 KEY_WINDOW_MAX = 500_000
@@ -105,6 +119,8 @@ class Counters:
     fold_seconds: float = 0.0
     #: CPU time of the fold's own thread (DuckDB's threads not included).
     fold_cpu_seconds: float = 0.0
+    compactions: int = 0
+    compact_seconds: float = 0.0
 
 
 @dataclass(slots=True)
@@ -155,6 +171,8 @@ class IngestPipeline:
         self.broken: str | None = None
         self._threads: list[threading.Thread] = []
         self._last_prune = 0.0
+        #: Lowest minute row folded since the last compaction (None: nothing to compact).
+        self._dirty_since: int | None = None
         with state.lock:
             con = state.store.connection
             for statement in _DDL:
@@ -315,7 +333,9 @@ class IngestPipeline:
         Each pass folds only what was pending when it started: under load, folding whatever
         arrived meanwhile right away would make the folds small and each event dearer.
         """
-        last = time.monotonic()
+        with contextlib.suppress(OSError, AttributeError):  # Linux: per-thread niceness
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), FOLD_NICE)
+        last = compacted = time.monotonic()
         while True:
             with self._fold_cv:
                 while not self._stop and self._pending_events < FOLD_EVENTS:
@@ -330,6 +350,12 @@ class IngestPipeline:
             except Exception:
                 log.exception("folding logged batches into the store failed; retrying")
                 time.sleep(1.0)
+            if stopping or last - compacted >= COMPACT_INTERVAL:
+                compacted = last
+                try:
+                    self.compact()
+                except Exception:  # the rows stay as they are (reads sum them): retried later
+                    log.exception("compacting the store failed; retrying in %.0f s", COMPACT_INTERVAL)
             if stopping:
                 return
 
@@ -363,6 +389,18 @@ class IngestPipeline:
                     budget -= len(items)
                 self.wal.release(self.folded_seq)
 
+    def compact(self) -> None:
+        """Merge the rows written since the last compaction (see :data:`COMPACT_INTERVAL`)."""
+        with self.state.lock:
+            since = self._dirty_since
+            if since is None:
+                return
+            t0 = time.perf_counter()
+            self.state.store.compact(since)
+            self._dirty_since = None
+            self.counters.compactions += 1
+            self.counters.compact_seconds += time.perf_counter() - t0
+
     def _fold_items(self, items: list[_Item]) -> None:
         """One store transaction: every item's events, their keys, the folded sequence number."""
         t0 = time.perf_counter()
@@ -382,6 +420,10 @@ class IngestPipeline:
                     result = store.ingest(stream, table, spec=state.spec)
                     expected += table.num_rows
                     received += result.accepted
+                    if result.minute_range is not None:
+                        first = result.minute_range[0]
+                        dirty = self._dirty_since
+                        self._dirty_since = first if dirty is None else min(dirty, first)
             if keyed:
                 rows = pa.table(
                     {
