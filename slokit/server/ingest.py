@@ -54,6 +54,7 @@ from slokit.sources.events import (
     NOT_NUMBERS_KEY,
     REASONS,
     TIMESTAMP_FIELDS,
+    arrow_column,
     not_numbers,
     timestamps,
     to_table,
@@ -333,8 +334,8 @@ def decode_fast(data: bytes, kind: EventType) -> Decoded | None:
 
 
 def _untyped_columns(items: list[Any], kind: EventType, data: bytes) -> Decoded | None:
-    def column(i: int) -> pa.Array:
-        return pa.array(list(map(kind.getters[i], items)))
+    def column(i: int) -> pa.Array | None:
+        return arrow_column(list(map(kind.getters[i], items)))  # None: mixed types
 
     return _assemble(kind, len(items), column, data)
 
@@ -357,7 +358,10 @@ def _typed_columns(items: list[Any], kind: EventType, typed: TypedEvent, data: b
         if columns is not None:
             return columns[slot]
         arrow = _KINDS[typed.kinds[i]][1] if typed.kinds[i] in _KINDS else None
-        return pa.array(list(map(kind.getters[i], items)), None if arrow == pa.null() else arrow)
+        values = list(map(kind.getters[i], items))
+        if arrow is None or arrow == pa.null():  # not checked by msgspec: typed by Arrow
+            return arrow_column(values)
+        return pa.array(values, arrow)
 
     return _assemble(kind, len(items), column, data)
 

@@ -187,11 +187,10 @@ def _add_columns(
     for records Arrow can convert: otherwise one odd event would turn every record of the batch
     into text, and ``http.code`` would be missing from all of them.
     """
-    try:
-        out.append((name, pa.array(values), None, None))
+    array = arrow_column(values)
+    if array is not None:
+        out.append((name, array, None, None))
         return
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-        pass
     if name not in TIMESTAMP_FIELDS and any(isinstance(v, Mapping) for v in values):
         records = [v if isinstance(v, Mapping) else None for v in values]
         inner: dict[str, None] = {}
@@ -205,6 +204,40 @@ def _add_columns(
             _add_columns(name, rest, out)
         return
     out.append((name, *_mixed_column(values, as_text=name in TIMESTAMP_FIELDS)))
+
+
+def arrow_column(values: list[Any]) -> pa.Array | None:
+    """Arrow's column of one field's values, None when they mix types (then the caller takes
+    them apart). Arrow's own inference reads ``true`` as ``1.0`` once a float came first (in
+    a record or list too) though it refuses ``true`` before a float: such a column is mixed
+    here whatever the order, so a boolean is never counted as a number."""
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        return None
+    if _has_float(array.type) and any(_holds_bool(v) for v in values):
+        return None
+    return array
+
+
+def _has_float(kind: pa.DataType) -> bool:
+    if pa.types.is_floating(kind):
+        return True
+    if pa.types.is_struct(kind):
+        return any(_has_float(kind.field(i).type) for i in range(kind.num_fields))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _has_float(kind.value_type)
+    return False
+
+
+def _holds_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds_bool(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_bool(v) for v in value)
+    return False
 
 
 def _mixed_column(

@@ -246,13 +246,6 @@ def test_one_batch_worked_examples(spec: Spec, values: list[Any], labels: list[s
         assert got == sorted(labels)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Arrow's pa.array reads true as 1.0 once a column holds a float: to_table "
-    "(events._add_columns) and the request path's columns (ingest._untyped_columns and "
-    "_typed_columns) must both treat such a column as mixed; fixed in one alone, the two "
-    "paths would count such events differently",
-)
 @pytest.mark.parametrize("path", ["store", "request"])
 @pytest.mark.parametrize("values", [[0.5, True], [{"code": 0.5}, {"code": False}]])
 def test_a_boolean_among_floats_is_text(spec: Spec, path: str, values: list[Any]) -> None:
