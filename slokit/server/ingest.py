@@ -28,7 +28,6 @@ the store's own table conversion.
 from __future__ import annotations
 
 import asyncio
-import json
 import operator
 import re
 import time
@@ -51,11 +50,10 @@ from slokit.server.pipeline import IngestPipeline, LogBroken
 from slokit.server.state import ServerState
 from slokit.sources.bound import bound_slis, fields_needed
 from slokit.sources.events import (
-    NOT_NUMBERS_KEY,
     REASONS,
     TIMESTAMP_FIELDS,
     arrow_column,
-    not_numbers,
+    keep_rows,
     timestamps,
     to_table,
 )
@@ -445,25 +443,8 @@ def accept(
         where = rejected if decoded.index is None else decoded.index[rejected]
         rejections += [(int(i), _REASON_NAMES[c]) for i, c in zip(where, code[rejected], strict=True)]
         ok = code == 0
-        table = _keep_rows(table, ok)
+        table = keep_rows(table, ok)
     return table, rejections, newest
-
-
-def _keep_rows(table: pa.Table, ok: npt.NDArray[np.bool_]) -> pa.Table:
-    """The rows where ``ok``; a mixed column's list of rows holding no number
-    (:data:`NOT_NUMBERS_KEY`) renumbered to the kept rows. Not converted again from the
-    events: a subset of a mixed column (only its text values) would get another type."""
-    kept = table.filter(pa.array(ok))
-    if not any(f.metadata and NOT_NUMBERS_KEY in f.metadata for f in table.schema):
-        return kept
-    position = np.cumsum(ok) - 1
-    fields = []
-    for f in table.schema:
-        if f.metadata and NOT_NUMBERS_KEY in f.metadata:
-            bad = [int(position[i]) for i in not_numbers(table, f.name) if ok[i]]
-            f = f.with_metadata({**f.metadata, NOT_NUMBERS_KEY: json.dumps(bad).encode()})
-        fields.append(f)
-    return pa.Table.from_arrays(kept.columns, schema=pa.schema(fields, table.schema.metadata))
 
 
 # --- the endpoint ---

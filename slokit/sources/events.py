@@ -365,6 +365,24 @@ def not_numbers(table: pa.Table, name: str) -> list[int]:
     return [] if raw is None else [int(i) for i in json.loads(raw)]
 
 
+def keep_rows(table: pa.Table, ok: npt.NDArray[np.bool_]) -> pa.Table:
+    """The rows where ``ok``; a mixed column's list of rows holding no number
+    (:data:`NOT_NUMBERS_KEY`) renumbered to the kept rows (a plain filter would keep the old
+    row numbers). Not converted again from the events: a subset of a mixed column (only its
+    text values) would get another type."""
+    kept = table.filter(pa.array(ok))
+    if not any(f.metadata and NOT_NUMBERS_KEY in f.metadata for f in table.schema):
+        return kept
+    position = np.cumsum(ok) - 1
+    fields = []
+    for f in table.schema:
+        if f.metadata and NOT_NUMBERS_KEY in f.metadata:
+            bad = [int(position[i]) for i in not_numbers(table, f.name) if ok[i]]
+            f = f.with_metadata({**f.metadata, NOT_NUMBERS_KEY: json.dumps(bad).encode()})
+        fields.append(f)
+    return pa.Table.from_arrays(kept.columns, schema=pa.schema(fields, table.schema.metadata))
+
+
 def timestamp_field(table: pa.Table) -> str | None:
     names = set(table.column_names)
     return next((name for name in TIMESTAMP_FIELDS if name in names), None)

@@ -86,6 +86,7 @@ from slokit.sources.events import (
     REASONS,
     TOO_LATE,
     Timestamps,
+    keep_rows,
     timestamps,
     to_table,
 )
@@ -1096,7 +1097,7 @@ class Store:
         name = uuid.uuid4().hex
         for d in np.unique(day[accepted]):
             mask = accepted & (day == d)
-            part = table.filter(pa.array(mask))
+            part = keep_rows(table, mask)
             date = datetime.fromtimestamp(int(d) * 86400, UTC).strftime("%Y-%m-%d")
             folder = self.raw_dir / _safe(stream) / date
             folder.mkdir(parents=True, exist_ok=True)

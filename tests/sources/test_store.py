@@ -484,3 +484,41 @@ def test_unkeyed_ingests_in_successive_commit_groups(tmp_path: Path) -> None:
         with store.commit_group():
             store.ingest("api", [ev(NOW - 60 * k, status=200 if k else 503, latency_ms=10.0)], spec=spec)
     assert window(store, "avail/0", *ALL) == (3, 2)
+
+
+def test_archive_of_a_mixed_column_keeps_its_text_rows_numbered(tmp_path: Path) -> None:
+    """A batch split by day (and by rejections) into archive files: each file's list of rows
+    holding no number must count that file's rows, so a backfill from the archive counts
+    what a store that had the indicator from the start counted."""
+    from slokit.sources.events import not_numbers
+
+    day = 86400
+    midnight = (NOW // day) * day
+    batch: list[dict[str, Any]] = []
+    for i in range(40):
+        when: Any = midnight - 600 + 30 * i  # 20 events before midnight, 20 after
+        if i % 9 == 4:
+            when = None  # missing_timestamp: rejected, so the archived rows are renumbered
+        status: Any = "timeout" if i % 5 == 2 else (500 if i % 7 == 0 else 200)
+        batch.append(ev(when, status=status, latency_ms=float(i)))
+    raw = tmp_path / "raw"
+    early_spec = spec_of(make_slo("lat", (Objective(0.95, op="lt", value=400.0),), latency_sli()))
+    store = Store.open(tmp_path / "s.duckdb", clock=lambda: midnight + 600, raw_dir=raw)
+    store.ingest("api", batch, spec=early_spec)
+    kept = [e for e in batch if e["ts"] is not None]
+    files = sorted(raw.rglob("*.parquet"))
+    assert len(files) == 2
+    days = sorted({(e["ts"] - 1) // 60 // 1440 for e in kept})  # minute rows (60 m, 60 m + 60]
+    parts = [[e for e in kept if (e["ts"] - 1) // 60 // 1440 == d] for d in days]
+    for path, part in zip(files, parts, strict=True):
+        table = pq.read_table(path)
+        assert table.num_rows == len(part)
+        want = [k for k, e in enumerate(part) if isinstance(e["status"], str)]
+        assert not_numbers(table, "status") == want
+    store.ingest("api", [], spec=basic_spec())  # avail/0 arrives after the events: live
+    store.backfill(basic_spec())
+    direct = Store.open(tmp_path / "d.duckdb", clock=lambda: midnight + 600)
+    direct.ingest("api", batch, spec=basic_spec())
+    assert window(store, "avail/0", *ALL) == window(direct, "avail/0", *ALL)
+    numeric = [e for e in kept if not isinstance(e["status"], str)]
+    assert window(direct, "avail/0", *ALL)[1] == sum(1 for e in numeric if e["status"] < 500)
