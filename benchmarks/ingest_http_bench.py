@@ -23,6 +23,9 @@ minute rows per event).
 
 * **bare**: reads the raw body, ``msgspec.json.decode`` to Python objects, answers the count;
   the floor for any endpoint that decodes JSON with msgspec.
+* **columns**: the same, but decoding with slokit's decoder into the stream's Arrow columns
+  (the endpoint's fast path) and nothing else: the ceiling of any endpoint that must turn the
+  events into columns to aggregate them, before logging, checking and folding cost anything.
 * **slokit**: ``POST /api/v1/streams/http_requests/events`` of ``slokit serve`` for
   ``examples/mtogo`` (six objectives on that stream): bearer check, decode, timestamp checks,
   the write-ahead log synced before the answer, and the background fold into the store. The
@@ -77,6 +80,38 @@ async def app(scope, receive, send):
             break
     n = len(msgspec.json.decode(body))
     out = msgspec.json.encode({"accepted": n})
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(out)).encode())]})
+    await send({"type": "http.response.body", "body": out})
+"""
+
+# slokit's own decoding of the body into the stream's columns (the fast path of the ingest
+# endpoint) and nothing else: no bearer check, no timestamps, no log, no fold. What any endpoint
+# of slokit's design can reach in one process: the rest of the real endpoint costs on top.
+COLUMNS_APP = """
+import os
+import msgspec
+from slokit.server.ingest import EventTypes, decode
+from slokit.spec.loader import load
+spec = load(os.environ["BENCH_SPEC"])
+types = EventTypes()
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            m = await receive()
+            if m["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                await send({"type": "lifespan.shutdown.complete"}); return
+    body = bytearray()
+    while True:
+        m = await receive()
+        body += m.get("body", b"")
+        if not m.get("more_body"):
+            break
+    decoded = decode(bytes(body), False, types.get(spec, "http_requests"), 1_000_000)
+    out = msgspec.json.encode({"accepted": decoded.table.num_rows})
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(out)).encode())]})
@@ -482,6 +517,9 @@ def main() -> None:
     ap.add_argument("--labels", type=int, default=2, help="extra label fields per event no SLO reads")
     ap.add_argument("--span", type=float, default=60.0, help="seconds the timestamps are spread over")
     ap.add_argument("--only", choices=("both", "bare", "slokit"), default="both")
+    ap.add_argument(
+        "--no-columns", action="store_true", help="leave out the decode-to-columns endpoint (the ceiling)"
+    )
     ap.add_argument("--soak", action="store_true", help="slokit alone at --rate events/s, RSS sampled")
     ap.add_argument("--rate", type=float, default=500_000.0)
     ap.add_argument("--sample", type=float, default=10.0)
@@ -522,6 +560,7 @@ def main() -> None:
         bodies_file.write_bytes(b"\n".join(bodies) + b"\n")
         (d / "bare_app.py").write_text(BARE_APP)
         (d / "slokit_app.py").write_text(SLOKIT_APP)
+        (d / "columns_app.py").write_text(COLUMNS_APP)
         env = {
             "BENCH_SPEC": str(REPO / "examples" / "mtogo"),
             "BENCH_STORE": str(d / "s.duckdb"),
@@ -534,6 +573,9 @@ def main() -> None:
             if args.only in ("both", "bare"):
                 port = free_port()
                 servers["bare"] = (start(d, "bare_app", port, cpu, {}), port)
+            if args.only == "both" and not args.no_columns:
+                port = free_port()
+                servers["columns"] = (start(d, "columns_app", port, cpu, env), port)
             if args.only in ("both", "slokit"):
                 port = free_port()
                 servers["slokit"] = (start(d, "slokit_app", port, cpu, env), port)
@@ -552,7 +594,14 @@ def main() -> None:
             for proc, _ in servers.values():
                 proc.terminate()
                 proc.wait(30)
-    if len(rates) == 2:
+    if "columns" in rates:
+        floor = [c / b for c, b in zip(rates["columns"], rates["bare"], strict=True)]
+        floor_cpu = [c / b for c, b in zip(per_cpu["columns"], per_cpu["bare"], strict=True)]
+        print(
+            f"columns / bare (decoding into columns only: the ceiling): median {np.median(floor):.2f}, "
+            f"per CPU-second {np.median(floor_cpu):.2f}"
+        )
+    if "slokit" in rates and "bare" in rates:
         ratios = [o / b for o, b in zip(rates["slokit"], rates["bare"], strict=True)]
         print(
             "slokit / bare per round: "
