@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
+import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -356,6 +359,7 @@ class IngestPipeline:
                     self.compact()
                 except Exception:  # the rows stay as they are (reads sum them): retried later
                     log.exception("compacting the store failed; retrying in %.0f s", COMPACT_INTERVAL)
+                _release_free_memory()
             if stopping:
                 return
 
@@ -453,6 +457,29 @@ class IngestPipeline:
         self.counters.fold_seconds += time.perf_counter() - t0
         self.counters.fold_cpu_seconds += time.thread_time() - c0
         state.touch()
+
+
+def _glibc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None (another C library, or not Linux)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_TRIM = _glibc_trim() if sys.platform.startswith("linux") else None
+
+
+def _release_free_memory() -> None:
+    """Give freed memory back to the system, once a minute (with the compaction). A fold's
+    working memory (its merged tables and aggregation arrays, tens of MiB at 200,000 events) is
+    freed when it ends, but glibc keeps freed blocks in its per-thread pools, where the next
+    fold, on whichever thread, may not reuse them: resident memory crept by ~2 MiB a minute in
+    the 10-minute soak. Not after every fold: the next fold would fault the pages in again."""
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 def _item_of(record: Record) -> _Item:
