@@ -113,17 +113,13 @@ class _Item:
 
 @dataclass(slots=True)
 class Counters:
-    """For /readyz: requests logged, log syncs, folds and events folded."""
+    """For /readyz: requests logged, log syncs, folds, events folded and compactions."""
 
     batches: int = 0
     syncs: int = 0
     folds: int = 0
     folded_events: int = 0
-    fold_seconds: float = 0.0
-    #: CPU time of the fold's own thread (DuckDB's threads not included).
-    fold_cpu_seconds: float = 0.0
     compactions: int = 0
-    compact_seconds: float = 0.0
 
 
 @dataclass(slots=True)
@@ -399,16 +395,12 @@ class IngestPipeline:
             since = self._dirty_since
             if since is None:
                 return
-            t0 = time.perf_counter()
             self.state.store.compact(since)
             self._dirty_since = None
             self.counters.compactions += 1
-            self.counters.compact_seconds += time.perf_counter() - t0
 
     def _fold_items(self, items: list[_Item]) -> None:
         """One store transaction: every item's events, their keys, the folded sequence number."""
-        t0 = time.perf_counter()
-        c0 = time.thread_time()
         state = self.state
         store = state.store
         con = store.connection
@@ -454,8 +446,6 @@ class IngestPipeline:
             log.error("the store counted %d of %d logged events", received, expected)
         self.counters.folds += 1
         self.counters.folded_events += expected
-        self.counters.fold_seconds += time.perf_counter() - t0
-        self.counters.fold_cpu_seconds += time.thread_time() - c0
         state.touch()
 
 
