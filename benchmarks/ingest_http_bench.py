@@ -62,8 +62,8 @@ REPO = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token"
 STREAM_PATH = "/api/v1/streams/http_requests/events"
 
-BARE_APP = """
-import msgspec
+# The ASGI app both the bare and the columns servers run, around their own count(body).
+_COUNTING_APP = """
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         while True:
@@ -78,45 +78,38 @@ async def app(scope, receive, send):
         body += m.get("body", b"")
         if not m.get("more_body"):
             break
-    n = len(msgspec.json.decode(body))
-    out = msgspec.json.encode({"accepted": n})
+    out = msgspec.json.encode({"accepted": count(body)})
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(out)).encode())]})
     await send({"type": "http.response.body", "body": out})
 """
 
+BARE_APP = (
+    """
+import msgspec
+def count(body):
+    return len(msgspec.json.decode(body))
+"""
+    + _COUNTING_APP
+)
+
 # slokit's own decoding of the body into the stream's columns (the fast path of the ingest
 # endpoint) and nothing else: no bearer check, no timestamps, no log, no fold. What any endpoint
 # of slokit's design can reach in one process: the rest of the real endpoint costs on top.
-COLUMNS_APP = """
+COLUMNS_APP = (
+    """
 import os
 import msgspec
 from slokit.server.ingest import EventTypes, decode
 from slokit.spec.loader import load
 spec = load(os.environ["BENCH_SPEC"])
 types = EventTypes()
-async def app(scope, receive, send):
-    if scope["type"] == "lifespan":
-        while True:
-            m = await receive()
-            if m["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            else:
-                await send({"type": "lifespan.shutdown.complete"}); return
-    body = bytearray()
-    while True:
-        m = await receive()
-        body += m.get("body", b"")
-        if not m.get("more_body"):
-            break
-    decoded = decode(bytes(body), False, types.get(spec, "http_requests"), 1_000_000)
-    out = msgspec.json.encode({"accepted": decoded.table.num_rows})
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(out)).encode())]})
-    await send({"type": "http.response.body", "body": out})
+def count(body):
+    return decode(bytes(body), False, types.get(spec, "http_requests"), 1_000_000).table.num_rows
 """
+    + _COUNTING_APP
+)
 
 SLOKIT_APP = """
 import os

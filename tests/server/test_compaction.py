@@ -9,12 +9,15 @@ themselves: per minute row (``(60·m, 60·m + 60]``), how many there are and how
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
 import slokit.server.pipeline as pipeline_module
@@ -45,8 +48,6 @@ def _batches(now: float) -> list[list[dict[str, object]]]:
 def _ingest(pipeline: IngestPipeline, state: ServerState, batches: list[list[dict[str, object]]]) -> None:
     """Each batch through the request path's decoding and checks, logged, then folded alone
     (as folds land under light load): 40 folds writing rows for the same minutes."""
-    import msgspec
-
     kind = EventTypes().get(state.spec, "requests")
 
     async def run() -> None:
@@ -90,12 +91,22 @@ def _minute_counts(state: ServerState, lo: int, hi: int) -> tuple[list[int], lis
     return counts.valid.tolist(), counts.good.tolist()
 
 
-def test_compaction_leaves_one_row_per_key_and_the_same_counts(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _running_pipeline(tmp_path: Path) -> Iterator[tuple[ServerState, IngestPipeline]]:
+    """A server's state and its log and fold threads (no HTTP), stopped afterwards."""
     store_path = str(tmp_path / "c.duckdb")
     state = ServerState(ServerConfig(spec_paths=(str(SPEC),), store_path=store_path, token="t"))
     pipeline = IngestPipeline(state, wal_directory(store_path))
     pipeline.start()
     try:
+        yield state, pipeline
+    finally:
+        pipeline.stop()
+        state.close()
+
+
+def test_compaction_leaves_one_row_per_key_and_the_same_counts(tmp_path: Path) -> None:
+    with _running_pipeline(tmp_path) as (state, pipeline):
         batches = _batches(time.time())
         _ingest(pipeline, state, batches)
         valid, good = _oracle(batches)
@@ -112,19 +123,12 @@ def test_compaction_leaves_one_row_per_key_and_the_same_counts(tmp_path: Path) -
         assert _minute_counts(state, lo, hi) == want
         pipeline.compact()  # nothing folded since: nothing to do
         assert pipeline.counters.compactions == 1
-    finally:
-        pipeline.stop()
-        state.close()
 
 
 def test_the_fold_thread_compacts_on_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline_module, "COMPACT_INTERVAL", 0.2)
     monkeypatch.setattr(pipeline_module, "FOLD_INTERVAL", 0.05)
-    store_path = str(tmp_path / "c.duckdb")
-    state = ServerState(ServerConfig(spec_paths=(str(SPEC),), store_path=store_path, token="t"))
-    pipeline = IngestPipeline(state, wal_directory(store_path))
-    pipeline.start()
-    try:
+    with _running_pipeline(tmp_path) as (state, pipeline):
         batches = _batches(time.time())
         _ingest(pipeline, state, batches)
         # Compactions may also run between the folds; the one after the last fold must come.
@@ -137,6 +141,3 @@ def test_the_fold_thread_compacts_on_its_own(tmp_path: Path, monkeypatch: pytest
             time.sleep(0.05)
         assert total == distinct
         assert pipeline.counters.compactions >= 1
-    finally:
-        pipeline.stop()
-        state.close()
